@@ -26,16 +26,29 @@ REPORT_EN = {"godkänd": "approved", "ej godkänd": "not approved", "ej inkommen
 PURPOSE_EN = {"studiebesök": "study visit", "studieresa": "study trip", "kurs": "course", "konferens": "conference"}
 
 
-def _source_cell(source: str, fields: str, lang: str) -> str:
+def _field_words(fields: str, lang: str) -> str:
+    # contact_person is never published, so it is not named here either
+    return ", ".join(FIELD_WORDS[f][0 if lang == "sv" else 1] for f in fields.split() if f in FIELD_WORDS)
+
+
+def _source_cell(source: str, fields: str, lang: str, common: str | None) -> str:
+    """Published, illustrative, or published with some facts illustrative (named unless `common`)."""
     if source == "illustrative":
         return badge(tr(lang, "illustrativ", "illustrative"))
-    # contact_person is never published, so it is not named here either
-    names = [f for f in fields.split() if f in FIELD_WORDS]
-    if not names:
+    words = _field_words(fields, lang)
+    if not words:
         return esc(tr(lang, "publicerad", "published"))
-    words = ", ".join(FIELD_WORDS[f][0 if lang == "sv" else 1] for f in names)
+    if common is not None:
+        return badge(tr(lang, "delvis illustrativ", "partly illustrative"))
     return esc(tr(lang, "publicerad; ", "published; ")) + badge(tr(lang, "illustrativ", "illustrative")) + " " + esc(
         words)
+
+
+def _common_fields(apps: pd.DataFrame, ids: list[str], lang: str) -> str | None:
+    """The illustrative facts, when every partly illustrative published row has the same ones."""
+    sets = {_field_words(str(apps.at[i, "illustrative_fields"]), lang) for i in ids
+            if apps.at[i, "source"] != "illustrative"} - {""}
+    return sets.pop() if len(sets) == 1 else None
 
 
 def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> str:
@@ -47,15 +60,17 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
     ids = list(rows_frame["id"])
     with_years = fund.max_project_years is not None
     with_purpose = any(apps.at[i, "purpose"] for i in ids)
-    cols = [Col("Id"), Col(tr(lang, "Förvaltning", "Administration")),
-            Col(tr(lang, fund.title_label_sv, fund.title_label_en)), Col(tr(lang, "Inkom", "Received"))]
+    cols = [Col("Id", css="nowrap"), Col(tr(lang, "Förvaltning", "Administration")),
+            Col(tr(lang, fund.title_label_sv, fund.title_label_en)),
+            Col(tr(lang, "Inkom", "Received"), css="nowrap")]
     if with_years:
         cols.append(Col(tr(lang, "Projektår", "Project year")))
     if with_purpose:
         cols.append(Col(tr(lang, "Ändamål", "Purpose")))
     cols += [Col(tr(lang, "Återrapport", "Report")), Col(tr(lang, "Sökt", "Requested"), True),
              Col(tr(lang, "Beviljat", "Granted"), True), Col(tr(lang, "Beslut", "Decision")),
-             Col(tr(lang, "Skäl", "Reason")), Col(tr(lang, "Uppgifter", "Data"))]
+             Col(tr(lang, "Skäl", "Reason"), css="wide"), Col(tr(lang, "Uppgifter", "Data"))]
+    common = _common_fields(apps, ids, lang)
     rows = []
     for _, d in rows_frame.iterrows():
         a = apps.loc[d["id"]]
@@ -69,14 +84,13 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
         row += [esc(report if lang == "sv" else REPORT_EN.get(report, report)), kr(d["requested_kr"]),
                 kr(d["granted_kr"]), f"<strong>{esc(d['decision'] if lang == 'sv' else d['decision_en'])}</strong>",
                 esc(d["reason"] if lang == "sv" else d["reason_en"]),
-                _source_cell(str(a["source"]), str(a["illustrative_fields"]), lang)]
+                _source_cell(str(a["source"]), str(a["illustrative_fields"]), lang, common)]
         rows.append(row)
     granted_n = int((rows_frame["granted_kr"] > 0).sum())
     span = len(cols) - 5
-    foot = (tr(lang, f"Totalt, {len(rows)} ansökningar", f"Total, {len(rows)} applications"), span,
-            [kr(int(rows_frame["requested_kr"].sum())), kr(int(rows_frame["granted_kr"].sum())),
-             esc(tr(lang, f"{granted_n} beviljas, {len(rows) - granted_n} avslås",
-                    f"{granted_n} granted, {len(rows) - granted_n} rejected")), "", ""])
+    foot = (tr(lang, f"Totalt, {len(rows)} ansökningar: {granted_n} beviljas, {len(rows) - granted_n} avslås",
+               f"Total, {len(rows)} applications: {granted_n} granted, {len(rows) - granted_n} rejected"), span,
+            [kr(int(rows_frame["requested_kr"].sum())), kr(int(rows_frame["granted_kr"].sum())), "", "", ""])
     name = tr(lang, f"inkomna {fund_code}-ansökningar", f"{fund_code} applications received")
     heading = tr(lang, f"Bilaga {number}: Bruttolista över {name} {params.year}",
                  f"Appendix {number}: Gross list of {name} {params.year}")
@@ -88,6 +102,9 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
         f"All {len(rows)} applications received for {fund_code}, with decision and reason. Rows and facts marked "
         "“illustrative” are not published in the decision document but filled in to show the rules at work; "
         f"they agree with the published totals. Illustrative rows: {illustrative}.")))]
+    if common is not None:
+        body.append(paragraph(esc(tr(lang, f"I rader märkta ”delvis illustrativ” är dessa uppgifter illustrativa: {common}.",
+                                     f"In rows marked “partly illustrative” these facts are illustrative: {common}."))))
     body.append('<div class="scroll">' + table(heading, cols, rows, foot=foot, css="gross") + "</div>")
     return section(f"bilaga-{number}", heading, body)
 

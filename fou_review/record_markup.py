@@ -78,6 +78,7 @@ def swedish_key(text: str) -> tuple[str, str]:
 class Col:
     label: str  # plain text, escaped by `table`
     numeric: bool = False
+    css: str = ""  # extra classes for the column's cells: "nowrap", "wide"
 
 
 def table(caption: str, cols: Sequence[Col], rows: Iterable[Sequence[str]], *,
@@ -113,7 +114,8 @@ def table(caption: str, cols: Sequence[Col], rows: Iterable[Sequence[str]], *,
 
 
 def _num(col: Col) -> str:
-    return ' class="num"' if col.numeric else ""
+    classes = " ".join(c for c in ("num" if col.numeric else "", col.css) if c)
+    return f' class="{classes}"' if classes else ""
 
 
 def section(section_id: str, heading: str, body: Sequence[str], *, level: int = 2) -> str:

@@ -165,7 +165,8 @@ def render_ranking(review: Review, lang: str) -> str:
         "tried.")))]
     for fund_code in params.funds:
         rows_frame = ranked[ranked["fund"] == fund_code] if len(ranked) else ranked
-        cols = [Col(tr(lang, "Rang", "Rank"), True), Col("Id"), Col(tr(lang, "Förvaltning", "Administration"))]
+        cols = [Col(tr(lang, "Rang", "Rank"), True), Col("Id", css="nowrap"),
+                Col(tr(lang, "Förvaltning", "Administration"))]
         cols += [Col(f"{criterion_label(params, c.code)} ({tr(lang, 'vikt', 'weight')} {c.weight})", True)
                  for c in params.criteria]
         cols += [Col(tr(lang, "Totalpoäng", "Total score"), True), Col(tr(lang, "Granskare", "Reviewers"), True),
@@ -187,7 +188,6 @@ def render_ranking(review: Review, lang: str) -> str:
             not_counted += [f"{criterion_label(params, c)} {tr(lang, 'för', 'for')} {row['id']}"
                             for c in codes if not bool(row[f"{c}_counts"])]
         caption = tr(lang, f"Rangordning {fund_code} {params.year}", f"Ranking {fund_code} {params.year}")
-        body.append(f"<h3>{esc(caption)}</h3>")
         body.append('<div class="scroll">' + table(caption, cols, rows, css="ranking") + "</div>")
         if not_counted:
             body.append(paragraph(esc(tr(lang, "Kriterier som inte räknades: ", "Criteria that did not count: ")
