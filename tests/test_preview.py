@@ -1,0 +1,90 @@
+"""The live preview: the same allocation as a whole-year run, from the saved files, kept up to date."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fou_review.params import load_params
+from fou_review.pipeline import review_year
+from fou_review.preview import LivePreview, preview_text
+from fou_review.scorestore import ScoreStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "params", project / "params")
+    shutil.copytree(REPO / "data", project / "data")
+    return project
+
+
+def _same_as_a_full_run(preview: LivePreview, root: Path) -> None:
+    result = preview.last
+    assert result is not None and result.error is None and result.decisions is not None
+    full = review_year(root, 2022)
+    pd.testing.assert_frame_equal(result.decisions, full.decisions)
+    assert result.summary is not None
+    assert result.summary.funds == full.summary.funds
+    pd.testing.assert_frame_equal(result.summary.cap_use.reset_index(drop=True),
+                                  full.summary.cap_use.reset_index(drop=True))
+    assert sorted(map(repr, result.summary.checks)) == sorted(map(repr, full.summary.checks))
+
+
+def test_after_each_change_the_preview_equals_a_whole_year_run(root: Path) -> None:
+    params = load_params(root, 2022)
+    preview = LivePreview(root, 2022)
+    preview.refresh()
+    _same_as_a_full_run(preview, root)
+    rng = random.Random(7)
+    stores = {r: ScoreStore(root, params, r) for r in params.reviewers}
+    ids = [f"LUM-{i:02d}" for i in range(1, 11)] + [f"MUL-{i:02d}" for i in range(1, 14)]
+    changes = 0
+    for _ in range(25):
+        reviewer = rng.choice(params.reviewers)
+        grade = rng.choice([None, 1, 2, 6, 7])
+        change = stores[reviewer].set_score(rng.choice(ids), rng.choice(params.criterion_codes()), grade)
+        if change is not None:
+            changes += 1
+            preview.refresh(change)
+            _same_as_a_full_run(preview, root)
+    assert changes > 15
+
+
+def test_a_change_it_was_not_told_about_is_read_from_disk(root: Path) -> None:
+    params = load_params(root, 2022)
+    preview = LivePreview(root, 2022)
+    preview.refresh()
+    store = ScoreStore(root, params, "ledamot-d")
+    first = store.set_score("LUM-10", "strategisk", 7)
+    store.set_score("LUM-10", "forebyggande", 7)  # another kernel's change: the preview is not told
+    assert first is not None
+    preview.refresh(first)  # its stamp no longer matches the file: the whole file is read again
+    _same_as_a_full_run(preview, root)
+    scores = preview.scores
+    mine = scores[(scores["reviewer"] == "ledamot-d") & (scores["application_id"] == "LUM-10")]
+    assert dict(zip(mine["criterion"], mine["score"], strict=True))["forebyggande"] == 7
+
+
+def test_without_a_previous_run_the_preview_says_so(root: Path) -> None:
+    preview = LivePreview(root, 2022)
+    result = preview.refresh()
+    assert result.changes is None
+    assert "Ingen tidigare körning (reports/2022/decisions.csv saknas)" in preview_text(result, preview)
+    assert "No previous run" in preview_text(result, preview, "en")
+
+
+def test_a_broken_score_file_is_shown_not_raised(root: Path) -> None:
+    preview = LivePreview(root, 2022)
+    path = root / "data" / "2022" / "scores" / "ledamot-b.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("LUM-01,strategisk,", "LUM-01,strategisk,9", 1),
+                    encoding="utf-8")
+    result = preview.refresh()
+    assert result.error is not None and "ledamot-b.csv" in result.error and "rad 2" in result.error
+    assert "kan inte beräknas" in preview_text(result, preview)
