@@ -25,7 +25,7 @@ import pandas as pd
 from .errors import InputError, Problem, TieError
 from .load import Override
 from .params import Fund, Params
-from .reasons import DECISION_WORDS, explain
+from .reasons import DECISION_WORDS, explain_many
 
 DECISION_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
                     "reason_code", "reason_en", "decision_en", "rank", "total_score", "budget_before_kr",
@@ -51,9 +51,15 @@ def rank_candidates(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Sort one fund's candidates by the declared keys; raise TieError if two stay equal."""
     cols, ascending = _sort_columns(params)
     ranked = frame.sort_values(cols, ascending=ascending, kind="stable")
-    tied = ranked.duplicated(subset=cols, keep=False)
-    if tied.any():
-        ids = ", ".join(ranked.loc[tied, "id"].astype(str).head(6))
+    same = np.ones(max(len(ranked) - 1, 0), dtype=bool)  # sorted on every key: equal rows are neighbours
+    for col in cols:
+        values = ranked[col].to_numpy()
+        same &= values[1:] == values[:-1]
+    if same.any():
+        tied = np.zeros(len(ranked), dtype=bool)
+        tied[:-1] |= same
+        tied[1:] |= same
+        ids = ", ".join(ranked["id"].to_numpy()[tied].astype(str)[:6])
         raise TieError(f"oavgjord rangordning mellan {ids} efter alla nycklar i tie_break "
                        f"({', '.join(cols)}); lägg till 'id asc' sist i tie_break i params")
     return ranked
@@ -86,6 +92,44 @@ def _apply_overrides(fund: Fund, rows: pd.DataFrame, overrides: dict[str, Overri
     return spent
 
 
+def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int], remaining: int,
+            used: dict[str, int]) -> tuple[list[int], list[str], list[int], list[int], list[str]]:
+    """Walk one fund's ranked candidates; per candidate: granted, code, budget before/after, full partner."""
+    cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
+    reduce, joint_each = fund.over_max == "reduce", fund.joint_counts_for == "each_partner"
+    partial, minimum = fund.remainder.partial, fund.remainder.minimum_kr
+    granted, codes, before, after, partners = [], [], [], [], []
+    for names, want in zip(applicants, requested, strict=True):
+        before.append(remaining)
+        counted = names if joint_each else names[:1]
+        full = ""
+        for name in counted:
+            if used.get(name, 0) >= cap:
+                full = name
+                break
+        why = "granted"
+        if reduce and want > maximum:
+            want, why = maximum, "granted_reduced"
+        got = 0
+        if full:
+            why = "rejected_cap"
+        elif want <= remaining:
+            got = want
+        elif partial and remaining > 0 and remaining >= minimum:
+            got, why = remaining, "granted_partial"
+        else:
+            why = "rejected_budget"
+        if got:
+            remaining -= got
+            for name in counted:
+                used[name] = used.get(name, 0) + 1
+        granted.append(got)
+        codes.append(why)
+        after.append(remaining)
+        partners.append(full)
+    return granted, codes, before, after, partners
+
+
 def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFrame, params: Params,
              overrides: Sequence[Override] = ()) -> Allocation:
     """Decide every application; see the module docstring for the rule."""
@@ -103,8 +147,8 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
                        eligibility["eligible"]], axis=1)
     frame["_pos"] = pos
     is_override = frame["id"].isin(by_id)
-    for i in np.flatnonzero(~eligibility["eligible"].to_numpy()):
-        code[i] = "ineligible:" + ",".join(eligibility["ineligible"].iat[i])
+    not_eligible = ~eligibility["eligible"].to_numpy()
+    code[not_eligible] = ["ineligible:" + ",".join(rules) for rules in eligibility["ineligible"].to_numpy()[not_eligible]]
     unscored = eligibility["eligible"].to_numpy() & scoring["total_score"].isna().to_numpy()
     code[unscored & ~is_override.to_numpy()] = "not_scored"
     ranked_frames = []
@@ -117,34 +161,12 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
             granted[p], code[p] = by_id[app_id].granted_kr, "override"
         candidates = frame[in_fund & ~is_override & frame["eligible"] & frame["total_score"].notna()]
         ranked = rank_candidates(candidates, params)
-        remaining = fund.budget_kr - spent
-        total = len(ranked)
-        cap, reduce = fund.max_granted_per_applicant, fund.over_max == "reduce"
-        joint_each = fund.joint_counts_for == "each_partner"
-        for r, (p, applicants, requested) in enumerate(
-                zip(ranked["_pos"].to_numpy(), ranked["applicants"], ranked["requested_kr"].to_numpy()), 1):
-            rank[p], ranked_count[p], before[p] = r, total, remaining
-            counted = applicants if joint_each else applicants[:1]
-            full = [a for a in counted if used.get(a, 0) >= cap]
-            want = int(requested)
-            if reduce and want > fund.max_amount_kr:
-                want, why = fund.max_amount_kr, "granted_reduced"
-            else:
-                why = "granted"
-            if full:
-                code[p], partner[p] = "rejected_cap", full[0]
-            elif want <= remaining:
-                granted[p], code[p] = want, why
-            elif fund.remainder.partial and remaining > 0 and remaining >= fund.remainder.minimum_kr:
-                granted[p], code[p] = remaining, "granted_partial"
-            else:
-                code[p] = "rejected_budget"
-            if granted[p]:
-                remaining -= int(granted[p])
-                for a in counted:
-                    used[a] = used.get(a, 0) + 1
-            after[p] = remaining
-        ranked_frames.append(ranked.assign(rank=np.arange(1, total + 1)))
+        at = ranked["_pos"].to_numpy()
+        rank[at], ranked_count[at] = np.arange(1, len(ranked) + 1), len(ranked)
+        greedy = _greedy(fund, ranked["applicants"].tolist(), ranked["requested_kr"].tolist(),
+                         fund.budget_kr - spent, used)
+        granted[at], code[at], before[at], after[at], partner[at] = greedy
+        ranked_frames.append(ranked.assign(rank=np.arange(1, len(ranked) + 1)))
     decisions = _decisions_table(apps, scoring, params, granted, code, rank, ranked_count, before, after, partner,
                                  by_id)
     trail = pd.concat(ranked_frames, ignore_index=True) if ranked_frames else pd.DataFrame()
@@ -156,29 +178,32 @@ def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, 
                      after: np.ndarray, partner: np.ndarray, overrides: dict[str, Override]) -> pd.DataFrame:
     requested = apps["requested_kr"].to_numpy()
     decision = np.where(granted == 0, "rejected", np.where(granted < requested, "partly", "granted"))
-    reasons_sv, reasons_en = [], []
-    for i, (c, app_id, fund_code) in enumerate(zip(code, apps["id"], apps["fund"], strict=True)):
-        fund = params.funds[fund_code]
-        facts: dict[str, object] = {"rank": int(rank[i]), "ranked": int(ranked_count[i]), "fund": fund_code,
-                                    "remaining_kr": int(before[i]), "requested_kr": int(requested[i]),
-                                    "max_kr": fund.max_amount_kr, "cap": fund.max_granted_per_applicant,
-                                    "partner": partner[i], "opens": fund.window.opens.isoformat(),
-                                    "closes": fund.window.closes.isoformat(), "purpose": apps["purpose"].iat[i],
-                                    "max_years": fund.max_project_years,
-                                    "override_reason": overrides[app_id].reason if app_id in overrides else "",
-                                    "joint_sv": ", gemensam ansökan räknas för varje part"
-                                    if fund.joint_counts_for == "each_partner" else "",
-                                    "joint_en": ", a joint application counting for each partner"
-                                    if fund.joint_counts_for == "each_partner" else ""}
-        reasons_sv.append(explain(c, facts, "sv"))
-        reasons_en.append(explain(c, facts, "en"))
+    ids = apps["id"].tolist()
+    funds = apps["fund"].tolist()
+    reasons = np.array([overrides[i].reason if i in overrides else "" for i in ids] if overrides else
+                       [""] * len(ids), dtype=object)
+    row_facts: dict[str, np.ndarray] = {
+        "rank": rank, "ranked": ranked_count, "remaining_kr": before, "requested_kr": requested.astype(np.int64),
+        "partner": partner, "purpose": apps["purpose"].to_numpy(dtype=object), "override_reason": reasons}
+    fund_facts: dict[str, dict[str, object]] = {
+        fc: {"fund": fc, "max_kr": f.max_amount_kr, "cap": f.max_granted_per_applicant,
+             "opens": f.window.opens.isoformat(), "closes": f.window.closes.isoformat(),
+             "max_years": f.max_project_years,
+             "joint_sv": ", gemensam ansökan räknas för varje part" if f.joint_counts_for == "each_partner" else "",
+             "joint_en": ", a joint application counting for each partner"
+             if f.joint_counts_for == "each_partner" else ""}
+        for fc, f in params.funds.items()}
+    reasons_sv, reasons_en = explain_many(code.tolist(), row_facts, funds, fund_facts)
+    short = {c: c.split(":", 1)[1].split(",")[0] if c.startswith("ineligible:") else c for c in set(code.tolist())}
+    words = np.array([DECISION_WORDS[d] for d in ("granted", "partly", "rejected")], dtype=object)
+    which = np.select([decision == "granted", decision == "partly"], [0, 1], 2)
     out = pd.DataFrame({
         "id": apps["id"].to_numpy(), "fund": apps["fund"].to_numpy(),
         "applicants": [" & ".join(a) for a in apps["applicants"]], "title": apps["title"].to_numpy(),
         "requested_kr": requested.astype(np.int64), "granted_kr": granted.astype(np.int64),
-        "decision": [DECISION_WORDS[d][0] for d in decision], "reason": reasons_sv,
-        "reason_code": [c.split(":", 1)[1].split(",")[0] if c.startswith("ineligible:") else c for c in code],
-        "reason_en": reasons_en, "decision_en": [DECISION_WORDS[d][1] for d in decision],
+        "decision": words[which, 0], "reason": reasons_sv,
+        "reason_code": [short[c] for c in code.tolist()],
+        "reason_en": reasons_en, "decision_en": words[which, 1],
         "rank": pd.array(np.where(rank > 0, rank, 0), dtype="Int64"),
         "total_score": scoring["total_score"].to_numpy(),
         "budget_before_kr": pd.array(before, dtype="Int64"), "budget_after_kr": pd.array(after, dtype="Int64"),

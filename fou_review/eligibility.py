@@ -6,6 +6,7 @@ order below, and the first one is the application's reason code.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .params import Params
@@ -18,28 +19,37 @@ APPROVED_REPORT = ("godkänd", "ej aktuell")
 
 def check_eligibility(apps: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per application (same index): `eligible` and `ineligible` (tuple of failed rule codes)."""
+    n = len(apps)
     valid = set(params.administrations)
-    fund = apps["fund"]
-    failed: dict[str, pd.Series] = {
-        "unknown_applicant": apps["applicants"].map(lambda names: not set(names) <= valid),
-        "no_approved_report": ~apps["last_report"].isin(APPROVED_REPORT),
-    }
-    opens = fund.map({c: f.window.opens.isoformat() for c, f in params.funds.items()})
-    closes = fund.map({c: f.window.closes.isoformat() for c, f in params.funds.items()})
-    failed["outside_window"] = (apps["received"] < opens) | (apps["received"] > closes)
-    excluded = {c: set(f.excluded_purposes) for c, f in params.funds.items()}
-    failed["excluded_purpose"] = pd.Series(
-        [p in excluded[f] for f, p in zip(fund, apps["purpose"], strict=True)], index=apps.index, dtype=bool)
-    maximum = fund.map({c: f.max_amount_kr for c, f in params.funds.items()})
-    rejects_over = fund.map({c: f.over_max == "reject" for c, f in params.funds.items()}).astype(bool)
-    failed["over_maximum"] = rejects_over & (apps["requested_kr"] > maximum)
-    longest = fund.map({c: f.max_project_years for c, f in params.funds.items()})
-    years = pd.concat([apps["planned_years"], apps["project_year"]], axis=1).max(axis=1)
-    failed["project_too_long"] = (longest.notna() & years.notna() & (years > longest)).astype(bool)
-    table = pd.DataFrame({rule: failed[rule].fillna(False).astype(bool) for rule in RULES}, index=apps.index)
+    groups = apps["applicants"].tolist()
+    known = {names: set(names) <= valid for names in set(groups)}  # per distinct group of applicants
+    fund = apps["fund"].to_numpy(dtype=object)
+    received = apps["received"].to_numpy(dtype=object)
+    purpose = apps["purpose"].to_numpy(dtype=object)
+    requested = apps["requested_kr"].to_numpy()
+    years = np.fmax(apps["planned_years"].to_numpy(dtype=np.float64, na_value=np.nan),
+                    apps["project_year"].to_numpy(dtype=np.float64, na_value=np.nan))
+    failed = {rule: np.zeros(n, dtype=bool) for rule in RULES}
+    failed["unknown_applicant"] = np.array([not known[names] for names in groups], dtype=bool)
+    failed["no_approved_report"] = ~apps["last_report"].isin(APPROVED_REPORT).to_numpy(dtype=bool)
+    for code, f in params.funds.items():
+        mine = fund == code
+        failed["outside_window"] |= mine & ((received < f.window.opens.isoformat())
+                                            | (received > f.window.closes.isoformat()))
+        if f.excluded_purposes:
+            failed["excluded_purpose"] |= mine & pd.Series(purpose).isin(f.excluded_purposes).to_numpy(dtype=bool)
+        if f.over_max == "reject":
+            failed["over_maximum"] |= mine & (requested > f.max_amount_kr)
+        if f.max_project_years is not None:
+            failed["project_too_long"] |= mine & (years > f.max_project_years)  # NaN compares False
+    table = np.column_stack([failed[rule] for rule in RULES]) if n else np.zeros((0, len(RULES)), dtype=bool)
+    # Each distinct combination of failed rules becomes one tuple, shared by the rows that have it.
+    mask = table.astype(np.int64) @ (1 << np.arange(len(RULES), dtype=np.int64))
+    distinct, inverse = np.unique(mask, return_inverse=True)
+    tuples = np.empty(len(distinct), dtype=object)
+    for k, m in enumerate(distinct.tolist()):
+        tuples[k] = tuple(rule for j, rule in enumerate(RULES) if m >> j & 1)
     out = pd.DataFrame(index=apps.index)
-    out["eligible"] = ~table.any(axis=1)
-    columns = list(RULES)
-    values = table.to_numpy()
-    out["ineligible"] = [tuple(columns[j] for j in row.nonzero()[0]) for row in values]
+    out["eligible"] = mask == 0
+    out["ineligible"] = tuples[inverse] if n else np.empty(0, dtype=object)
     return out

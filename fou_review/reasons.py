@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from string import Formatter
+
+import numpy as np
+import pandas as pd
 
 from .money import format_kr
 
@@ -17,20 +21,20 @@ TEXTS: dict[str, tuple[str, str]] = {
                 "Granted: ranked {rank} of {ranked} in {fund} and fits the budget."),
     "granted_reduced": ("Beviljas med högsta beloppet {max_kr}: sökt belopp {requested_kr} är över taket.",
                         "Granted at the maximum {max_kr}: the request of {requested_kr} is over the cap."),
-    "granted_partial": ("Beviljas delvis: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} "
-                        "räckte inte till hela beloppet.",
-                        "Partly granted: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} did "
-                        "not cover the whole request."),
+    "granted_partial": (("Beviljas delvis: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} "
+                        "räckte inte till hela beloppet."),
+                        ("Partly granted: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} did "
+                        "not cover the whole request.")),
     "override": ("Nämndens beslut, avviker från beräkningen: {override_reason}",
                  "The committee's decision, departing from the computation: {override_reason}"),
-    "rejected_cap": ("Avslås: {partner} har redan beviljats {cap} ansökningar i {fund} (högst {cap} per "
-                     "förvaltning{joint_sv}).",
-                     "Rejected: {partner} already has {cap} granted applications in {fund} (at most {cap} per "
-                     "administration{joint_en})."),
-    "rejected_budget": ("Avslås: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} räcker inte "
-                        "till sökt belopp {requested_kr}.",
-                        "Rejected: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} does not "
-                        "cover the request of {requested_kr}."),
+    "rejected_cap": (("Avslås: {partner} har redan beviljats {cap} ansökningar i {fund} (högst {cap} per "
+                     "förvaltning{joint_sv})."),
+                     ("Rejected: {partner} already has {cap} granted applications in {fund} (at most {cap} per "
+                     "administration{joint_en}).")),
+    "rejected_budget": (("Avslås: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} räcker inte "
+                        "till sökt belopp {requested_kr}."),
+                        ("Rejected: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} does not "
+                        "cover the request of {requested_kr}.")),
     "not_scored": ("Avslås: ansökan saknar bedömning i minst ett kriterium och kan inte rangordnas.",
                    "Rejected: the application lacks scores for at least one criterion and cannot be ranked."),
 }
@@ -51,13 +55,70 @@ INELIGIBLE: dict[str, tuple[str, str]] = {
 }
 
 
+def template(code: str, lang: str = "sv") -> str:
+    """The format string of a decision code (or of an `ineligible:<rule>,<rule>` code)."""
+    i = 0 if lang == "sv" else 1
+    if code.startswith("ineligible:"):
+        head = "Avslås, ej behörig: " if lang == "sv" else "Rejected, not eligible: "
+        return head + "; ".join(INELIGIBLE[rule][i] for rule in code.split(":", 1)[1].split(",")) + "."
+    return TEXTS[code][i]
+
+
+def _shown(key: str, value: object) -> object:
+    return format_kr(value) if key.endswith("_kr") and isinstance(value, int) else value
+
+
 def explain(code: str, facts: Mapping[str, object], lang: str = "sv") -> str:
     """The reason text for a decision code (or an `ineligible:<rule>,<rule>` code)."""
-    i = 0 if lang == "sv" else 1
-    values = {k: format_kr(v) if k.endswith("_kr") and isinstance(v, int) else v for k, v in facts.items()}
-    if code.startswith("ineligible:"):
-        parts = [INELIGIBLE[rule][i].format(**values) for rule in code.split(":", 1)[1].split(",")]
-        head = "Avslås, ej behörig: " if lang == "sv" else "Rejected, not eligible: "
-        text = "; ".join(parts)
-        return head + text + "."
-    return TEXTS[code][i].format(**values)
+    return template(code, lang).format(**{k: _shown(k, v) for k, v in facts.items()})
+
+
+def _used_fields(code: str) -> tuple[str, ...]:
+    """The facts the Swedish and English texts of a code actually use."""
+    names = {name for lang in ("sv", "en") for _, name, _, _ in Formatter().parse(template(code, lang)) if name}
+    return tuple(sorted(names))
+
+
+def _column(values: Sequence[object] | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuO":
+        return values
+    column = np.empty(len(values), dtype=object)
+    column[:] = list(values)
+    return column
+
+
+def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] | np.ndarray],
+                 groups: Sequence[str],
+                 group_facts: Mapping[str, Mapping[str, object]]) -> tuple[list[str], list[str]]:
+    """`explain` for many rows at once, in Swedish and English.
+
+    `row_facts` holds one value per row; `group_facts[groups[i]]` the facts shared by a group of rows
+    (a fund's limits). Rows are handled per (code, group); within one, each distinct combination of
+    the facts its texts use is formatted once, and each distinct amount is written out once.
+    """
+    n = len(codes)
+    sv = np.empty(n, dtype=object)
+    en = np.empty(n, dtype=object)
+    if n == 0:
+        return [], []
+    columns = {k: _column(v) for k, v in row_facts.items()}
+    members = pd.DataFrame({"code": list(codes), "group": list(groups)}).groupby(["code", "group"]).indices
+    for (code, group), rows in members.items():
+        used = _used_fields(code)
+        by_row = tuple(k for k in used if k in columns)
+        shared = {k: _shown(k, group_facts[group][k]) for k in used if k not in columns}
+        sv_text, en_text = template(code, "sv"), template(code, "en")
+        shown_columns = []
+        for k in by_row:
+            raw = columns[k][rows].tolist()
+            look = {v: _shown(k, v) for v in set(raw)}
+            shown_columns.append([look[v] for v in raw])
+        keys = list(zip(*shown_columns, strict=True)) if shown_columns else [()] * len(rows)
+        made: dict[tuple[object, ...], tuple[str, str]] = {}
+        for values in dict.fromkeys(keys):
+            facts = dict(zip(by_row, values, strict=True))
+            facts.update(shared)
+            made[values] = (sv_text.format_map(facts), en_text.format_map(facts))
+        sv[rows] = [made[k][0] for k in keys]
+        en[rows] = [made[k][1] for k in keys]
+    return sv.tolist(), en.tolist()

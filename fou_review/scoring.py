@@ -20,25 +20,37 @@ from .params import Params
 TOTAL_DECIMALS = 9  # rounding of the total before ranking: removes float noise, keeps real differences
 
 
+def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Position of each value among `categories` (-1 when absent): one hash per row, then a small lookup."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    lookup = np.append(pd.Index(categories, dtype=object).get_indexer(uniques), -1)  # factorize's -1 -> -1
+    return np.asarray(lookup[codes], dtype=np.int64)
+
+
 def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
                      params: Params) -> tuple[np.ndarray, np.ndarray]:
     """Histogram H[app, criterion, grade] of counted scores, and the number of conflicted reviewers per app."""
     n_apps, criteria = len(apps), params.criterion_codes()
     lo, hi = params.scale.minimum, params.scale.maximum
     n_grades = hi - lo + 1
-    app_code = pd.Categorical(scores["application_id"], categories=apps["id"]).codes.astype(np.int64)
-    crit_code = pd.Categorical(scores["criterion"], categories=list(criteria)).codes.astype(np.int64)
+    ids = apps["id"].tolist()
+    app_code = _codes(scores["application_id"], ids)
+    crit_code = _codes(scores["criterion"], list(criteria))
     keep = (app_code >= 0) & (crit_code >= 0)
     conflicted = np.zeros(n_apps, dtype=np.int64)
     if len(conflicts):
         reviewers = list(params.reviewers)
         pairs = conflicts.drop_duplicates(["reviewer", "application_id"])
-        c_app = pd.Categorical(pairs["application_id"], categories=apps["id"]).codes.astype(np.int64)
-        c_rev = pd.Categorical(pairs["reviewer"], categories=reviewers).codes.astype(np.int64)
+        c_app = _codes(pairs["application_id"], ids)
+        c_rev = _codes(pairs["reviewer"], reviewers)
         ok = (c_app >= 0) & (c_rev >= 0)
         np.add.at(conflicted, c_app[ok], 1)
-        rev_code = pd.Categorical(scores["reviewer"], categories=reviewers).codes.astype(np.int64)
-        keep &= ~np.isin(rev_code * n_apps + app_code, c_rev[ok] * n_apps + c_app[ok])
+        flagged = np.zeros(n_apps + 1, dtype=bool)  # the extra last slot answers for app_code -1
+        flagged[c_app[ok]] = True
+        rows = np.flatnonzero(keep & flagged[app_code])  # only scores of applications with a conflict
+        rev_code = _codes(scores["reviewer"].iloc[rows], reviewers)
+        drop = np.isin(rev_code * n_apps + app_code[rows], c_rev[ok] * n_apps + c_app[ok])
+        keep[rows[drop]] = False
     grade = scores["score"].to_numpy(dtype=np.int64) - lo
     flat = (app_code[keep] * len(criteria) + crit_code[keep]) * n_grades + grade[keep]
     hist = np.bincount(flat, minlength=n_apps * len(criteria) * n_grades)
@@ -47,7 +59,7 @@ def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.Dat
 
 def _value_at(cum: np.ndarray, position: np.ndarray, lo: int) -> np.ndarray:
     """The grade at 0-based `position` of each sorted group, from cumulative counts."""
-    return (cum > position[..., None]).argmax(axis=-1) + lo
+    return np.asarray((cum > position[..., None]).argmax(axis=-1) + lo, dtype=np.int64)
 
 
 def score_applications(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
