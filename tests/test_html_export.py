@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call,no-any-return"
 """notebook_to_record_html: only markdown and text/html reach the page; nothing volatile does."""
 
 from __future__ import annotations
