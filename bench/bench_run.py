@@ -1,0 +1,88 @@
+"""Benchmark: the yearly run end to end against the floor of the same tools doing nothing.
+
+    .venv/bin/python bench/bench_run.py [--repeats 5] [--year 2022]
+
+In one process (imports paid once, before any timing):
+  (a) `fou-review run 2022` end to end: the repository's params/, data/ and notebooks/ copied to a
+      temporary root, then `run_year` (validation, papermill executing the review notebook in a fresh
+      kernel, normalisation, HTML, CSV, Excel, manifest, publishing); best of N;
+  (b) the floor: papermill executing a one-cell notebook (`1+1`) in-process, plus nbconvert's
+      HTMLExporter turning the executed notebook into HTML; best of N.
+Printed: both times, the ratio (goal <= 1.5x) and the record's size (goal <= 300 KB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path.cwd()
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--year", type=int, default=2022)
+    args = ap.parse_args(argv)
+    if not (REPO / "params" / f"{args.year}.yaml").is_file():
+        print("run from the repository root (params/ and data/ must be here)", file=sys.stderr)
+        return 2
+
+    from fou_review.cli import skip_unused_imports
+
+    skip_unused_imports()
+    from fou_review.run import run_year
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    with tempfile.TemporaryDirectory(prefix="fou-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        root = tmp / "root"
+        for part in ("params", "data", "notebooks"):
+            shutil.copytree(REPO / part, root / part)
+        floor_nb = tmp / "floor.ipynb"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1+1")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, floor_nb)
+
+        def floor() -> None:
+            executed = papermill.execute_notebook(str(floor_nb), None, kernel_name="python3", progress_bar=False,
+                                                  request_save_on_cell_execute=False)
+            HTMLExporter().from_notebook_node(executed)
+
+        def run() -> None:
+            run_year(root, args.year, "sv", progress=False)
+
+        floor(), run()  # warm-up: imports, templates, the first kernel start
+        t_floor = best_of(args.repeats, floor)
+        t_run = best_of(args.repeats, run)
+        record = root / "reports" / str(args.year) / "allocation.html"
+        size_kb = record.stat().st_size / 1000
+        floor_html_kb = len(HTMLExporter().from_notebook_node(
+            papermill.execute_notebook(str(floor_nb), None, kernel_name="python3", progress_bar=False))[0]) / 1000
+
+    ratio = t_run / t_floor
+    print(f"floor (papermill 1-cell + nbconvert HTML): {t_floor:.3f} s (its HTML: {floor_html_kb:.0f} KB)")
+    print(f"fou-review run {args.year} end to end:        {t_run:.3f} s")
+    print(f"ratio: {ratio:.2f}x (goal <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER'}")
+    print(f"record allocation.html: {size_kb:.1f} KB (goal <= 300 KB) {'OK' if size_kb <= 300 else 'OVER'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

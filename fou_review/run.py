@@ -1,0 +1,153 @@
+"""The yearly run: execute `notebooks/review.ipynb` with papermill and publish `reports/<year>/`.
+
+1. Validate the year's inputs in this process (a user's mistake stops here, before any kernel).
+2. Refuse when a record exists whose inputs differ from today's, unless superseding.
+3. Execute the notebook in-process with papermill's API; the kernel runs in the project root.
+4. Normalise the executed notebook, convert it to the static record, write the decisions as CSV
+   and Excel and the manifest, all into a temporary folder beside the target.
+5. Swap the folder in (see `publish`). A failure at any step leaves the previous record untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import FouReviewError, InputError, Problem, RunError
+from .export import decisions_export_frame, decisions_to_csv_string, decisions_to_xlsx_bytes
+from .load import load_year
+from .manifest import MANIFEST_NAME, build_manifest, input_entries, manifest_to_json, read_manifest
+from .normalise import normalise_notebook, notebook_bytes, without_review_only
+from .pipeline import Review, review_inputs
+from .publish import next_superseded, record_dir, stage_record, staging, superseded_entry, swap_in
+
+NOTEBOOK = Path("notebooks") / "review.ipynb"
+KERNEL = "python3"
+
+
+class FrozenRecordError(RunError):
+    """The year's record was made from other inputs; `--supersede` keeps it and makes a new one."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    target: Path
+    manifest: dict[str, Any]
+    superseded: Path | None  # where the earlier record was kept, when superseded
+
+
+def notebook_path(root: Path) -> Path:
+    path = Path(root) / NOTEBOOK
+    if not path.is_file():
+        raise InputError([Problem(NOTEBOOK.as_posix(), "notebooken saknas under projektets rotmapp")])
+    return path
+
+
+@contextmanager
+def started_kernel(cwd: Path) -> Iterator[Any]:
+    """A python3 kernel started now in `cwd`, so that it boots while this process validates the
+    inputs; killed on the way out (its work is done: a graceful shutdown only costs time)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(kernel_name=KERNEL)
+    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+    try:
+        yield km
+    finally:
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] | None = None,
+                *, progress: bool = True, review: Review | None = None, kernel: Any = None) -> dict[str, bytes]:
+    """Every file of a year's record, in memory; raises RunError naming the cell that failed.
+
+    `kernel`: a kernel manager already started in `root` (see `started_kernel`); else one is started.
+    """
+    root = Path(root).resolve()
+    notebook = notebook_path(root)
+    if kernel is None:
+        with started_kernel(root) as km:
+            return make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=km)
+    if review is None:
+        review = review_inputs(load_year(root, year))
+    manifest = build_manifest(root, year, notebook, {"lang": lang, "year": year}, supersedes,
+                              files=review.inputs.files)
+    table = decisions_export_frame(review.decisions, lang)
+    files = {
+        "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
+        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title="Decisions" if lang == "en" else "Beslut"),
+        "manifest.json": manifest_to_json(manifest).encode("utf-8"),
+    }
+    parameters: dict[str, object] = {"year": year, "lang": lang}
+    if supersedes is not None:
+        parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
+    executed = execute(notebook, root, parameters, progress=progress, kernel=kernel)
+    from .html_export import notebook_to_record_html
+    from .record import record_title
+
+    title = record_title(review, lang)
+    nb = normalise_notebook(executed, title)
+    files["allocation.html"] = notebook_to_record_html(without_review_only(nb), lang=lang, title=title).encode()
+    files["review.ipynb"] = notebook_bytes(nb)
+    return {name: files[name] for name in sorted(files)}
+
+
+def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
+            kernel: Any = None) -> Any:
+    """Run the notebook with papermill in the project root; a failing cell becomes a RunError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    extra: dict[str, Any] = {"km": kernel} if kernel is not None else {"shutdown_kernel": "immediate"}
+    try:
+        return papermill.execute_notebook(str(notebook), None, parameters=dict(parameters), cwd=str(root),
+                                          kernel_name=KERNEL, progress_bar=progress, store_widget_state=False,
+                                          request_save_on_cell_execute=False, log_output=False, **extra)
+    except PapermillExecutionError as exc:
+        evalue = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+        raise RunError(f"cell {exc.cell_index} (In [{exc.exec_count}]) misslyckades: {exc.ename}: {evalue}",
+                       cell_index=exc.cell_index, ename=exc.ename, evalue=str(exc.evalue)) from None
+
+
+def check_frozen(target: Path, root: Path, files: tuple[Path, ...], supersede: bool) -> None:
+    """Refuse to overwrite a record made from other inputs unless superseding."""
+    manifest_file = target / MANIFEST_NAME
+    if supersede or not manifest_file.is_file():
+        return
+    before = read_manifest(manifest_file).get("inputs")
+    if before != input_entries(root, files):
+        rel = target.relative_to(root).as_posix()
+        raise FrozenRecordError(f"indata har ändrats sedan {rel}/ gjordes; protokollet är fryst. Kör med "
+                                "--supersede för att behålla det som ersatt och göra ett nytt")
+
+
+def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False,
+             progress: bool = True) -> RunOutcome:
+    """Make and publish `reports/<year>/` (or `reports/<year>/en/`); all or nothing."""
+    root = Path(root).resolve()
+    notebook_path(root)
+    with started_kernel(root) as kernel:  # boots while the inputs are validated
+        review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
+        target = record_dir(root, year, lang)
+        check_frozen(target, root, review.inputs.files, supersede)
+        number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
+        supersedes = superseded_entry(root, target, number) if number is not None else None
+        if supersedes is None and not supersede and (target / MANIFEST_NAME).is_file():
+            supersedes = read_manifest(target / MANIFEST_NAME).get("supersedes")  # same inputs: same record
+        files = make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=kernel)
+    with staging(target) as tmp:
+        try:
+            stage_record(tmp, files, target, number)
+            swap_in(tmp, target)
+        except OSError as exc:
+            raise RunError(f"kunde inte publicera {target}: {exc.strerror}") from None
+    manifest = read_manifest(target / MANIFEST_NAME)
+    kept = target / "superseded" / str(number) if number is not None else None
+    return RunOutcome(target, manifest, kept)
+
+
+__all__ = ["FouReviewError", "FrozenRecordError", "RunOutcome", "make_record", "run_year"]
