@@ -89,9 +89,10 @@ class ScoringForm:
                                   layout=w.Layout(width="95%", height="5em"))
         self.comment.add_class("fou-comment")
         self.comment.observe(self._on_comment, names="value")
-        self.prev_button = w.Button(description=self._t("previous"))
-        self.next_button = w.Button(description=self._t("next"))
-        self.next_open_button = w.Button(description=self._t("next_open"))
+        auto = {"width": "auto"}
+        self.prev_button = w.Button(description=self._t("previous"), layout=auto)
+        self.next_button = w.Button(description=self._t("next"), layout=auto)
+        self.next_open_button = w.Button(description=self._t("next_open"), layout=auto)
         self.prev_button.on_click(lambda _b: self.show(self.index - 1))
         self.next_button.on_click(lambda _b: self.show(self.index + 1))
         self.next_open_button.on_click(lambda _b: self.show_next_unscored())
@@ -249,7 +250,8 @@ class ScoringForm:
                                self.current, self.params):
             value = (self._t("others_none") if o.mean is None
                      else f"{o.mean:.1f} ({o.low}–{o.high}, n={o.n})".replace(".", "," if sv else "."))
-            rows.append(f"<tr><td>{html.escape(names[o.criterion])}</td><td>{html.escape(value)}</td></tr>")
+            rows.append(f"<tr><td>{html.escape(names[o.criterion])}</td>"
+                        f"<td style='white-space:nowrap'>{html.escape(value)}</td></tr>")
         self.others.value = f"<b>{html.escape(self._t('others_title'))}</b><table>{''.join(rows)}</table>"
 
     def _render_preview(self, change: Change | None = None) -> None:
@@ -313,7 +315,7 @@ def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | No
     try:
         form = ScoringForm(root, year, lang=lang)
     except FouReviewError as exc:
-        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(str(exc))}</div>"))
+        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(str(exc))}</div>"))  # type: ignore[no-untyped-call]
         return None
-    display(form.widget)
+    display(form.widget)  # type: ignore[no-untyped-call]
     return form

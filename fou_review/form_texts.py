@@ -26,14 +26,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "conflict_no_reason": ("(inget skäl angivet)", "(no reason given)"),
     "saved": ("Sparat {time}: {what}", "Saved {time}: {what}"),
     "unchanged": ("Oförändrat (redan sparat).", "Unchanged (already saved)."),
-    "save_failed": ("NÅGOT SPARADES INTE: {error}. Formuläret visar det som finns sparat på disk; "
-                    "försök igen eller kontakta den som förvaltar filerna.",
-                    "NOT SAVED: {error}. The form shows what is saved on disk; try again or contact the person "
-                    "who looks after the files."),
+    "save_failed": (("EJ SPARAT: {error}. Formuläret visar det som finns sparat på disk; "
+                    "försök igen eller kontakta den som förvaltar filerna."),
+                    ("NOT SAVED: {error}. The form shows what is saved on disk; try again or contact the person "
+                    "who looks after the files.")),
     "read_failed": ("Kunde inte läsa dina sparade betyg: {error}", "Could not read your saved scores: {error}"),
     "others_hidden": ("Andra granskares betyg visas när du har bedömt alla ansökningar ({done} av {total} klara).",
-                      "Other reviewers' scores are shown when you have scored every application "
-                      "({done} of {total} done)."),
+                      ("Other reviewers' scores are shown when you have scored every application "
+                      "({done} of {total} done).")),
     "others_title": ("Andra granskares betyg (medel, lägst–högst, antal)",
                      "Other reviewers' scores (mean, lowest–highest, count)"),
     "others_none": ("inga", "none"),

@@ -25,8 +25,8 @@ from .eligibility import check_eligibility
 from .errors import FouReviewError, InputError, Problem
 from .load import YearInputs, load_year, parse_scores
 from .money import format_kr
-from .scoring import score_applications
 from .scorestore import COMMENT, Change, Stamp, file_stamp
+from .scoring import score_applications
 from .summary import Check, FundSummary, Summary, summarise
 from .tables import read_table
 
@@ -259,12 +259,23 @@ _T = {
     "changes": ("{id} ({applicants}) får {after} (hade {before})", "{id} ({applicants}) gets {after} (had {before})"),
     "error": ("Fördelningen kan inte beräknas just nu: {error}", "The allocation cannot be computed now: {error}"),
     "none": ("inga", "none"),
+    "more": (" … och {n} till", " … and {n} more"),
 }
+LIST_AT_MOST = 40  # ids listed per fund and decision; a large year shows the first ones and a count
 
 
 def _t(key: str, lang: str, **values: object) -> str:
     text = _T[key][0 if lang == "sv" else 1]
     return text.format(**{k: html.escape(str(v)) for k, v in values.items()}) if values else text
+
+
+def _listed(items: list[str], lang: str, at_most: int = LIST_AT_MOST) -> str:
+    """"A, B, C" or, for a long list, its first items and how many more."""
+    if not items:
+        return _t("none", lang)
+    if len(items) <= at_most:
+        return ", ".join(items)
+    return ", ".join(items[:at_most]) + _t("more", lang, n=len(items) - at_most)
 
 
 def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
@@ -281,9 +292,9 @@ def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv"
         rows = decisions[decisions["fund"] == fs.fund]
         got = rows[rows["granted_kr"] > 0]
         not_got = rows[rows["granted_kr"] == 0]
-        funded = ", ".join(f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"], got["granted_kr"], strict=True))
-        parts.append(f"<div>{_t('funded', lang)}: {html.escape(funded or _t('none', lang))}</div>")
-        parts.append(f"<div>{_t('not_funded', lang)}: {html.escape(', '.join(not_got['id']) or _t('none', lang))}</div>")
+        funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"], got["granted_kr"], strict=True)]
+        parts.append(f"<div>{_t('funded', lang)}: {html.escape(_listed(funded, lang))}</div>")
+        parts.append(f"<div>{_t('not_funded', lang)}: {html.escape(_listed(list(not_got['id']), lang))}</div>")
     caps = result.summary.cap_use[result.summary.cap_use["granted_n"] > 0]
     items = [f"{'<b>' if n >= c else ''}{html.escape(str(a))} {n}/{c} ({html.escape(str(f))}){'</b>' if n >= c else ''}"
              for f, a, n, c in zip(caps["fund"], caps["applicant"], caps["granted_n"], caps["cap"], strict=True)]
@@ -294,6 +305,8 @@ def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv"
     else:
         lines = [_t(c.kind, lang, id=c.id, applicants=c.applicants, before=format_kr(c.before_kr),
                     after=format_kr(c.after_kr)) for c in result.changes]
+        if len(lines) > LIST_AT_MOST:
+            lines = lines[:LIST_AT_MOST] + [_t("more", lang, n=len(lines) - LIST_AT_MOST).lstrip()]
         body = "".join(f"<li>{line}</li>" for line in lines) if lines else f"<li>{_t('no_change', lang)}</li>"
         parts.append(f"<p class='fou-preview-compare'>{_t('compare', lang, path=path)}:</p><ul>{body}</ul>")
     return "\n".join(parts)

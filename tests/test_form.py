@@ -143,7 +143,7 @@ def test_a_declared_conflict_disables_scoring_and_says_why(root: Path) -> None:
     assert "1 med jäv räknas inte" in form.progress_label.value and "22 av 22" in form.progress_label.value
     before = score_path(root, 2022, "ledamot-c").read_bytes()
     form.toggles["strategisk"].value = "7"  # bypassing the disabled widget: the form still refuses
-    assert "SPARADES INTE" in form.status.value
+    assert "EJ SPARAT" in form.status.value
     assert form.toggles["strategisk"].value == NOT_SCORED
     assert score_path(root, 2022, "ledamot-c").read_bytes() == before
     _go_to(form, "LUM-05")
@@ -208,7 +208,7 @@ def test_a_failed_save_is_shown_and_not_pretended(root: Path, monkeypatch: pytes
 
     monkeypatch.setattr(scorestore.os, "replace", refuse)
     form.toggles["strategisk"].value = "1" if saved != "1" else "2"
-    assert "SPARADES INTE" in form.status.value and "simulated" in form.status.value
+    assert "EJ SPARAT" in form.status.value and "simulated" in form.status.value
     assert "color:#b00020" in form.status.value
     assert form.toggles["strategisk"].value == saved  # the widget shows what is on disk
     assert score_path(root, 2022, "ledamot-e").read_bytes() == before
