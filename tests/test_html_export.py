@@ -44,7 +44,7 @@ def executed_notebook(seed: str) -> nbformat.NotebookNode:
         nbformat.v4.new_output("execute_result", data={"text/plain": f"PLAIN-ONLY {seed}"},
                                execution_count=int(seed[:2], 16)),
     ]
-    hidden = nbformat.v4.new_code_cell("debug()", metadata={"tags": ["record-exclude"]})
+    hidden = nbformat.v4.new_code_cell("debug()", metadata={"tags": ["review-only"]})
     hidden.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>EXCLUDED</p>"})]
     nb.cells = [md, injected, code, hidden]
     for cell in nb.cells:
