@@ -155,7 +155,8 @@ def _granted_tables(params: Params, decisions: pd.DataFrame, lang: str) -> str:
                      f"Proposed allocation of {_fund_name(fund, lang)} {params.year}")
         body.append(table(caption, cols, body_rows, foot=(tr(lang, "Totalt", "Total"), 2,
                                                           [kr(int(rows["granted_kr"].sum()))]),
-                          css=f"granted fund-{esc(code)}"))
+                          css=f"granted fund-{esc(code)}",
+                          empty=tr(lang, "Inga ansökningar beviljas.", "No application is granted.")))
     return section("fordelning", tr(lang, "Förslag till fördelning", "Proposed allocation"), body)
 
 

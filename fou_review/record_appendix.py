@@ -105,7 +105,9 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
     if common is not None:
         body.append(paragraph(esc(tr(lang, f"I rader märkta ”delvis illustrativ” är dessa uppgifter illustrativa: {common}.",
                                      f"In rows marked “partly illustrative” these facts are illustrative: {common}."))))
-    body.append('<div class="scroll">' + table(heading, cols, rows, foot=foot, css="gross") + "</div>")
+    body.append('<div class="scroll">' + table(heading, cols, rows, foot=foot, css="gross",
+                                                 empty=tr(lang, "Inga ansökningar kom in.",
+                                                          "No applications were received.")) + "</div>")
     return section(f"bilaga-{number}", heading, body)
 
 

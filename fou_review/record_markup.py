@@ -83,11 +83,12 @@ class Col:
 
 def table(caption: str, cols: Sequence[Col], rows: Iterable[Sequence[str]], *,
           foot: tuple[str, int, Sequence[str]] | None = None, css: str = "",
-          caption_html: str | None = None) -> str:
+          caption_html: str | None = None, empty: str = "–") -> str:
     """An accessible table. `rows` and the foot cells are HTML already escaped by the caller.
 
     The first cell of each row becomes `<th scope="row">`. `foot` is (label, columns it spans,
-    the remaining cells), rendered in `<tfoot>` with the label as a row heading.
+    the remaining cells), rendered in `<tfoot>` with the label as a row heading. A table without
+    rows gets one cell spanning every column with the text `empty`.
     """
     cls = f' class="{css}"' if css else ""
     out = [f"<table{cls}>", f"<caption>{caption_html if caption_html is not None else esc(caption)}</caption>",
@@ -95,13 +96,17 @@ def table(caption: str, cols: Sequence[Col], rows: Iterable[Sequence[str]], *,
     out += [f'<th scope="col"{_num(c)}>{esc(c.label)}</th>' for c in cols]
     out.append("</tr></thead>")
     out.append("<tbody>")
+    n_rows = 0
     for row in rows:
+        n_rows += 1
         if len(row) != len(cols):
             raise ValueError(f"a row of {len(row)} cells in a table of {len(cols)} columns: {caption}")
         out.append("<tr>")
         for i, (c, cell) in enumerate(zip(cols, row, strict=True)):
             out.append(f'<th scope="row"{_num(c)}>{cell}</th>' if i == 0 else f"<td{_num(c)}>{cell}</td>")
         out.append("</tr>")
+    if not n_rows:
+        out.append(f'<tr><td colspan="{len(cols)}">{esc(empty)}</td></tr>')
     out.append("</tbody>")
     if foot is not None:  # after tbody, as the HTML standard orders it
         label, span, cells = foot

@@ -188,7 +188,9 @@ def render_ranking(review: Review, lang: str) -> str:
             not_counted += [f"{criterion_label(params, c)} {tr(lang, 'för', 'for')} {row['id']}"
                             for c in codes if not bool(row[f"{c}_counts"])]
         caption = tr(lang, f"Rangordning {fund_code} {params.year}", f"Ranking {fund_code} {params.year}")
-        body.append('<div class="scroll">' + table(caption, cols, rows, css="ranking") + "</div>")
+        body.append('<div class="scroll">' + table(caption, cols, rows, css="ranking",
+                                                     empty=tr(lang, "Ingen ansökan rangordnas.",
+                                                              "No application is ranked.")) + "</div>")
         if not_counted:
             body.append(paragraph(esc(tr(lang, "Kriterier som inte räknades: ", "Criteria that did not count: ")
                                       + ", ".join(not_counted) + ".")))

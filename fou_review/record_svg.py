@@ -92,6 +92,7 @@ def render_chart(review: Review, lang: str) -> str:
                 Col(tr(lang, "Beviljat", "Granted"), True)]
         foot = (tr(lang, "Totalt", "Total"), 1, [kr(sum(r for _, r, _ in rows)), kr(sum(g for _, _, g in rows))])
         body.append(table(tr(lang, f"Diagrammets siffror: {title}", f"The chart's numbers: {title}"), cols,
-                          [[esc(n), kr(r), kr(g)] for n, r, g in rows], foot=foot, css="chart-data"))
+                          [[esc(n), kr(r), kr(g)] for n, r, g in rows], foot=foot, css="chart-data",
+                          empty=tr(lang, "Inga ansökningar.", "No applications.")))
     return section("diagram", tr(lang, "Sökt och beviljat per förvaltning", "Requested and granted per "
                                  "administration"), body)

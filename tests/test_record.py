@@ -410,3 +410,34 @@ def test_hostile_text_is_escaped(hostile_review: Review, lang: str) -> None:
     if lang == "sv":  # the hostile decision title is the Swedish one
         assert page.count("&lt;script&gt;alert(2)&lt;/script&gt;") == 2  # in <title> and <h1>
     assert CONTACT not in page
+
+
+@pytest.fixture(scope="module")
+def variant_review(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Review:
+    """2022 with a MUL budget too small for any trip and partial LUM grants allowed."""
+    root = tmp_path_factory.mktemp("variant")
+    shutil.copytree(request.config.rootpath / "params", root / "params")
+    shutil.copytree(request.config.rootpath / "data", root / "data")
+    params = root / "params" / "2022.yaml"
+    text = params.read_text(encoding="utf-8")
+    assert text.count("budget_kr: 300000") == 1 and "remainder: {partial: false, minimum_kr: 0}" in text
+    text = text.replace("budget_kr: 300000", "budget_kr: 10000")
+    text = text.replace("remainder: {partial: false, minimum_kr: 0}", "remainder: {partial: true, minimum_kr: 100000}",
+                        1)
+    params.write_text(text, encoding="utf-8")
+    return review_year(root, 2022)
+
+
+def test_partial_grants_and_a_fund_with_nothing_granted(variant_review: Review) -> None:
+    parsed = Page(render_page(variant_review))
+    mul = parsed.table("Förslag till fördelning av medel för utveckling och lärande 2022")
+    assert mul.body == [["Inga ansökningar beviljas."]] and mul.foot == [["Totalt", kr(0)]]
+    gross = parsed.table("Bilaga 1: Bruttolista")
+    lum10 = dict(zip(gross.head[0], next(r for r in gross.body if r[0] == "LUM-10"), strict=True))
+    assert lum10["Beslut"] == "beviljas delvis" and lum10["Beviljat"] == kr(295000)
+    assert "återstående budget" in lum10["Skäl"]
+    rules = {r[0]: r[1:] for r in parsed.table("Regler per fond 2022").body}
+    assert rules["När återstående budget inte räcker"][0].endswith(kr(100000))
+    mul_gross = parsed.table("Bilaga 2: Bruttolista")
+    assert {dict(zip(mul_gross.head[0], r, strict=True))["Beslut"] for r in mul_gross.body} == {"avslås"}
+    assert {r[-1] for t in parsed.tables if t.caption.startswith("Kontroller ") for r in t.body} == {"uppfyllt"}
