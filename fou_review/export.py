@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -128,7 +129,7 @@ def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None =
 
 
 def _xlsx_value(value: object) -> object:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, bool):
         return str(value)

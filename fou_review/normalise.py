@@ -41,7 +41,7 @@ def normalise_notebook(nb: NotebookNode, title: str) -> NotebookNode:
 
 def notebook_bytes(nb: NotebookNode) -> bytes:
     """nbformat's canonical JSON (sorted keys, one-space indent) with a trailing newline."""
-    text = nbformat.writes(nb)
+    text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]
     return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 

@@ -28,7 +28,7 @@ class Declared:
 
 DECLARED: tuple[Declared, ...] = (
     Declared("year", int, "utlysningens år, t.ex. 2022"),
-    Declared("root", str, "projektets rotmapp med params/ och data/ (tom: kernelns mapp eller dess föräldramapp)"),
+    Declared("root", str, "projektets rotmapp med params/ och data/ (tom: närmaste mapp uppåt som har dem)"),
     Declared("lang", str, "språk för protokollet: sv eller en"),
     Declared("superseded_record", str, "det ersatta protokollets allocation.html, relativt roten (sätts av "
              "fou-review run --supersede)"),
@@ -71,18 +71,22 @@ def _user_names(namespace: Mapping[str, object]) -> list[str]:
 
 
 def resolve_root(root: str, year: int, cwd: Path | None = None) -> Path:
-    """The project root: `root` if given (relative to the kernel's folder), else the kernel's folder
-    or its parent, whichever holds `params/<year>.yaml` (repository root or `notebooks/`)."""
+    """The project root: `root` if given (relative to the kernel's folder), else the nearest folder,
+    from the kernel's folder upwards, that holds `params/<year>.yaml`.
+
+    The kernel's folder is where papermill was called (the repository root), `notebooks/` when the
+    notebook is opened in JupyterLab, or `reports/<year>/` when nbval re-runs a published notebook.
+    """
     here = Path.cwd() if cwd is None else cwd
     if root:
         found = (here / root).resolve()
         if not params_path(found, year).is_file():
             raise ParameterError(f"parametern root: {root!r} innehåller inte params/{year}.yaml")
         return found
-    for candidate in (here, here.parent):
+    for candidate in (here, *here.parents):
         if params_path(candidate, year).is_file():
             return candidate.resolve()
-    raise ParameterError(f"hittar inte params/{year}.yaml i {here} eller dess föräldramapp; "
+    raise ParameterError(f"hittar inte params/{year}.yaml i {here} eller någon mapp ovanför; "
                          "ange parametern root (t.ex. -p root /sökväg/till/projektet)")
 
 

@@ -53,12 +53,27 @@ def started_kernel(cwd: Path) -> Iterator[Any]:
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(kernel_name=KERNEL)
+    clients: list[Any] = []
+
+    class TrackedKernelManager(AsyncKernelManager):
+        """Remembers the clients papermill makes, to close their sockets when done."""
+
+        def client(self, **kwargs: Any) -> Any:
+            kc = super().client(**kwargs)
+            clients.append(kc)
+            return kc
+
+    km = TrackedKernelManager(kernel_name=KERNEL)
     run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
     try:
         yield km
     finally:
+        for kc in clients:
+            kc.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
+        for kc in clients:
+            kc.context.destroy(linger=0)
+        km.context.destroy(linger=0)
 
 
 def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] | None = None,
@@ -108,8 +123,10 @@ def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, pro
                                           kernel_name=KERNEL, progress_bar=progress, store_widget_state=False,
                                           request_save_on_cell_execute=False, log_output=False, **extra)
     except PapermillExecutionError as exc:
-        evalue = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
-        raise RunError(f"cell {exc.cell_index} (In [{exc.exec_count}]) misslyckades: {exc.ename}: {evalue}",
+        evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
+        line = (str(exc.source).strip().splitlines() or [""])[-1][:60]
+        raise RunError(f"cell {exc.cell_index} (In [{exc.exec_count}]: {line}) misslyckades: {exc.ename}: {evalue}; "
+                       "tidigare protokoll är orört",
                        cell_index=exc.cell_index, ename=exc.ename, evalue=str(exc.evalue)) from None
 
 

@@ -32,8 +32,8 @@ def first_difference(old: bytes, new: bytes) -> str:
         if x != y:
             col = next((j for j, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y)))
             start = max(col - 30, 0)
-            return (f"skiljer sig från rad {i}, tecken {col + 1}: publicerad {x[start:start + 80]!r}, "
-                    f"omgjord {y[start:start + 80]!r}")
+            return (f"skiljer sig från rad {i}, tecken {col + 1}: publicerad »{x[start:start + 80]}«, "
+                    f"omgjord »{y[start:start + 80]}«")
     if len(a) != len(b):
         return f"skiljer sig från rad {min(len(a), len(b)) + 1}: publicerad {len(a)} rader, omgjord {len(b)} rader"
     return "skiljer sig i radslut eller sista byten"
