@@ -22,7 +22,7 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
-from .errors import FouReviewError
+from .errors import FouReviewError, ParameterError
 from .fairness import Progress, conflicts_of, is_fully_scored, others_scores, progress, review_order
 from .form_texts import text
 from .money import format_kr
@@ -38,6 +38,10 @@ class ScoringForm:
     """The form's widgets and behaviour; `widget` is what gets displayed."""
 
     def __init__(self, root: Path | str, year: int, lang: str = "sv") -> None:
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ParameterError(f"year ska vara ett heltal, t.ex. 2022; fick {year!r}")
+        if lang not in ("sv", "en"):
+            raise ParameterError(f"lang ska vara \"sv\" eller \"en\"; fick {lang!r}")
         self.root, self.year, self.lang = Path(root), year, lang
         self.preview = LivePreview(self.root, year)
         self.params = self.preview.inputs.params

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from fou_review import scorestore
+from fou_review.errors import ParameterError
 from fou_review.export import write_decisions_csv
 from fou_review.fairness import review_order
 from fou_review.form import NOT_SCORED, ScoringForm
@@ -206,7 +207,7 @@ def test_a_failed_save_is_shown_and_not_pretended(root: Path, monkeypatch: pytes
     def refuse(src: str, dst: str) -> None:
         raise OSError(failure, "simulated")
 
-    monkeypatch.setattr(scorestore.os, "replace", refuse)
+    monkeypatch.setattr(os, "replace", refuse)
     form.toggles["strategisk"].value = "1" if saved != "1" else "2"
     assert "EJ SPARAT" in form.status.value and "simulated" in form.status.value
     assert "color:#b00020" in form.status.value
@@ -250,3 +251,10 @@ def test_the_preview_sees_a_change_saved_by_another_kernel(root: Path) -> None:
     _go_to(mine, "LUM-01")
     mine.toggles["strategisk"].value = "5"  # any change of mine recomputes from every saved file
     assert "LUM-08 (Skarpnäck) förlorar medel" in mine.preview_html.value
+
+
+def test_wrong_parameters_are_named(root: Path) -> None:
+    with pytest.raises(ParameterError, match="lang"):
+        ScoringForm(root, 2022, lang="de")
+    with pytest.raises(ParameterError, match="year"):
+        ScoringForm(root, "2022", lang="sv")  # type: ignore[arg-type]

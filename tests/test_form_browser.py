@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 from jupyterlab_fixtures import KERNEL, JupyterLab, chromium_page, console_errors, jupyterlab_server  # noqa: F401
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from fou_review.export import write_decisions_csv
 from fou_review.fairness import review_order
@@ -75,7 +75,7 @@ def _run_all_and_pick(page: Page) -> None:
     expect(page.locator(".fou-app-id")).to_be_visible(timeout=15_000)
 
 
-def _grade_button(page: Page, criterion: str, grade: str) -> object:
+def _grade_button(page: Page, criterion: str, grade: str) -> Locator:
     return page.locator(f".fou-crit-{criterion} button", has_text=re.compile(rf"^{grade}$"))
 
 
@@ -108,6 +108,11 @@ def test_score_in_jupyterlab_survives_a_kernel_crash(jupyterlab_server: JupyterL
     expect(preview).not_to_contain_text("förlorar medel")
     expect(page.locator(".fou-progress")).to_contain_text("23 av 23 bedömda")
     expect(button).to_have_class(re.compile(r"\bmod-active\b"))
+    comment = page.locator(".fou-comment textarea")
+    comment.fill("Tydlig plan för uppföljning, åäö")
+    comment.press("Tab")  # the comment is saved when the field is left
+    _wait_until(lambda: read_log(lab.root, 2022, REVIEWER)[-1]["criterion"] == "comment", "the comment in the log")
+    assert read_log(lab.root, 2022, REVIEWER)[-1]["new"] == "Tydlig plan för uppföljning, åäö"
     page.screenshot(path=tmp_path / "form-saved.png", full_page=True)
     saved_bytes = (lab.root / SCORES).read_bytes()
 
@@ -133,6 +138,7 @@ def test_score_in_jupyterlab_survives_a_kernel_crash(jupyterlab_server: JupyterL
     expect(page.locator(".fou-app-id")).to_have_text("LUM-08", timeout=15_000)
     expect(_grade_button(page, "uppfoljning", "5")).to_have_class(re.compile(r"\bmod-active\b"))
     expect(page.locator(".fou-progress")).to_contain_text("23 av 23 bedömda")
+    expect(page.locator(".fou-comment textarea")).to_have_value("Tydlig plan för uppföljning, åäö")
     page.screenshot(path=tmp_path / "form-restored.png", full_page=True)
     print(f"screenshots: {tmp_path}; console errors: {console_errors}")
     assert not [e for e in console_errors if "widget" in e.lower()], console_errors

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from fou_review import scorestore
 from fou_review.load import load_year
 from fou_review.params import load_params
 from fou_review.scorestore import FORM_SOURCE, SaveError, ScoreStore, read_log
@@ -99,7 +98,7 @@ def test_a_crash_between_writing_and_renaming_leaves_the_old_file(root: Path,
         assert Path(src).read_bytes() != before  # the new content was written to the temp file
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(scorestore.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(SaveError, match="kunde inte sparas.*No space left"):
         store.set_score("LUM-01", "strategisk", 1)
     assert store.path.read_bytes() == before
