@@ -107,10 +107,12 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
         if not v["title"]:
             bad(row, "title", "titeln (projekt eller ort) saknas")
         amount = _whole_kronor(v["requested_kr"])
-        if amount is None:
+        if amount is None and _whole_kronor(v["requested_kr"].lstrip("-\u2212")) is not None:
+            bad(row, "requested_kr", f"förväntade ett belopp större än noll, fick {v['requested_kr']!r}")
+        elif amount is None:
             bad(row, "requested_kr", f"förväntade ett helt antal kronor (t.ex. 25000), fick {v['requested_kr']!r}")
         elif amount <= 0:
-            bad(row, "requested_kr", "beloppet måste vara större än noll")
+            bad(row, "requested_kr", f"förväntade ett belopp större än noll, fick {v['requested_kr']!r}")
         try:
             received = dt.date.fromisoformat(v["received"]).isoformat()
         except ValueError:
@@ -260,16 +262,40 @@ def applications_path(root: Path, year: int) -> Path:
     return found[0]
 
 
+def _readable_requests(table: Table | None) -> dict[str, int]:
+    """The ids (and requested amounts, when readable) of an applications table that has problems.
+
+    Lets `load_year` go on checking scores, conflicts and overrides against the ids it could read,
+    so one run of `fou-review validate` lists the problems of every file.
+    """
+    if table is None:
+        return {}
+    return {v["id"]: _whole_kronor(v.get("requested_kr", "")) or 2**62 for _, v in table.rows if v["id"]}
+
+
 def load_year(root: Path, year: int) -> YearInputs:
     """Load and validate every input of a year; raise one InputError listing all problems."""
     root = Path(root)
     params = load_params(root, year)
     app_path = applications_path(root, year)
     rel = app_path.relative_to(root).as_posix()
-    apps = parse_applications(read_table(app_path, rel), params)
-    app_ids = set(apps["id"])
-    files = [root / "params" / f"{year}.yaml", app_path]
     problems: list[Problem] = []
+    table: Table | None = None
+    apps: pd.DataFrame | None = None
+    try:
+        table = read_table(app_path, rel)
+        apps = parse_applications(table, params)
+    except InputError as exc:
+        problems += exc.problems
+    if apps is None and (table is None or "id" not in table.columns):
+        raise InputError(problems)  # no ids to check the other files against
+    if apps is None:  # keep checking the other files against the ids that were readable
+        readable = _readable_requests(table)
+        known = pd.DataFrame({"id": list(readable), "requested_kr": list(readable.values())})
+    else:
+        known = apps
+    app_ids = set(known["id"])
+    files = [root / "params" / f"{year}.yaml", app_path]
     frames: list[pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
@@ -293,10 +319,10 @@ def load_year(root: Path, year: int) -> YearInputs:
         files.append(override_path)
         try:
             overrides = parse_overrides_from_string(override_path.read_text(encoding="utf-8"),
-                                                    f"data/{year}/overrides.yaml", apps)
+                                                    f"data/{year}/overrides.yaml", known)
         except InputError as exc:
             problems += exc.problems
-    if problems:
+    if problems or apps is None:
         raise InputError(problems)
     scores = (pd.concat(frames, ignore_index=True) if frames else
               pd.DataFrame({"reviewer": [], "application_id": [], "criterion": [], "score": [], "comment": []})
