@@ -1,6 +1,7 @@
 """The yearly run: execute `notebooks/review.ipynb` with papermill and publish `reports/<year>/`.
 
-1. Validate the year's inputs in this process (a user's mistake stops here, before any kernel).
+1. Validate the year's inputs in this process (a user's mistake stops here, before any cell runs;
+   the kernel is already booting meanwhile, and is killed).
 2. Refuse when a record exists whose inputs differ from today's, unless superseding.
 3. Execute the notebook in-process with papermill's API; the kernel runs in the project root.
 4. Normalise the executed notebook, convert it to the static record, write the decisions as CSV
@@ -146,9 +147,9 @@ def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False
              progress: bool = True) -> RunOutcome:
     """Make and publish `reports/<year>/` (or `reports/<year>/en/`); all or nothing."""
     root = Path(root).resolve()
-    notebook_path(root)
     with started_kernel(root) as kernel:  # boots while the inputs are validated
         review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
+        notebook_path(root)
         target = record_dir(root, year, lang)
         check_frozen(target, root, review.inputs.files, supersede)
         number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
