@@ -11,14 +11,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import FouReviewError, InputError, Problem, RunError
 from .export import decisions_export_frame, decisions_to_csv_string, decisions_to_xlsx_bytes
+from .kernel import KERNEL, Kernel, started_kernel
 from .load import load_year
 from .manifest import MANIFEST_NAME, build_manifest, input_entries, manifest_to_json, read_manifest
 from .normalise import normalise_notebook, notebook_bytes, without_review_only
@@ -26,7 +27,6 @@ from .pipeline import Review, review_inputs
 from .publish import next_superseded, record_dir, stage_record, staging, superseded_entry, swap_in
 
 NOTEBOOK = Path("notebooks") / "review.ipynb"
-KERNEL = "python3"
 
 
 class FrozenRecordError(RunError):
@@ -47,41 +47,12 @@ def notebook_path(root: Path) -> Path:
     return path
 
 
-@contextmanager
-def started_kernel(cwd: Path) -> Iterator[Any]:
-    """A python3 kernel started now in `cwd`, so that it boots while this process validates the
-    inputs; killed on the way out (its work is done: a graceful shutdown only costs time)."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
-
-    clients: list[Any] = []
-
-    class TrackedKernelManager(AsyncKernelManager):
-        """Remembers the clients papermill makes, to close their sockets when done."""
-
-        def client(self, **kwargs: Any) -> Any:
-            kc = super().client(**kwargs)
-            clients.append(kc)
-            return kc
-
-    km = TrackedKernelManager(kernel_name=KERNEL)
-    run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
-    try:
-        yield km
-    finally:
-        for kc in clients:
-            kc.stop_channels()
-        run_sync(km.shutdown_kernel)(now=True)
-        for kc in clients:
-            kc.context.destroy(linger=0)
-        km.context.destroy(linger=0)
-
-
 def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] | None = None,
-                *, progress: bool = True, review: Review | None = None, kernel: Any = None) -> dict[str, bytes]:
+                *, progress: bool = True, review: Review | None = None,
+                kernel: Kernel | None = None) -> dict[str, bytes]:
     """Every file of a year's record, in memory; raises RunError naming the cell that failed.
 
-    `kernel`: a kernel manager already started in `root` (see `started_kernel`); else one is started.
+    `kernel`: a kernel already started in `root` (see `started_kernel`); else one is started.
     """
     root = Path(root).resolve()
     notebook = notebook_path(root)
@@ -101,13 +72,16 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     parameters: dict[str, object] = {"year": year, "lang": lang}
     if supersedes is not None:
         parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
-    executed = execute(notebook, root, parameters, progress=progress, kernel=kernel)
+    executed = execute(notebook, root, parameters, progress=progress, kernel=kernel.manager)
     from .html_export import notebook_to_record_html
     from .record import record_title
 
     title = record_title(review, lang)
     nb = normalise_notebook(executed, title)
-    files["allocation.html"] = notebook_to_record_html(without_review_only(nb), lang=lang, title=title).encode()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
+        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=title)
+        kernel.stop()
+        files["allocation.html"] = html.result().encode("utf-8")
     files["review.ipynb"] = notebook_bytes(nb)
     return {name: files[name] for name in sorted(files)}
 
