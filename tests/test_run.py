@@ -246,3 +246,9 @@ def test_xlsx_is_byte_identical_over_time(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(time_module, "time", lambda: later)
     monkeypatch.setattr(time_module, "localtime", lambda *a: time_module.gmtime(later))
     assert decisions_to_xlsx_bytes(frame) == first
+
+
+def test_committed_2022_record_is_reproducible(repo_root: Path) -> None:
+    """`fou-review verify 2022` on the repository itself: the committed record is what today's code
+    and inputs make, byte for byte (re-run `fou-review run 2022` after changing how records look)."""
+    assert [str(d) for d in verify_year(repo_root, YEAR, progress=False)] == []
