@@ -98,15 +98,16 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int],
     cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
     reduce, joint_each = fund.over_max == "reduce", fund.joint_counts_for == "each_partner"
     partial, minimum = fund.remainder.partial, fund.remainder.minimum_kr
-    granted, codes, before, after, partners = [], [], [], [], []
+    granted: list[int] = []
+    codes: list[str] = []
+    before: list[int] = []
+    after: list[int] = []
+    partners: list[str] = []
+    count = used.get
     for names, want in zip(applicants, requested, strict=True):
         before.append(remaining)
         counted = names if joint_each else names[:1]
-        full = ""
-        for name in counted:
-            if used.get(name, 0) >= cap:
-                full = name
-                break
+        full = next((name for name in counted if count(name, 0) >= cap), "")
         why = "granted"
         if reduce and want > maximum:
             want, why = maximum, "granted_reduced"
@@ -122,7 +123,7 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int],
         if got:
             remaining -= got
             for name in counted:
-                used[name] = used.get(name, 0) + 1
+                used[name] = count(name, 0) + 1
         granted.append(got)
         codes.append(why)
         after.append(remaining)
@@ -143,15 +144,17 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     partner = np.full(n, "", dtype=object)
     pos = pd.Series(np.arange(n), index=apps.index)
     by_id = {o.id: o for o in overrides}
-    frame = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]], scoring,
-                       eligibility["eligible"]], axis=1)
+    sort_cols, _ = _sort_columns(params)
+    keys = list(dict.fromkeys(["total_score", *(c for c in sort_cols if c in scoring.columns)]))
+    frame = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]], scoring[keys],
+                       eligibility["eligible"]], axis=1)  # slim: only what ranking needs
     frame["_pos"] = pos
     is_override = frame["id"].isin(by_id)
     not_eligible = ~eligibility["eligible"].to_numpy()
     code[not_eligible] = ["ineligible:" + ",".join(rules) for rules in eligibility["ineligible"].to_numpy()[not_eligible]]
     unscored = eligibility["eligible"].to_numpy() & scoring["total_score"].isna().to_numpy()
     code[unscored & ~is_override.to_numpy()] = "not_scored"
-    ranked_frames = []
+    ranked_positions: list[np.ndarray] = []
     for fund_code, fund in params.funds.items():
         in_fund = frame["fund"] == fund_code
         used: dict[str, int] = {}
@@ -166,10 +169,13 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         greedy = _greedy(fund, ranked["applicants"].tolist(), ranked["requested_kr"].tolist(),
                          fund.budget_kr - spent, used)
         granted[at], code[at], before[at], after[at], partner[at] = greedy
-        ranked_frames.append(ranked.assign(rank=np.arange(1, len(ranked) + 1)))
+        ranked_positions.append(at)
     decisions = _decisions_table(apps, scoring, params, granted, code, rank, ranked_count, before, after, partner,
                                  by_id)
-    trail = pd.concat(ranked_frames, ignore_index=True) if ranked_frames else pd.DataFrame()
+    wide = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]], scoring,
+                      eligibility["eligible"]], axis=1)
+    trail = (pd.concat([wide.iloc[at].assign(_pos=at, rank=np.arange(1, len(at) + 1)) for at in ranked_positions],
+                       ignore_index=True) if ranked_positions else pd.DataFrame())
     return Allocation(decisions, trail)
 
 

@@ -87,6 +87,21 @@ def _column(values: Sequence[object] | np.ndarray) -> np.ndarray:
     return column
 
 
+def _bind(text: str, shared: Mapping[str, object], by_row: tuple[str, ...]) -> str:
+    """Fill the shared facts into a template now; the per-row facts become positional fields {0}, {1}..."""
+    out = []
+    for literal, name, spec, conversion in Formatter().parse(text):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        if name in shared:
+            out.append(("{0" + suffix + "}").format(shared[name]).replace("{", "{{").replace("}", "}}"))
+        else:
+            out.append("{" + str(by_row.index(name)) + suffix + "}")
+    return "".join(out)
+
+
 def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] | np.ndarray],
                  groups: Sequence[str],
                  group_facts: Mapping[str, Mapping[str, object]]) -> tuple[list[str], list[str]]:
@@ -94,7 +109,7 @@ def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] 
 
     `row_facts` holds one value per row; `group_facts[groups[i]]` the facts shared by a group of rows
     (a fund's limits). Rows are handled per (code, group); within one, each distinct combination of
-    the facts its texts use is formatted once, and each distinct amount is written out once.
+    the group's facts are filled in once, and each distinct amount is written out once.
     """
     n = len(codes)
     sv = np.empty(n, dtype=object)
@@ -107,18 +122,17 @@ def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] 
         used = _used_fields(code)
         by_row = tuple(k for k in used if k in columns)
         shared = {k: _shown(k, group_facts[group][k]) for k in used if k not in columns}
-        sv_text, en_text = template(code, "sv"), template(code, "en")
         shown_columns = []
         for k in by_row:
             raw = columns[k][rows].tolist()
-            look = {v: _shown(k, v) for v in set(raw)}
-            shown_columns.append([look[v] for v in raw])
-        keys = list(zip(*shown_columns, strict=True)) if shown_columns else [()] * len(rows)
-        made: dict[tuple[object, ...], tuple[str, str]] = {}
-        for values in dict.fromkeys(keys):
-            facts = dict(zip(by_row, values, strict=True))
-            facts.update(shared)
-            made[values] = (sv_text.format_map(facts), en_text.format_map(facts))
-        sv[rows] = [made[k][0] for k in keys]
-        en[rows] = [made[k][1] for k in keys]
+            if k.endswith("_kr"):  # amounts are written out once per distinct value
+                look = {v: _shown(k, v) for v in set(raw)}
+                raw = [look[v] for v in raw]
+            shown_columns.append(raw)
+        for out, lang in ((sv, "sv"), (en, "en")):
+            text = _bind(template(code, lang), shared, by_row)
+            if shown_columns:
+                out[rows] = [text.format(*values) for values in zip(*shown_columns, strict=True)]
+            else:
+                out[rows] = text.format()
     return sv.tolist(), en.tolist()

@@ -79,7 +79,7 @@ def read_xlsx(path: Path, file: str) -> Table:
 
     try:
         book = openpyxl.load_workbook(path, data_only=False, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
+    except Exception as exc:  # noqa: BLE001  (openpyxl raises many types for a broken file)
         raise InputError([Problem(file, f"kan inte läsas som Excel-fil (.xlsx): {exc}")]) from None
     try:
         sheet = book.worksheets[0]
