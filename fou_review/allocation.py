@@ -201,11 +201,13 @@ def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, 
         for fc, f in params.funds.items()}
     reasons_sv, reasons_en = explain_many(code.tolist(), row_facts, funds, fund_facts)
     short = {c: c.split(":", 1)[1].split(",")[0] if c.startswith("ineligible:") else c for c in set(code.tolist())}
+    groups = apps["applicants"].tolist()
+    joined = {g: " & ".join(g) for g in set(groups)}  # "Rinkeby-Kista & Spånga-Tensta", once per group
     words = np.array([DECISION_WORDS[d] for d in ("granted", "partly", "rejected")], dtype=object)
     which = np.select([decision == "granted", decision == "partly"], [0, 1], 2)
     out = pd.DataFrame({
         "id": apps["id"].to_numpy(), "fund": apps["fund"].to_numpy(),
-        "applicants": [" & ".join(a) for a in apps["applicants"]], "title": apps["title"].to_numpy(),
+        "applicants": [joined[a] for a in groups], "title": apps["title"].to_numpy(),
         "requested_kr": requested.astype(np.int64), "granted_kr": granted.astype(np.int64),
         "decision": words[which, 0], "reason": reasons_sv,
         "reason_code": [short[c] for c in code.tolist()],
