@@ -87,19 +87,31 @@ def _column(values: Sequence[object] | np.ndarray) -> np.ndarray:
     return column
 
 
-def _bind(text: str, shared: Mapping[str, object], by_row: tuple[str, ...]) -> str:
-    """Fill the shared facts into a template now; the per-row facts become positional fields {0}, {1}..."""
-    out = []
+def _convert(value: object, conversion: str | None) -> object:
+    return repr(value) if conversion == "r" else ascii(value) if conversion == "a" else value
+
+
+def _bind(text: str, shared: Mapping[str, object], by_row: tuple[str, ...]) -> tuple[str, tuple[int, ...]] | None:
+    """The template with the shared facts filled in now, as a %-template for the per-row facts.
+
+    Returns the %-template and, for each of its %s/%r, the index in `by_row` of the fact it shows
+    (%-formatting a tuple is the cheapest way to write many texts); None when a per-row field has a
+    format spec, which %-formatting cannot express.
+    """
+    out: list[str] = []
+    order: list[int] = []
     for literal, name, spec, conversion in Formatter().parse(text):
-        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        out.append(literal.replace("%", "%%"))
         if name is None:
             continue
-        suffix = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
         if name in shared:
-            out.append(("{0" + suffix + "}").format(shared[name]).replace("{", "{{").replace("}", "}}"))
+            out.append(format(_convert(shared[name], conversion), spec or "").replace("%", "%%"))
+        elif spec:
+            return None
         else:
-            out.append("{" + str(by_row.index(name)) + suffix + "}")
-    return "".join(out)
+            out.append("%r" if conversion == "r" else "%a" if conversion == "a" else "%s")
+            order.append(by_row.index(name))
+    return "".join(out), tuple(order)
 
 
 def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] | np.ndarray],
@@ -108,8 +120,8 @@ def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] 
     """`explain` for many rows at once, in Swedish and English.
 
     `row_facts` holds one value per row; `group_facts[groups[i]]` the facts shared by a group of rows
-    (a fund's limits). Rows are handled per (code, group); within one, each distinct combination of
-    the group's facts are filled in once, and each distinct amount is written out once.
+    (a fund's limits). Rows are handled per (code, group): the group's facts are filled into the
+    template once, each distinct amount is written out once, then each row's text is one %-format.
     """
     n = len(codes)
     sv = np.empty(n, dtype=object)
@@ -130,9 +142,13 @@ def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] 
                 raw = [look[v] for v in raw]
             shown_columns.append(raw)
         for out, lang in ((sv, "sv"), (en, "en")):
-            text = _bind(template(code, lang), shared, by_row)
-            if shown_columns:
-                out[rows] = [text.format(*values) for values in zip(*shown_columns, strict=True)]
+            bound = _bind(template(code, lang), shared, by_row)
+            if bound is None:  # a format spec on a per-row fact: the general (slower) way
+                text = template(code, lang)
+                out[rows] = [text.format_map({**shared, **dict(zip(by_row, values, strict=True))})
+                             for values in zip(*shown_columns, strict=True)]
+            elif bound[1]:
+                out[rows] = [bound[0] % values for values in zip(*(shown_columns[i] for i in bound[1]), strict=True)]
             else:
-                out[rows] = text.format()
+                out[rows] = bound[0] % ()
     return sv.tolist(), en.tolist()
