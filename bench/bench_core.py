@@ -106,6 +106,11 @@ def synthetic_call(n: int, seed: int = 0) -> tuple[Params, pd.DataFrame, pd.Data
         "comment": "",
     })
     scores = scores[rng.random(n_rows) > 0.001].reset_index(drop=True)  # a few not yet scored
+    # The keys as `load_year` hands them over: categoricals over the year's reviewers, ids and criteria.
+    scores = scores.assign(
+        reviewer=pd.Categorical(scores["reviewer"], categories=REVIEWERS),
+        application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
+        criterion=pd.Categorical(scores["criterion"], categories=[c for c, _, _ in CRITERIA]))
     pick = rng.choice(n, max(1, n // 100), replace=False)
     conflicts = pd.DataFrame({"reviewer": rng.choice(REVIEWERS, len(pick)),
                               "application_id": apps["id"].to_numpy()[pick], "reason": "jäv"})

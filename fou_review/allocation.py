@@ -16,8 +16,9 @@ Per fund, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,20 @@ DECISION_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "grante
 @dataclass(frozen=True)
 class Allocation:
     decisions: pd.DataFrame  # one row per application, in the input's order; columns DECISION_COLUMNS
-    ranked: pd.DataFrame  # the ranked candidates per fund, in rank order (the audit trail)
+    ranked_positions: tuple[np.ndarray, ...]  # per fund, the candidates' row positions in rank order
+    _sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False, compare=False)
+
+    @cached_property
+    def ranked(self) -> pd.DataFrame:
+        """The audit trail: each fund's ranked candidates with their scores, in rank order (made on demand)."""
+        apps, scoring, eligibility = self._sources
+        if not self.ranked_positions:
+            return pd.DataFrame()
+        at = np.concatenate(self.ranked_positions)
+        rank = np.concatenate([np.arange(1, len(p) + 1) for p in self.ranked_positions])
+        wide = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]].iloc[at],
+                          scoring.iloc[at], eligibility[["eligible"]].iloc[at]], axis=1)
+        return wide.assign(_pos=at, rank=rank).reset_index(drop=True)
 
 
 def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
@@ -47,19 +61,38 @@ def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
     return cols, ascending
 
 
-def rank_candidates(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Sort one fund's candidates by the declared keys; raise TieError if two stay equal."""
+def _sort_key(values: np.ndarray, positions: np.ndarray | None) -> np.ndarray:
+    """An order-preserving numeric code for one tie-break column (text keys by their sorted position)."""
+    if values.dtype.kind in "fiub":
+        return values
+    if positions is not None:  # the id column, already in ascending order: its position is its rank
+        return positions
+    return np.asarray(pd.factorize(values, sort=True)[0])
+
+
+def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, params: Params,
+                    ids_ascending: bool = False) -> np.ndarray:
+    """The candidates' row positions sorted by the declared keys; TieError if two stay equal.
+
+    `keys` maps each tie-break column to its values for all rows; `ids_ascending` says the ids rise
+    with the row position, so `id` sorts by position without comparing texts.
+    """
     cols, ascending = _sort_columns(params)
-    ranked = frame.sort_values(cols, ascending=ascending, kind="stable")
-    same = np.ones(max(len(ranked) - 1, 0), dtype=bool)  # sorted on every key: equal rows are neighbours
-    for col in cols:
-        values = ranked[col].to_numpy()
+    codes = []
+    for col, asc in zip(cols, ascending, strict=True):
+        key = _sort_key(keys[col][candidates], candidates if col == "id" and ids_ascending else None)
+        codes.append(key if asc else -key)
+    order = np.lexsort(codes[::-1]) if codes else np.arange(len(candidates))  # last key is primary; stable
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)  # sorted on every key: equal rows are neighbours
+    for key in codes:
+        values = key[order]
         same &= values[1:] == values[:-1]
+    ranked = candidates[order]
     if same.any():
         tied = np.zeros(len(ranked), dtype=bool)
         tied[:-1] |= same
         tied[1:] |= same
-        ids = ", ".join(ranked["id"].to_numpy()[tied].astype(str)[:6])
+        ids = ", ".join(keys["id"][ranked[tied]].astype(str)[:6])
         raise TieError(f"oavgjord rangordning mellan {ids} efter alla nycklar i tie_break "
                        f"({', '.join(cols)}); lägg till 'id asc' sist i tie_break i params")
     return ranked
@@ -69,10 +102,10 @@ def _counted(applicants: Sequence[str], fund: Fund) -> Sequence[str]:
     return applicants if fund.joint_counts_for == "each_partner" else applicants[:1]
 
 
-def _apply_overrides(fund: Fund, rows: pd.DataFrame, overrides: dict[str, Override], used: dict[str, int],
-                     params: Params) -> int:
+def _apply_overrides(fund: Fund, rows: list[tuple[str, tuple[str, ...]]], overrides: dict[str, Override],
+                     used: dict[str, int], params: Params) -> int:
     spent = 0
-    for app_id, applicants in zip(rows["id"], rows["applicants"], strict=True):
+    for app_id, applicants in rows:
         o = overrides[app_id]
         if o.granted_kr == 0:
             continue
@@ -98,36 +131,42 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int],
     cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
     reduce, joint_each = fund.over_max == "reduce", fund.joint_counts_for == "each_partner"
     partial, minimum = fund.remainder.partial, fund.remainder.minimum_kr
-    granted: list[int] = []
-    codes: list[str] = []
-    before: list[int] = []
-    after: list[int] = []
-    partners: list[str] = []
+    m = len(requested)
+    granted = [0] * m
+    codes = ["granted"] * m
+    before = [0] * m
+    partners = [""] * m
     count = used.get
-    for names, want in zip(applicants, requested, strict=True):
-        before.append(remaining)
-        counted = names if joint_each else names[:1]
-        full = next((name for name in counted if count(name, 0) >= cap), "")
-        why = "granted"
-        if reduce and want > maximum:
-            want, why = maximum, "granted_reduced"
-        got = 0
-        if full:
-            why = "rejected_cap"
-        elif want <= remaining:
-            got = want
-        elif partial and remaining > 0 and remaining >= minimum:
-            got, why = remaining, "granted_partial"
+    for i in range(m):
+        names = applicants[i]
+        before[i] = remaining
+        if len(names) == 1 or not joint_each:  # the common case: one administration counts
+            name = names[0]
+            if count(name, 0) >= cap:
+                codes[i], partners[i] = "rejected_cap", name
+                continue
         else:
-            why = "rejected_budget"
-        if got:
-            remaining -= got
-            for name in counted:
+            full = [name for name in names if count(name, 0) >= cap]
+            if full:
+                codes[i], partners[i] = "rejected_cap", full[0]
+                continue
+        want = requested[i]
+        if reduce and want > maximum:
+            want, codes[i] = maximum, "granted_reduced"
+        if want > remaining:
+            if partial and remaining > 0 and remaining >= minimum:
+                want, codes[i] = remaining, "granted_partial"
+            else:
+                codes[i] = "rejected_budget"
+                continue
+        granted[i] = want
+        remaining -= want
+        if len(names) == 1 or not joint_each:
+            used[names[0]] = count(names[0], 0) + 1
+        else:
+            for name in names:
                 used[name] = count(name, 0) + 1
-        granted.append(got)
-        codes.append(why)
-        after.append(remaining)
-        partners.append(full)
+    after = [b - g for b, g in zip(before, granted, strict=True)]
     return granted, codes, before, after, partners
 
 
@@ -142,41 +181,37 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     before = np.full(n, -1, dtype=np.int64)
     after = np.full(n, -1, dtype=np.int64)
     partner = np.full(n, "", dtype=object)
-    pos = pd.Series(np.arange(n), index=apps.index)
     by_id = {o.id: o for o in overrides}
     sort_cols, _ = _sort_columns(params)
-    keys = list(dict.fromkeys(["total_score", *(c for c in sort_cols if c in scoring.columns)]))
-    frame = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]], scoring[keys],
-                       eligibility["eligible"]], axis=1)  # slim: only what ranking needs
-    frame["_pos"] = pos
-    is_override = frame["id"].isin(by_id)
-    not_eligible = ~eligibility["eligible"].to_numpy()
-    code[not_eligible] = ["ineligible:" + ",".join(rules) for rules in eligibility["ineligible"].to_numpy()[not_eligible]]
-    unscored = eligibility["eligible"].to_numpy() & scoring["total_score"].isna().to_numpy()
-    code[unscored & ~is_override.to_numpy()] = "not_scored"
+    ids = apps["id"].to_numpy()
+    keys = {c: (scoring[c] if c in scoring.columns else apps[c]).to_numpy() for c in sort_cols}
+    keys["id"] = ids
+    ids_ascending = bool((ids[1:] > ids[:-1]).all())  # strictly: no two ids alike
+    is_override = np.isin(ids, list(by_id)) if by_id else np.zeros(n, dtype=bool)
+    eligible = eligibility["eligible"].to_numpy(dtype=bool)
+    scored = scoring["total_score"].notna().to_numpy()
+    code[~eligible] = ["ineligible:" + ",".join(rules) for rules in eligibility["ineligible"].to_numpy()[~eligible]]
+    code[eligible & ~scored & ~is_override] = "not_scored"
+    funds = apps["fund"].to_numpy()
+    applicants = apps["applicants"].to_numpy()
+    requested = apps["requested_kr"].to_numpy()
     ranked_positions: list[np.ndarray] = []
     for fund_code, fund in params.funds.items():
-        in_fund = frame["fund"] == fund_code
+        in_fund = funds == fund_code
         used: dict[str, int] = {}
-        fixed = frame[in_fund & is_override]
-        spent = _apply_overrides(fund, fixed, by_id, used, params)
-        for app_id, p in zip(fixed["id"], fixed["_pos"], strict=True):
-            granted[p], code[p] = by_id[app_id].granted_kr, "override"
-        candidates = frame[in_fund & ~is_override & frame["eligible"] & frame["total_score"].notna()]
-        ranked = rank_candidates(candidates, params)
-        at = ranked["_pos"].to_numpy()
-        rank[at], ranked_count[at] = np.arange(1, len(ranked) + 1), len(ranked)
-        greedy = _greedy(fund, ranked["applicants"].tolist(), ranked["requested_kr"].tolist(),
-                         fund.budget_kr - spent, used)
+        fixed = np.flatnonzero(in_fund & is_override)
+        spent = _apply_overrides(fund, [(ids[p], applicants[p]) for p in fixed], by_id, used, params)
+        for p in fixed:
+            granted[p], code[p] = by_id[ids[p]].granted_kr, "override"
+        candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
+        at = rank_candidates(keys, candidates, params, ids_ascending)
+        rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
+        greedy = _greedy(fund, applicants[at].tolist(), requested[at].tolist(), fund.budget_kr - spent, used)
         granted[at], code[at], before[at], after[at], partner[at] = greedy
         ranked_positions.append(at)
     decisions = _decisions_table(apps, scoring, params, granted, code, rank, ranked_count, before, after, partner,
                                  by_id)
-    wide = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]], scoring,
-                      eligibility["eligible"]], axis=1)
-    trail = (pd.concat([wide.iloc[at].assign(_pos=at, rank=np.arange(1, len(at) + 1)) for at in ranked_positions],
-                       ignore_index=True) if ranked_positions else pd.DataFrame())
-    return Allocation(decisions, trail)
+    return Allocation(decisions, tuple(ranked_positions), (apps, scoring, eligibility))
 
 
 def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, granted: np.ndarray,
@@ -205,6 +240,12 @@ def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, 
     joined = {g: " & ".join(g) for g in set(groups)}  # "Rinkeby-Kista & Spånga-Tensta", once per group
     words = np.array([DECISION_WORDS[d] for d in ("granted", "partly", "rejected")], dtype=object)
     which = np.select([decision == "granted", decision == "partly"], [0, 1], 2)
+    unranked = rank <= 0
+    no_budget = unranked | (before < 0)
+
+    def optional(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
     out = pd.DataFrame({
         "id": apps["id"].to_numpy(), "fund": apps["fund"].to_numpy(),
         "applicants": [joined[a] for a in groups], "title": apps["title"].to_numpy(),
@@ -212,12 +253,8 @@ def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, 
         "decision": words[which, 0], "reason": reasons_sv,
         "reason_code": [short[c] for c in code.tolist()],
         "reason_en": reasons_en, "decision_en": words[which, 1],
-        "rank": pd.array(np.where(rank > 0, rank, 0), dtype="Int64"),
-        "total_score": scoring["total_score"].to_numpy(),
-        "budget_before_kr": pd.array(before, dtype="Int64"), "budget_after_kr": pd.array(after, dtype="Int64"),
+        "rank": optional(rank, unranked), "total_score": scoring["total_score"].to_numpy(),
+        "budget_before_kr": optional(before, no_budget), "budget_after_kr": optional(after, no_budget | (after < 0)),
         "source": apps["source"].to_numpy(),
-    })
-    for col in ("rank", "budget_before_kr", "budget_after_kr"):
-        out.loc[out[col] <= 0 if col == "rank" else out[col] < 0, col] = pd.NA
-    out.loc[out["rank"].isna(), ["budget_before_kr", "budget_after_kr"]] = pd.NA
-    return out[DECISION_COLUMNS]
+    }, columns=DECISION_COLUMNS)
+    return out

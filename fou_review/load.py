@@ -49,7 +49,7 @@ class Override:
 class YearInputs:
     params: Params
     applications: pd.DataFrame
-    scores: pd.DataFrame  # reviewer, application_id, criterion, score, comment
+    scores: pd.DataFrame  # reviewer, application_id, criterion (categorical), score, comment
     conflicts: pd.DataFrame  # reviewer, application_id, reason
     overrides: tuple[Override, ...]
     files: tuple[Path, ...] = field(default=())  # every file read, for the manifest
@@ -327,4 +327,9 @@ def load_year(root: Path, year: int) -> YearInputs:
     scores = (pd.concat(frames, ignore_index=True) if frames else
               pd.DataFrame({"reviewer": [], "application_id": [], "criterion": [], "score": [], "comment": []})
               .astype({"score": "int64"}))
+    # Categorical keys: scoring then maps them by category, not by hashing every row's text.
+    scores = scores.assign(
+        reviewer=pd.Categorical(scores["reviewer"], categories=list(params.reviewers)),
+        application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
+        criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
     return YearInputs(params, apps, scores, conflicts, overrides, tuple(files))

@@ -129,8 +129,13 @@ def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] 
     if n == 0:
         return [], []
     columns = {k: _column(v) for k, v in row_facts.items()}
-    members = pd.DataFrame({"code": list(codes), "group": list(groups)}).groupby(["code", "group"]).indices
-    for (code, group), rows in members.items():
+    code_ids, code_names = pd.factorize(np.asarray(codes, dtype=object))
+    group_ids, group_names = pd.factorize(np.asarray(groups, dtype=object))
+    combined = code_ids * len(group_names) + group_ids
+    order = np.argsort(combined, kind="stable")
+    cuts = np.flatnonzero(np.diff(combined[order])) + 1
+    for rows in np.split(order, cuts):  # the rows of one (code, group)
+        code, group = str(code_names[code_ids[rows[0]]]), str(group_names[group_ids[rows[0]]])
         used = _used_fields(code)
         by_row = tuple(k for k in used if k in columns)
         shared = {k: _shown(k, group_facts[group][k]) for k in used if k not in columns}

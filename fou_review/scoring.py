@@ -21,7 +21,16 @@ TOTAL_DECIMALS = 9  # rounding of the total before ranking: removes float noise,
 
 
 def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
-    """Position of each value among `categories` (-1 when absent): one hash per row, then a small lookup."""
+    """Position of each value among `categories` (-1 when absent).
+
+    A categorical column (as `load_year` hands over the scores) costs one lookup per category; any
+    other column one hash per row, then a small lookup.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array
+        assert isinstance(cat, pd.Categorical)
+        lookup = np.append(pd.Index(categories, dtype=object).get_indexer(cat.categories), -1)  # code -1 -> -1
+        return np.asarray(lookup[cat.codes], dtype=np.int64)
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
     lookup = np.append(pd.Index(categories, dtype=object).get_indexer(uniques), -1)  # factorize's -1 -> -1
     return np.asarray(lookup[codes], dtype=np.int64)
