@@ -9,6 +9,7 @@ is left for the garbage collector to warn about.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,11 @@ class Kernel:
 
         self._clients = clients
         self._stopped = False
-        self.manager = TrackedKernelManager(kernel_name=KERNEL)
+        # IPC sockets (files in a private temporary folder) rather than TCP: nothing listens on the
+        # network, and ipykernel has no reason to warn about unencrypted TCP at every run.
+        self._sockets = tempfile.TemporaryDirectory(prefix="fou-review-kernel-")
+        self.manager = TrackedKernelManager(kernel_name=KERNEL, transport="ipc",
+                                            ip=str(Path(self._sockets.name) / "kernel"))
         run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
 
     def stop(self) -> None:
@@ -51,6 +56,7 @@ class Kernel:
         for kc in self._clients:
             kc.context.destroy(linger=0)
         self.manager.context.destroy(linger=0)
+        self._sockets.cleanup()
 
 
 @contextmanager
