@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,8 +76,13 @@ def visit(browser: Browser, path: Path) -> Iterator[Visit]:
         context.close()
 
 
-@pytest.fixture
+@pytest.fixture(params=["rendered", "committed"])
 def record_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The 2022 record: rendered now from the inputs, or the one published in reports/2022/."""
+    if request.param == "committed":
+        path = tmp_path / "allocation.html"
+        shutil.copyfile(request.config.rootpath / "reports" / "2022" / "allocation.html", path)
+        return path
     review = review_year(request.config.rootpath, 2022)
     nb = nbformat.v4.new_notebook()
     for _, fragment in render_record_sections(review, MANIFEST, "sv"):
