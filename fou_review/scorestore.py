@@ -28,12 +28,12 @@ import fcntl
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_atomic
 from .errors import FouReviewError, InputError
 from .load import SCORE_COLUMNS, SCORE_OPTIONAL, data_dir
 from .params import Params
@@ -227,30 +227,6 @@ class ScoreStore:
             raise SaveError(f"betyget sparades i {self.rel}, men ändringsloggen "
                             f"data/{self.params.year}/scores/{self.log.name} kunde inte skrivas: {exc}") from exc
         return change
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename over `path`, fsync the folder; no temp file is left."""
-    try:
-        mode = path.stat().st_mode & 0o777  # keep the file's permissions (mkstemp would make it 0600)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
 
 
 def read_log(root: Path | str, year: int, reviewer: str) -> list[dict[str, object]]:

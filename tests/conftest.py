@@ -33,6 +33,12 @@ def year_2022_copy(repo_root: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def root(year_2022_copy: Path) -> Path:
+    """The scratch project root of the form, store and preview tests: a copy of the 2022 inputs."""
+    return year_2022_copy
+
+
 def _fund(**changes: Any) -> dict[str, Any]:
     fund: dict[str, Any] = {
         "name_sv": "Fond", "name_en": "Fund", "budget_kr": 100_000, "budget_source": "illustrative",

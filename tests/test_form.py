@@ -6,7 +6,6 @@ import csv
 import errno
 import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from fou_review.scorestore import read_log, score_path
 
 REPO = Path(__file__).resolve().parents[1]
 CRITERIA = ("strategisk", "forebyggande", "klientcentrering", "uppfoljning")
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(REPO / "params", project / "params")
-    shutil.copytree(REPO / "data", project / "data")
-    return project
 
 
 def _open(root: Path, reviewer: str, lang: str = "sv") -> ScoringForm:

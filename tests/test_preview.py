@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import random
-import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from fou_review.params import load_params
 from fou_review.pipeline import review_year
@@ -15,14 +13,6 @@ from fou_review.preview import LivePreview, preview_text
 from fou_review.scorestore import ScoreStore
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(REPO / "params", project / "params")
-    shutil.copytree(REPO / "data", project / "data")
-    return project
 
 
 def _same_as_a_full_run(preview: LivePreview, root: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,15 +17,6 @@ from fou_review.params import load_params
 from fou_review.scorestore import FORM_SOURCE, SaveError, ScoreStore, read_log
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A private copy of the repository's params/ and data/."""
-    project = tmp_path / "project"
-    shutil.copytree(REPO / "params", project / "params")
-    shutil.copytree(REPO / "data", project / "data")
-    return project
 
 
 def _store(root: Path, reviewer: str = "ledamot-a") -> ScoreStore:
