@@ -17,7 +17,6 @@ from fou_review.form import NOT_SCORED, ScoringForm
 from fou_review.pipeline import review_year
 from fou_review.scorestore import read_log, score_path
 
-REPO = Path(__file__).resolve().parents[1]
 CRITERIA = ("strategisk", "forebyggande", "klientcentrering", "uppfoljning")
 
 

@@ -12,7 +12,6 @@ from fou_review.pipeline import review_year
 from fou_review.preview import LivePreview, preview_text
 from fou_review.scorestore import ScoreStore
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _same_as_a_full_run(preview: LivePreview, root: Path) -> None:
