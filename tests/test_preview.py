@@ -13,7 +13,6 @@ from fou_review.preview import LivePreview, preview_text
 from fou_review.scorestore import ScoreStore
 
 
-
 def _same_as_a_full_run(preview: LivePreview, root: Path) -> None:
     result = preview.last
     assert result is not None and result.error is None and result.decisions is not None
