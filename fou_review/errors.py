@@ -61,5 +61,13 @@ class RunError(FouReviewError):
         self.evalue = evalue
 
 
+class FrozenRecordError(RunError):
+    """The year's record was made from other inputs; `--supersede` keeps it and makes a new one."""
+
+
+class RecordError(FouReviewError):
+    """The record would not be static: it names what would load or run."""
+
+
 class VerifyError(FouReviewError):
     """A re-made record differs from the committed one."""

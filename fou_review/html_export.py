@@ -16,7 +16,7 @@ from typing import Any
 
 import nbformat
 
-from .errors import FouReviewError
+from .errors import RecordError
 from .record_markup import LANGS
 
 TEMPLATE_NAME = "record"
@@ -24,10 +24,6 @@ FORBIDDEN_TAGS = ("script", "iframe", "frame", "object", "embed", "link", "base"
                   "audio", "source", "track", "image", "use", "foreignobject", "noscript", "portal")
 URL_ATTRIBUTES = ("src", "href", "xlink:href", "action", "formaction", "data", "poster", "srcset", "background",
                   "manifest", "ping", "codebase", "cite", "longdesc")
-
-
-class RecordError(FouReviewError):
-    """The record would not be static: it names what would load or run."""
 
 
 class _StaticCheck(HTMLParser):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import FouReviewError, InputError, Problem, RunError
+from .errors import FouReviewError, FrozenRecordError, InputError, Problem, RunError
 from .export import decisions_export_frame, decisions_to_csv_string, decisions_to_xlsx_bytes
 from .kernel import KERNEL, Kernel, started_kernel
 from .load import load_year
@@ -27,10 +27,6 @@ from .pipeline import Review, review_inputs
 from .publish import next_superseded, record_dir, stage_record, staging, superseded_entry, swap_in
 
 NOTEBOOK = Path("notebooks") / "review.ipynb"
-
-
-class FrozenRecordError(RunError):
-    """The year's record was made from other inputs; `--supersede` keeps it and makes a new one."""
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,11 @@ def test_the_package_is_typed(repo_root: Path) -> None:
     assert importlib.resources.files("fou_review").joinpath("py.typed").is_file()
     setup = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     assert "py.typed" in setup["package-data"]["fou_review"]
+
+
+def test_public_api_resolves() -> None:
+    import fou_review
+
+    for name in fou_review.__all__:
+        assert getattr(fou_review, name) is not None, name
+    assert fou_review.__version__ == importlib.metadata.version("fou-review")
