@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from fou_review.allocation import allocate
-from fou_review.eligibility import check_eligibility
-from fou_review.params import Params, parse_params_from_string
-from fou_review.scoring import score_applications
+from fou_review.core.allocation import allocate
+from fou_review.core.eligibility import check_eligibility
+from fou_review.core.params import Params, parse_params_from_string
+from fou_review.core.scoring import score_applications
 
 REVIEWERS = [f"r{i}" for i in range(1, 6)]
 CRITERIA = [("strategisk", 2, None), ("forebyggande", 1, None), ("klientcentrering", 1, None),

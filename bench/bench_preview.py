@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-from fou_review.params import load_params
-from fou_review.preview import LivePreview, render_preview
-from fou_review.scorestore import ScoreStore
+from fou_review.core.params import load_params
+from fou_review.workbook.preview import LivePreview, render_preview
+from fou_review.workbook.scorestore import ScoreStore
 
 GOAL_S = 0.050
 REVIEWERS = [f"ledamot-{c}" for c in "abcde"]

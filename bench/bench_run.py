@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     import papermill
     from nbconvert import HTMLExporter
 
-    from fou_review.run import run_year
+    from fou_review.yearly.run import run_year
 
     with tempfile.TemporaryDirectory(prefix="fou-bench-") as tmp_name:
         tmp = Path(tmp_name)

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_params": "params", "parse_params_from_string": "params", "Params": "params",
-    "load_year": "load", "YearInputs": "load",
-    "check_eligibility": "eligibility", "score_applications": "scoring", "allocate": "allocation",
-    "Allocation": "allocation", "summarise": "summary", "Summary": "summary",
-    "review_year": "pipeline", "review_inputs": "pipeline", "Review": "pipeline",
-    "render_record_sections": "record", "notebook_to_record_html": "html_export",
-    "format_kr": "money",
+    "load_params": "core.params", "parse_params_from_string": "core.params", "Params": "core.params",
+    "load_year": "core.load", "YearInputs": "core.load",
+    "check_eligibility": "core.eligibility", "score_applications": "core.scoring", "allocate": "core.allocation",
+    "Allocation": "core.allocation", "summarise": "core.summary", "Summary": "core.summary",
+    "review_year": "core.pipeline", "review_inputs": "core.pipeline", "Review": "core.pipeline",
+    "render_record_sections": "record.sections", "notebook_to_record_html": "record.html_export",
+    "format_kr": "texts.money",
     "FouReviewError": "errors", "InputError": "errors", "Problem": "errors", "TieError": "errors",
     "ParameterError": "errors", "RunError": "errors", "FrozenRecordError": "errors", "RecordError": "errors",
     "VerifyError": "errors",
@@ -54,9 +54,14 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .allocation import Allocation, allocate
-    from .eligibility import check_eligibility
-    from .errors import (
+    from fou_review.core.allocation import Allocation, allocate
+    from fou_review.core.eligibility import check_eligibility
+    from fou_review.core.load import YearInputs, load_year
+    from fou_review.core.params import Params, load_params, parse_params_from_string
+    from fou_review.core.pipeline import Review, review_inputs, review_year
+    from fou_review.core.scoring import score_applications
+    from fou_review.core.summary import Summary, summarise
+    from fou_review.errors import (
         FouReviewError,
         FrozenRecordError,
         InputError,
@@ -67,14 +72,9 @@ if TYPE_CHECKING:
         TieError,
         VerifyError,
     )
-    from .html_export import notebook_to_record_html
-    from .load import YearInputs, load_year
-    from .money import format_kr
-    from .params import Params, load_params, parse_params_from_string
-    from .pipeline import Review, review_inputs, review_year
-    from .record import render_record_sections
-    from .scoring import score_applications
-    from .summary import Summary, summarise
+    from fou_review.record.html_export import notebook_to_record_html
+    from fou_review.record.sections import render_record_sections
+    from fou_review.texts.money import format_kr
 
 
 def __getattr__(name: str) -> Any:

@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import FouReviewError, InputError, RunError
-from .export import write_decisions_csv
-from .load import load_year
-from .money import format_kr
-from .pipeline import review_inputs, review_year
+from fou_review.core.load import load_year
+from fou_review.core.pipeline import review_inputs, review_year
+from fou_review.errors import FouReviewError, InputError, RunError
+from fou_review.record.decisions_file import write_decisions_csv
+from fou_review.texts.money import format_kr
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,7 +80,7 @@ def skip_unused_imports() -> None:
 
 def _run(root: Path, year: int, lang: str, supersede: bool, quiet: bool) -> int:
     skip_unused_imports()
-    from .run import run_year
+    from fou_review.yearly.run import run_year
 
     outcome = run_year(root, year, lang, supersede=supersede, progress=not quiet)
     if outcome.superseded is not None:
@@ -91,7 +91,7 @@ def _run(root: Path, year: int, lang: str, supersede: bool, quiet: bool) -> int:
 
 def _verify(root: Path, year: int, lang: str | None, quiet: bool) -> int:
     skip_unused_imports()
-    from .verify import languages_published, verify_year
+    from fou_review.yearly.verify import languages_published, verify_year
 
     languages = [lang] if lang else languages_published(root, year) or ["sv"]
     differences = [d for code in languages for d in verify_year(root, year, code, progress=not quiet)]

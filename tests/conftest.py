@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fou_review.params import Params, load_params, parse_params_from_string
+from fou_review.core.params import Params, load_params, parse_params_from_string
 
 
 @pytest.fixture(scope="session")

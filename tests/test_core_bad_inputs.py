@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from fou_review.cli import main
+from fou_review.core.load import load_year
+from fou_review.core.pipeline import review_inputs
 from fou_review.errors import InputError, Problem
-from fou_review.load import load_year
-from fou_review.pipeline import review_inputs
 
 APPS = "data/2022/applications.csv"
 PARAMS = "params/2022.yaml"

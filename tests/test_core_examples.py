@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from fou_review import errors
-from fou_review.load import load_year
-from fou_review.pipeline import review_inputs
+from fou_review.core.load import load_year
+from fou_review.core.pipeline import review_inputs
 
 EXAMPLES = Path(__file__).parent / "examples"
 NAMES = sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())

@@ -24,10 +24,10 @@ from pabutools.election import CardinalBallot, CardinalProfile, Instance, Projec
 from pabutools.election.satisfaction import Additive_Cardinal_Sat
 from pabutools.rules import greedy_utilitarian_welfare
 
-from fou_review.allocation import allocate
-from fou_review.eligibility import check_eligibility
-from fou_review.params import Params
-from fou_review.scoring import score_applications
+from fou_review.core.allocation import allocate
+from fou_review.core.eligibility import check_eligibility
+from fou_review.core.params import Params
+from fou_review.core.scoring import score_applications
 
 ADMINISTRATIONS = ["Alfa", "Beta", "Gamma"]
 WEIGHTS = {"k1": 2, "k2": 1}

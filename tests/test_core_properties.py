@@ -18,11 +18,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fou_review.allocation import allocate
-from fou_review.eligibility import check_eligibility
-from fou_review.params import Params
-from fou_review.scoring import score_applications
-from fou_review.summary import Summary, summarise
+from fou_review.core.allocation import allocate
+from fou_review.core.eligibility import check_eligibility
+from fou_review.core.params import Params
+from fou_review.core.scoring import score_applications
+from fou_review.core.summary import Summary, summarise
 
 ADMINISTRATIONS = ["Alfa", "Beta", "Gamma", "Delta", "Epsilon"]
 NAMES = [*ADMINISTRATIONS, "Okänd"]  # "Okänd" is no administration: ineligible as unknown_applicant

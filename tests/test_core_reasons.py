@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fou_review.eligibility import RULES
-from fou_review.reasons import TEXTS, explain, explain_many
+from fou_review.core.eligibility import RULES
+from fou_review.texts.reasons import TEXTS, explain, explain_many
 
 CODES = st.one_of(st.sampled_from(sorted(TEXTS)),
                   st.lists(st.sampled_from(RULES), min_size=1, max_size=3, unique=True)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from fou_review.core.pipeline import review_year
 from fou_review.errors import ParameterError
-from fou_review.export import write_decisions_csv
-from fou_review.fairness import review_order
-from fou_review.form import NOT_SCORED, ScoringForm
-from fou_review.pipeline import review_year
-from fou_review.scorestore import read_log, score_path
+from fou_review.record.decisions_file import write_decisions_csv
+from fou_review.workbook.form import NOT_SCORED, ScoringForm
+from fou_review.workbook.review_rules import review_order
+from fou_review.workbook.scorestore import read_log, score_path
 
 CRITERIA = ("strategisk", "forebyggande", "klientcentrering", "uppfoljning")
 

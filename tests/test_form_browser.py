@@ -25,11 +25,11 @@ import pytest
 from jupyterlab_fixtures import KERNEL, JupyterLab, chromium_page, console_errors, jupyterlab_server  # noqa: F401
 from playwright.sync_api import Locator, Page, expect
 
-from fou_review.export import write_decisions_csv
-from fou_review.fairness import review_order
-from fou_review.load import load_year
-from fou_review.pipeline import review_year
-from fou_review.scorestore import read_log
+from fou_review.core.load import load_year
+from fou_review.core.pipeline import review_year
+from fou_review.record.decisions_file import write_decisions_csv
+from fou_review.workbook.review_rules import review_order
+from fou_review.workbook.scorestore import read_log
 
 REPO = Path(__file__).resolve().parents[1]
 REVIEWER = "ledamot-a"

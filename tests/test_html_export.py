@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from fou_review.errors import FouReviewError
-from fou_review.html_export import RecordError, notebook_to_record_html, static_problems
+from fou_review.record.html_export import RecordError, notebook_to_record_html, static_problems
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 STATE = "application/vnd.jupyter.widget-state+json"

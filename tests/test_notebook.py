@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from fou_review.errors import ParameterError
-from fou_review.notebook_params import check_parameters, resolve_root
+from fou_review.yearly.notebook_params import check_parameters, resolve_root
 
 BIN = Path(sys.executable).parent
 DEFAULTS: dict[str, object] = {"year": 2022, "root": "", "lang": "sv", "superseded_record": "",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from fou_review.params import load_params
-from fou_review.pipeline import review_year
-from fou_review.preview import LivePreview, preview_text
-from fou_review.scorestore import ScoreStore
+from fou_review.core.params import load_params
+from fou_review.core.pipeline import review_year
+from fou_review.workbook.preview import LivePreview, preview_text
+from fou_review.workbook.scorestore import ScoreStore
 
 
 def _same_as_a_full_run(preview: LivePreview, root: Path) -> None:

@@ -18,11 +18,11 @@ from typing import Any
 import nbformat
 import pytest
 
-from fou_review.html_export import notebook_to_record_html, static_problems
-from fou_review.money import NBSP
-from fou_review.pipeline import Review, review_year
-from fou_review.record import record_title, render_record_sections
-from fou_review.record_svg import chart_rows
+from fou_review.core.pipeline import Review, review_year
+from fou_review.record.chart import chart_rows
+from fou_review.record.html_export import notebook_to_record_html, static_problems
+from fou_review.record.sections import record_title, render_record_sections
+from fou_review.texts.money import NBSP
 
 MANIFEST: dict[str, Any] = {
     "year": 2022, "package_version": "0.1.0",

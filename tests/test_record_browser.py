@@ -19,9 +19,9 @@ import nbformat
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
-from fou_review.html_export import notebook_to_record_html
-from fou_review.pipeline import review_year
-from fou_review.record import record_title, render_record_sections
+from fou_review.core.pipeline import review_year
+from fou_review.record.html_export import notebook_to_record_html
+from fou_review.record.sections import record_title, render_record_sections
 
 pytestmark = pytest.mark.browser
 

@@ -20,11 +20,11 @@ import pytest
 
 from fou_review.cli import main
 from fou_review.errors import RunError
-from fou_review.export import decisions_export_frame, decisions_to_xlsx_bytes
-from fou_review.manifest import sha256_file
-from fou_review.publish import RECORD_FILES
-from fou_review.run import FrozenRecordError, run_year
-from fou_review.verify import verify_year
+from fou_review.record.decisions_file import decisions_export_frame, decisions_to_xlsx_bytes
+from fou_review.yearly.manifest import sha256_file
+from fou_review.yearly.publish import RECORD_FILES
+from fou_review.yearly.run import FrozenRecordError, run_year
+from fou_review.yearly.verify import verify_year
 
 YEAR = 2022
 
@@ -187,7 +187,7 @@ def test_failing_cell_leaves_the_previous_record_untouched(project: Path, tmp_pa
 
 def test_inputs_broken_after_validation_fail_in_the_notebook(project: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import fou_review.run as run_module
+    import fou_review.yearly.run as run_module
 
     root = tmp_path / "root"
     shutil.copytree(project, root, ignore=shutil.ignore_patterns("en", "superseded"))

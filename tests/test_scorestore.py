@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fou_review.load import load_year
-from fou_review.params import load_params
-from fou_review.scorestore import FORM_SOURCE, SaveError, ScoreStore, read_log
+from fou_review.core.load import load_year
+from fou_review.core.params import load_params
+from fou_review.workbook.scorestore import FORM_SOURCE, SaveError, ScoreStore, read_log
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,8 +116,8 @@ def test_a_file_that_cannot_be_read_is_an_error_not_an_empty_file(root: Path) ->
 
 WRITER = textwrap.dedent("""
     import sys
-    from fou_review.params import load_params
-    from fou_review.scorestore import ScoreStore
+    from fou_review.core.params import load_params
+    from fou_review.workbook.scorestore import ScoreStore
     from pathlib import Path
     root, reviewer, criterion = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     store = ScoreStore(root, load_params(root, 2022), reviewer)

@@ -1,0 +1,107 @@
+"""The executed review notebook -> the frozen, static `allocation.html`.
+
+nbconvert's `HTMLExporter` renders the notebook with the package's own template (`templates/record`),
+which takes only the markdown cells and the `text/html` of display outputs and nothing that varies
+between runs (cell ids, execution metadata, widget state, the file name). The page is then checked:
+it must hold no script, no event handler, no embedded object and no URL that loads, so that it opens
+offline, years later, and shows exactly what was decided. Same notebook outputs -> same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+from html.parser import HTMLParser
+from importlib import resources
+from typing import Any
+
+import nbformat
+
+from fou_review.errors import RecordError
+from fou_review.record.markup import LANGS
+
+TEMPLATE_NAME = "record"
+FORBIDDEN_TAGS = ("script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form", "img", "video",
+                  "audio", "source", "track", "image", "use", "foreignobject", "noscript", "portal")
+URL_ATTRIBUTES = ("src", "href", "xlink:href", "action", "formaction", "data", "poster", "srcset", "background",
+                  "manifest", "ping", "codebase", "cite", "longdesc")
+
+
+class _StaticCheck(HTMLParser):
+    """Collects everything in a page that could run or load something."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in FORBIDDEN_TAGS:
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=…>")
+            elif name in URL_ATTRIBUTES and not (value or "").startswith("#"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+            elif name == "style" and value and ("url(" in value.lower() or "expression(" in value.lower()):
+                self.problems.append(f"<{tag} style={value!r}>")
+            elif tag == "meta" and name == "http-equiv" and (value or "").lower() == "refresh":
+                self.problems.append("<meta http-equiv=refresh>")
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            lowered = data.lower()
+            for needle in ("url(", "@import", "expression("):
+                if needle in lowered:
+                    self.problems.append(f"<style> {needle}")
+
+
+def static_problems(page: str) -> list[str]:
+    """What in `page` could run a script or load something from elsewhere (empty: static)."""
+    check = _StaticCheck()
+    check.feed(page)
+    check.close()
+    return check.problems
+
+
+def _template_dir() -> str:
+    return str(resources.files("fou_review.record") / "templates")
+
+
+def _exporter() -> Any:
+    """nbconvert's HTMLExporter with the record template, without its BeautifulSoup pass.
+
+    `HTMLExporter.from_notebook_node` re-parses the page to add alt texts and tabindex to JupyterLab's
+    cell classes, none of which the record has; that pass was three quarters of the export time.
+    """
+    from nbconvert import HTMLExporter  # imported here: importing nbconvert costs ~0.5 s
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class RecordExporter(HTMLExporter):
+        def from_notebook_node(  # type: ignore[override]
+                self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None,
+                **kw: Any) -> tuple[str, dict[str, Any]]:
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return RecordExporter(  # type: ignore[no-untyped-call]
+        template_name=TEMPLATE_NAME, extra_template_basedirs=[_template_dir()], exclude_input=True,
+        exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False)
+
+
+def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str) -> str:
+    """The record page for an executed review notebook; raise RecordError if it would not be static."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    exporter = _exporter()
+    clean = copy.deepcopy(nb)
+    clean.metadata = nbformat.NotebookNode()  # type: ignore[no-untyped-call] # nothing of the run's metadata can reach the page
+    page, _ = exporter.from_notebook_node(clean, resources={"record": {"lang": lang, "title": title}})
+    page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
+    problems = static_problems(page)
+    if problems:
+        raise RecordError("beslutsunderlaget skulle inte vara statiskt; det innehåller "
+                          + ", ".join(sorted(set(problems))))
+    return page

@@ -1,0 +1,92 @@
+"""The one text layer: message catalogues (gettext, managed with Babel) and locale-aware formatting.
+
+Every text a user meets is looked up here by a symbolic message id (``"record.heading"``) in a
+domain named after the part of the package that shows it (``core``, ``record``, ``workbook``,
+``cli``). Each domain has a catalogue in Swedish and one in English under
+``texts/locale/<lang>/LC_MESSAGES/<domain>.po``, compiled to ``.mo`` beside it
+(``python scripts/catalogs.py`` re-compiles; a test checks that the two agree and that every id
+exists in both languages). Placeholders are ``str.format`` fields: ``{amount}``.
+
+Numbers, amounts and dates are formatted by Babel with CLDR's data for sv_SE and en_GB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import math
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Final, Literal
+
+from babel.dates import format_date
+from babel.numbers import format_decimal as babel_decimal
+
+LANGS: Final = ("sv", "en")
+DOMAINS: Final = ("core", "record", "workbook", "cli")
+Lang = Literal["sv", "en"]
+NBSP: Final = "\u00a0"
+MINUS: Final = "\u2212"
+_LOCALES: Final = {"sv": "sv_SE", "en": "en_GB"}
+
+
+def check_lang(lang: object) -> Lang:
+    """The language itself, or a `ParameterError` naming the languages there are."""
+    if lang in LANGS:
+        return lang
+    from fou_review.errors import ParameterError
+
+    raise ParameterError(t("sv", "core", "error.bad_lang", value=repr(lang), langs=", ".join(LANGS)))
+
+
+@cache
+def translations(lang: str, domain: str) -> gettext.GNUTranslations:
+    """The compiled catalogue of one domain in one language (loaded once per process)."""
+    if lang not in LANGS:
+        check_lang(lang)
+    if domain not in DOMAINS:
+        raise KeyError(f"unknown message domain {domain!r}; known: {DOMAINS}")
+    path = resources.files("fou_review.texts") / "locale" / lang / "LC_MESSAGES" / f"{domain}.mo"
+    with path.open("rb") as handle:
+        return gettext.GNUTranslations(handle)
+
+
+def t(lang: str, domain: str, msgid: str, /, **values: object) -> str:
+    """The text of `msgid` in `lang`, its ``{fields}`` filled from `values`.
+
+    A message id missing from the catalogue is a programming error (a test keeps the catalogues
+    complete), so it raises `KeyError` rather than showing the id to a user.
+    """
+    text = translations(lang, domain).gettext(msgid)
+    if text == msgid:  # ids are symbolic ("record.heading"), never a text of their own
+        raise KeyError(f"message {msgid!r} is missing from the {lang} catalogue of {domain!r}")
+    return str(text).format(**values) if values else str(text)
+
+
+def format_int(value: int, lang: str = "sv") -> str:
+    """A whole number grouped in threes as CLDR writes it (sv: U+00A0, en: comma); minus U+2212."""
+    text = babel_decimal(abs(value), locale=_LOCALES[lang], group_separator=True)
+    return f"{MINUS}{text}" if value < 0 else text
+
+
+def format_kr(amount: int, unit: str = "kr", lang: str = "sv") -> str:
+    """4998030 -> "4 998 030 kr" (no-break spaces); amounts are whole kronor as int."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amounts are whole kronor as int, got {type(amount).__name__} {amount!r}")
+    digits = format_int(amount, "sv")  # kronor are written the Swedish way in both languages
+    return f"{digits}{NBSP}{unit}" if unit else digits
+
+
+def format_number(value: float | None, lang: str, places: int = 2) -> str:
+    """A score with `places` decimals: 31.75 -> "31,75" (sv) / "31.75" (en); missing -> "–"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    number = Decimal(f"{float(value):.{places}f}")  # rounded as Python rounds, then written by CLDR
+    return babel_decimal(number, format="0." + "0" * places if places else "0", locale=_LOCALES[lang],
+                         decimal_quantization=True)
+
+
+def format_long_date(day: dt.date, lang: str) -> str:
+    """A date in running text: "6 juni 2022" / "6 June 2022" (a no-break space after the day)."""
+    return format_date(day, f"d{NBSP}MMMM y", locale=_LOCALES[lang])

@@ -1,0 +1,332 @@
+"""The scoring form: an ipywidgets form for JupyterLab that writes every change to disk at once.
+
+`open_form(root, year, lang="sv")` displays it. The analyst picks who they are, then scores one
+application at a time, in their own shuffled order (`fairness.review_order`). Every change of a
+grade or a comment is saved by `scorestore.ScoreStore` (atomic, locked, logged) *before* the form
+says "Sparat"; a failure is shown in red at once and the widgets go back to what is on disk. The
+live preview beside the form is recomputed from the saved files after each change.
+
+The widgets never hold the truth: whenever an application is shown, its values are read from the
+reviewer's file, so a re-opened form (or a restarted kernel) shows exactly what was saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import display
+
+from fou_review.errors import FouReviewError, ParameterError
+from fou_review.texts.money import format_kr
+from fou_review.texts.reasons import INELIGIBLE
+from fou_review.workbook.form_texts import text
+from fou_review.workbook.preview import LivePreview, render_preview
+from fou_review.workbook.review_rules import (
+    Progress,
+    conflicts_of,
+    is_fully_scored,
+    others_scores,
+    progress,
+    review_order,
+)
+from fou_review.workbook.scorestore import Change, Saved, SaveError, ScoreStore
+
+NOT_SCORED = "–"  # the toggle value meaning "not scored" (an en dash, never a grade)
+ERROR_STYLE = "color:#b00020;font-weight:bold"
+
+
+class ScoringForm:
+    """The form's widgets and behaviour; `widget` is what gets displayed."""
+
+    def __init__(self, root: Path | str, year: int, lang: str = "sv") -> None:
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ParameterError(f"year ska vara ett heltal, t.ex. 2022; fick {year!r}")
+        if lang not in ("sv", "en"):
+            raise ParameterError(f"lang ska vara \"sv\" eller \"en\"; fick {lang!r}")
+        self.root, self.year, self.lang = Path(root), year, lang
+        self.preview = LivePreview(self.root, year)
+        self.params = self.preview.inputs.params
+        apps = self.preview.inputs.applications
+        self.apps = {str(r["id"]): r for r in apps.to_dict("records")}
+        self.ineligible = dict(zip(apps["id"], self.preview.eligibility["ineligible"], strict=True))
+        self.store: ScoreStore | None = None
+        self.order: list[str] = []
+        self.index = 0
+        self.saved = Saved({}, {})
+        self.conflicts: dict[str, str] = {}
+        self._quiet = False
+        self._build()
+        self._render_preview()
+
+    # -- building ------------------------------------------------------------------------------
+    def _t(self, key: str, **values: object) -> str:
+        return text(key, self.lang, **values)
+
+    def _build(self) -> None:
+        p, sv = self.params, self.lang == "sv"
+        self.title = w.HTML(f"<h3>{html.escape(self._t('heading', year=self.year))}</h3>")
+        self.reviewer = w.Dropdown(options=[(self._t("pick"), "")] + [(r, r) for r in p.reviewers], value="",
+                                   description=self._t("who"))
+        self.reviewer.add_class("fou-reviewer")
+        self.hint = w.HTML(self._t("pick_first"))
+        self.header = w.HTML()
+        self.header.add_class("fou-app-header")
+        self.details = w.HTML()
+        self.conflict = w.HTML()
+        self.conflict.add_class("fou-conflict")
+        grades = [str(g) for g in range(p.scale.minimum, p.scale.maximum + 1)]
+        descriptors = p.scale.descriptors_sv if sv else p.scale.descriptors_en
+        self.toggles: dict[str, w.ToggleButtons] = {}
+        self.descriptors: dict[str, w.HTML] = {}
+        rows: list[w.Widget] = []
+        for c in p.criteria:
+            toggle = w.ToggleButtons(options=[NOT_SCORED, *grades], value=NOT_SCORED,
+                                     tooltips=[self._t("not_scored")] + [descriptors[int(g)] for g in grades],
+                                     style={"button_width": "2.8em"})
+            toggle.add_class(f"fou-crit-{c.code}")
+            toggle.observe(self._score_handler(c.code), names="value")
+            self.toggles[c.code] = toggle
+            self.descriptors[c.code] = w.HTML()
+            name = c.name_sv if sv else c.name_en
+            weight = f"vikt {c.weight}" if sv else f"weight {c.weight}"
+            rows += [w.HTML(f"<b>{html.escape(name)}</b> ({weight})"), toggle, self.descriptors[c.code]]
+        self.comment = w.Textarea(placeholder=self._t("comment"), continuous_update=False,
+                                  layout=w.Layout(width="95%", height="5em"))
+        self.comment.add_class("fou-comment")
+        self.comment.observe(self._on_comment, names="value")
+        auto = {"width": "auto"}
+        self.prev_button = w.Button(description=self._t("previous"), layout=auto)
+        self.next_button = w.Button(description=self._t("next"), layout=auto)
+        self.next_open_button = w.Button(description=self._t("next_open"), layout=auto)
+        self.prev_button.on_click(lambda _b: self.show(self.index - 1))
+        self.next_button.on_click(lambda _b: self.show(self.index + 1))
+        self.next_open_button.on_click(lambda _b: self.show_next_unscored())
+        self.position = w.HTML()
+        self.progress_label = w.HTML()
+        self.progress_label.add_class("fou-progress")
+        self.status = w.HTML()
+        self.status.add_class("fou-status")
+        self.others = w.HTML()
+        self.others.add_class("fou-others")
+        self.preview_html = w.HTML()
+        self.preview_html.add_class("fou-preview")
+        self.scoring = w.VBox([
+            w.HBox([self.prev_button, self.next_button, self.next_open_button, self.position]),
+            self.progress_label, self.header, self.details, self.conflict, *rows,
+            w.HTML(f"<b>{html.escape(self._t('comment'))}</b>"), self.comment, self.others])
+        self.scoring.layout.display = "none"
+        self.reviewer.observe(self._on_reviewer, names="value")
+        left = w.VBox([self.title, self.reviewer, self.hint, self.status, self.scoring],
+                      layout=w.Layout(width="60%"))
+        right = w.VBox([self.preview_html], layout=w.Layout(width="40%", padding="0 0 0 1em"))
+        self.widget = w.HBox([left, right])
+
+    # -- state ---------------------------------------------------------------------------------
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Set widget values without treating them as the analyst's changes."""
+        self._quiet, before = True, self._quiet
+        try:
+            yield
+        finally:
+            self._quiet = before
+
+    @property
+    def current(self) -> str:
+        return self.order[self.index]
+
+    def _read_saved(self) -> bool:
+        assert self.store is not None
+        try:
+            self.saved = self.store.read()
+        except SaveError as exc:
+            self._error(self._t("read_failed", error=exc))
+            return False
+        return True
+
+    def _progress(self) -> Progress:
+        return progress(self.saved.scores, self.order, self.conflicts, self.params)
+
+    def _on_reviewer(self, change: dict[str, Any]) -> None:
+        reviewer = str(change["new"])
+        if not reviewer:
+            self.store = None
+            self.scoring.layout.display = "none"
+            self.hint.layout.display = None
+            return
+        self.store = ScoreStore(self.root, self.params, reviewer)
+        self.order = review_order(self.apps, reviewer, self.year)
+        self.conflicts = conflicts_of(self.preview.inputs.conflicts, reviewer)
+        self.status.value = ""
+        self.hint.layout.display = "none"
+        self.scoring.layout.display = None
+        self.show(0)
+
+    def show(self, index: int) -> None:
+        """Show the application at `index` of the reviewer's order, with its values as saved."""
+        if self.store is None or not self.order:
+            return
+        self.index = max(0, min(index, len(self.order) - 1))
+        self._read_saved()
+        self._sync_widgets()
+        self._render_application()
+        self._render_progress()
+
+    def show_next_unscored(self) -> None:
+        criteria = self.params.criterion_codes()
+        n = len(self.order)
+        for step in range(1, n + 1):
+            i = (self.index + step) % n
+            app = self.order[i]
+            if app not in self.conflicts and not is_fully_scored(self.saved.scores, app, criteria):
+                self.show(i)
+                return
+
+    def _sync_widgets(self) -> None:
+        app = self.current
+        blocked = app in self.conflicts
+        sv = self.lang == "sv"
+        descriptors = self.params.scale.descriptors_sv if sv else self.params.scale.descriptors_en
+        with self._quietly():
+            for code, toggle in self.toggles.items():
+                grade = self.saved.scores.get((app, code))
+                toggle.value = NOT_SCORED if grade is None else str(grade)
+                toggle.disabled = blocked
+                self.descriptors[code].value = (
+                    f"<i>{html.escape(self._t('not_scored'))}</i>" if grade is None
+                    else f"<i>{grade} – {html.escape(descriptors[grade])}</i>")
+            self.comment.value = self.saved.comments.get(app, "")
+            self.comment.disabled = blocked
+        self.prev_button.disabled = self.index == 0
+        self.next_button.disabled = self.index == len(self.order) - 1
+
+    # -- rendering -----------------------------------------------------------------------------
+    def _render_application(self) -> None:
+        app_id = self.current
+        row = self.apps[app_id]
+        fund = self.params.funds[str(row["fund"])]
+        sv = self.lang == "sv"
+        self.position.value = self._t("position", i=self.index + 1, n=len(self.order))
+        label = fund.title_label_sv if sv else fund.title_label_en
+        self.header.value = (f"<h4><span class='fou-app-id'>{html.escape(app_id)}</span>: "
+                             f"{html.escape(str(row['title']))}</h4>")
+        facts = [(self._t("applicants"), " & ".join(row["applicants"])),
+                 (label, str(row["title"])),
+                 (self._t("fund"), f"{fund.code} – {fund.name_sv if sv else fund.name_en}"),
+                 (self._t("amount"), format_kr(int(row["requested_kr"])))]
+        items = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in facts)
+        rules = self.ineligible[app_id]
+        if rules:
+            values = self._rule_facts(row)
+            reasons = "".join(f"<li>{html.escape(INELIGIBLE[r][0 if sv else 1].format(**values))}</li>"
+                              for r in rules)
+            flags = f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
+        else:
+            flags = f"<div style='color:#1b5e20'>{html.escape(self._t('eligible'))}</div>"
+        self.details.value = f"<table>{items}</table>{flags}"
+        if app_id in self.conflicts:
+            reason = self.conflicts[app_id] or self._t("conflict_no_reason")
+            self.conflict.value = f"<div style='{ERROR_STYLE}'>{html.escape(self._t('conflict', reason=reason))}</div>"
+        else:
+            self.conflict.value = ""
+
+    def _rule_facts(self, row: dict[str, Any]) -> dict[str, object]:
+        fund = self.params.funds[str(row["fund"])]
+        return {"opens": fund.window.opens.isoformat(), "closes": fund.window.closes.isoformat(),
+                "fund": fund.code, "purpose": row["purpose"], "requested_kr": format_kr(int(row["requested_kr"])),
+                "max_kr": format_kr(fund.max_amount_kr), "max_years": fund.max_project_years}
+
+    def _render_progress(self) -> None:
+        prog = self._progress()
+        extra = self._t("progress_conflicts", n=prog.conflicted) if prog.conflicted else ""
+        self.progress_label.value = f"<b>{html.escape(self._t('progress', done=prog.scored, total=prog.to_score))}</b>" \
+                                    f"{html.escape(extra)}"
+        if self.current in self.conflicts:  # a conflicted reviewer does not see the others' scores either
+            self.others.value = ""
+            return
+        if not prog.complete:
+            self.others.value = f"<i>{html.escape(self._t('others_hidden', done=prog.scored, total=prog.to_score))}</i>"
+            return
+        assert self.store is not None
+        sv = self.lang == "sv"
+        names = {c.code: (c.name_sv if sv else c.name_en) for c in self.params.criteria}
+        rows = []
+        for o in others_scores(self.preview.scores, self.preview.inputs.conflicts, self.store.reviewer,
+                               self.current, self.params):
+            value = (self._t("others_none") if o.mean is None
+                     else f"{o.mean:.1f} ({o.low}–{o.high}, n={o.n})".replace(".", "," if sv else "."))
+            rows.append(f"<tr><td>{html.escape(names[o.criterion])}</td>"
+                        f"<td style='white-space:nowrap'>{html.escape(value)}</td></tr>")
+        self.others.value = f"<b>{html.escape(self._t('others_title'))}</b><table>{''.join(rows)}</table>"
+
+    def _render_preview(self, change: Change | None = None) -> None:
+        result = self.preview.refresh(change)
+        self.preview_html.value = render_preview(result, self.preview, self.lang)
+
+    def _error(self, message: str) -> None:
+        self.status.value = f"<div style='{ERROR_STYLE}' class='fou-error'>{html.escape(message)}</div>"
+
+    # -- changes -------------------------------------------------------------------------------
+    def _score_handler(self, criterion: str) -> Any:
+        def handler(change: dict[str, Any]) -> None:
+            if self._quiet or self.store is None:
+                return
+            value = str(change["new"])
+            grade = None if value == NOT_SCORED else int(value)
+            self._save(lambda store: store.set_score(self.current, criterion, grade))
+        return handler
+
+    def _on_comment(self, change: dict[str, Any]) -> None:
+        if self._quiet or self.store is None:
+            return
+        comment = str(change["new"])
+        self._save(lambda store: store.set_comment(self.current, comment))
+
+    def _save(self, action: Any) -> None:
+        """Run one save; report it (or its failure) and show what is now on disk."""
+        assert self.store is not None
+        done: Change | None = None
+        try:
+            if self.current in self.conflicts:  # the widgets are disabled too; this guards the file
+                raise SaveError(self._t("conflict", reason=self.conflicts[self.current]))
+            done = action(self.store)
+        except SaveError as exc:
+            self._error(self._t("save_failed", error=exc))
+        else:
+            self._report(done)
+        # Whatever happened, the widgets now show the file, never a value that was not saved.
+        if self._read_saved():
+            self._sync_widgets()
+        self._render_progress()
+        self._render_preview(done)
+
+    def _report(self, change: Change | None) -> None:
+        if change is None:
+            self.status.value = html.escape(self._t("unchanged"))
+            return
+        when = dt.datetime.now().strftime("%H:%M:%S")
+        if change.criterion == "comment":
+            what = self._t("comment_what", app=change.application_id)
+        else:
+            none = self._t("not_scored")
+            what = self._t("score_what", app=change.application_id, criterion=change.criterion,
+                           old=none if change.old is None else change.old,
+                           new=none if change.new is None else change.new)
+        self.status.value = f"<span style='color:#1b5e20'>{html.escape(self._t('saved', time=when, what=what))}</span>"
+
+
+def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | None:
+    """Build and display the form; an input problem is displayed (in red) instead of a traceback."""
+    try:
+        form = ScoringForm(root, year, lang=lang)
+    except FouReviewError as exc:
+        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(str(exc))}</div>"))  # type: ignore[no-untyped-call]
+        return None
+    display(form.widget)  # type: ignore[no-untyped-call]
+    return form

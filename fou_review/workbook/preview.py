@@ -1,0 +1,318 @@
+"""The live allocation preview beside the scoring form, computed from the saved files only.
+
+The year is loaded once (`load_year`); eligibility does not depend on scores, so it is computed
+once. After a change the form has saved, the in-memory scores take in exactly that change (checked
+against the file's stamp, see `LivePreview.apply_saved`); a score file changed by anyone else is
+read again (and validated by `parse_scores`). Then scoring, allocation and summary run on the
+whole year. The preview is
+compared with the last yearly run's record `reports/<year>/decisions.csv` (columns `id`,
+`granted_kr`, ...): who gains funding, who loses it, whose amount changes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fou_review.core.allocation import allocate
+from fou_review.core.eligibility import check_eligibility
+from fou_review.core.load import YearInputs, load_year, parse_scores
+from fou_review.core.scoring import score_applications
+from fou_review.core.summary import Check, FundSummary, Summary, summarise
+from fou_review.core.tables import read_table
+from fou_review.errors import FouReviewError, InputError, Problem
+from fou_review.texts.money import format_kr
+from fou_review.workbook.scorestore import COMMENT, Change, Stamp, file_stamp
+
+PREVIOUS_RUN = "reports/{year}/decisions.csv"
+
+
+@dataclass(frozen=True)
+class FundingChange:
+    id: str
+    fund: str
+    applicants: str
+    before_kr: int
+    after_kr: int
+
+    @property
+    def kind(self) -> str:
+        if self.before_kr == 0:
+            return "gains"
+        if self.after_kr == 0:
+            return "loses"
+        return "changes"
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    decisions: pd.DataFrame | None
+    summary: Summary | None
+    changes: tuple[FundingChange, ...] | None  # None: no previous run to compare with
+    error: str | None  # why no allocation could be computed (shown instead)
+    seconds: float
+
+
+def read_previous_run(path: Path) -> dict[str, int] | None:
+    """id -> granted_kr from a previous run's decisions.csv; None when the file is absent."""
+    if not path.exists():
+        return None
+    table = read_table(path, path.name)
+    out: dict[str, int] = {}
+    for row, v in table.rows:
+        text = v.get("granted_kr", "")
+        if "id" not in v or not text.isdigit():
+            raise InputError([Problem(path.name, f"förväntade ett helt antal kronor, fick {text!r}", row=row,
+                                      column="granted_kr")])
+        out[v["id"]] = int(text)
+    return out
+
+
+@dataclass(frozen=True)
+class _FundResult:
+    decisions: pd.DataFrame  # indexed like the applications table
+    fund: FundSummary
+    cap_use: pd.DataFrame
+    checks: tuple[Check, ...]
+
+
+class LivePreview:
+    """Keeps a year in memory and recomputes the allocation from the saved score files.
+
+    The saved scores are held as a dense array `grade[reviewer, application, criterion]` (-1 = not
+    scored). `apply_saved(change)` updates it from a change `ScoreStore` has just written, when the
+    file's stamp before that write is the one last read (so memory + change == the file); otherwise,
+    and for any file changed by someone else (another kernel), the file is read again.
+    """
+
+    def __init__(self, root: Path | str, year: int) -> None:
+        self.root, self.year = Path(root), year
+        self._stamps = self._file_stamps()  # taken before reading: a change in between is seen later
+        self.inputs: YearInputs = load_year(self.root, year)
+        apps, params = self.inputs.applications, self.inputs.params
+        self.eligibility = check_eligibility(apps, params)
+        self.eligible_ids = set(apps.loc[self.eligibility["eligible"], "id"])
+        self._app_ids = pd.Index(apps["id"])
+        self._criteria = pd.Index(params.criterion_codes())
+        self._reviewers = pd.Index(params.reviewers)
+        self._grade = np.full((len(self._reviewers), len(self._app_ids), len(self._criteria)), -1, dtype=np.int16)
+        scores = self.inputs.scores
+        self._set_grades(self._reviewers.get_indexer(scores["reviewer"]), scores)
+        # Funds are allocated independently (own budget, caps, ranking), so a change recomputes one fund.
+        fund = apps["fund"].to_numpy()
+        self._fund_of = dict(zip(apps["id"], fund, strict=True))
+        self._fund_pos = {f: np.flatnonzero(fund == f) for f in params.funds}
+        self._cache: dict[str, _FundResult] = {}
+        self._dirty: set[str] = set(params.funds)
+        self.previous_path = self.root / PREVIOUS_RUN.format(year=year)
+        self._previous: tuple[float, dict[str, int] | None] | None = None
+        self.last: PreviewResult | None = None
+
+    def _set_grades(self, reviewer_codes: np.ndarray, scores: pd.DataFrame) -> None:
+        a = self._app_ids.get_indexer(scores["application_id"])
+        c = self._criteria.get_indexer(scores["criterion"])
+        self._grade[reviewer_codes, a, c] = scores["score"].to_numpy(dtype=np.int16)
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Every reviewer's saved scores, as last read: reviewer, application_id, criterion, score."""
+        return self._scores_of(np.arange(len(self._app_ids)))
+
+    def _scores_of(self, positions: np.ndarray) -> pd.DataFrame:
+        grade = self._grade[:, positions, :]
+        r, a, c = np.nonzero(grade >= 0)
+        return pd.DataFrame({
+            "reviewer": pd.Categorical.from_codes(r, categories=self._reviewers),
+            "application_id": pd.Categorical.from_codes(a, categories=self._app_ids[positions]),
+            "criterion": pd.Categorical.from_codes(c, categories=self._criteria),
+            "score": grade[r, a, c].astype(np.int64)})
+
+    def _file_stamps(self) -> dict[str, Stamp]:
+        stamps = {}
+        for path in (self.root / "data" / str(self.year) / "scores").glob("*.csv"):
+            stamp = file_stamp(path)
+            if stamp is not None:
+                stamps[path.stem] = stamp
+        return stamps
+
+    def reload_changed(self) -> list[str]:
+        """Re-read every reviewer's file that changed on disk since it was read (e.g. by another kernel)."""
+        now = self._file_stamps()
+        changed = sorted(r for r in set(now) | set(self._stamps) if now.get(r) != self._stamps.get(r))
+        for reviewer in changed:
+            self.reload_reviewer(reviewer)
+            self._dirty.update(self._fund_pos)
+            self._stamps[reviewer] = now[reviewer] if reviewer in now else self._stamps.pop(reviewer)
+        return changed
+
+    def reload_reviewer(self, reviewer: str) -> None:
+        """Read one reviewer's saved file again, validated as `load_year` validates it."""
+        rel = f"data/{self.year}/scores/{reviewer}.csv"
+        path = self.root / rel
+        if reviewer not in self._reviewers:
+            raise InputError([Problem(rel, f"granskaren {reviewer!r} finns inte bland årets granskare "
+                                      f"({', '.join(self._reviewers)}); döp om filen eller lägg till granskaren")])
+        i = self._reviewers.get_loc(reviewer)
+        scores = (parse_scores(read_table(path, rel), reviewer, self.inputs.params, set(self._app_ids))
+                  if path.exists() else None)
+        self._grade[i] = -1
+        if scores is not None:
+            self._set_grades(np.full(len(scores), i), scores)
+
+    def apply_saved(self, change: Change) -> None:
+        """Take in a change `ScoreStore` has just saved, without reading the whole file again if possible."""
+        reviewer = change.reviewer
+        if change.criterion == COMMENT:  # comments do not change the allocation
+            fresh = False
+        else:
+            fresh = (change.file_before == self._stamps.get(reviewer) and change.file_after is not None
+                     and change.application_id in self._app_ids and change.criterion in self._criteria)
+        if fresh and change.file_after is not None:
+            grade = -1 if change.new is None else int(change.new)
+            self._grade[self._reviewers.get_loc(reviewer), self._app_ids.get_loc(change.application_id),
+                        self._criteria.get_loc(change.criterion)] = grade
+            self._stamps[reviewer] = change.file_after
+            self._dirty.add(self._fund_of[change.application_id])
+        # otherwise the next refresh sees a changed stamp and reads the file again
+
+    def _previous_run(self) -> dict[str, int] | None:
+        try:
+            stamp = self.previous_path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        if self._previous is None or self._previous[0] != stamp:
+            self._previous = (stamp, read_previous_run(self.previous_path))
+        return self._previous[1]
+
+    def _allocate_fund(self, fund: str) -> _FundResult:
+        """Score, allocate and summarise one fund's applications (exactly what the whole-year run does)."""
+        pos = self._fund_pos[fund]
+        inputs, params = self.inputs, self.inputs.params
+        apps = inputs.applications.iloc[pos]
+        eligibility = self.eligibility.iloc[pos]
+        scoring = score_applications(apps, self._scores_of(pos), inputs.conflicts, params)
+        decisions = allocate(apps, eligibility, scoring, params, inputs.overrides).decisions
+        decisions.index = apps.index
+        summary = summarise(decisions, self.eligible_ids, params)
+        return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
+                           summary.cap_use[summary.cap_use["fund"] == fund],
+                           tuple(c for c in summary.checks if c.fund == fund))
+
+    def _combined(self) -> tuple[pd.DataFrame, Summary]:
+        parts = [self._cache[f] for f in self.inputs.params.funds]
+        decisions = pd.concat([p.decisions for p in parts]).sort_index().reset_index(drop=True)
+        cap_use = pd.concat([p.cap_use for p in parts], ignore_index=True)
+        return decisions, Summary(tuple(p.fund for p in parts), cap_use, tuple(c for p in parts for c in p.checks))
+
+    def refresh(self, change: Change | None = None) -> PreviewResult:
+        """Recompute from the saved files (taking in `change`, just saved; re-reading files changed on disk)."""
+        start = time.perf_counter()
+        try:
+            if change is not None:
+                self.apply_saved(change)
+            self.reload_changed()
+            for fund in sorted(self._dirty):
+                self._cache[fund] = self._allocate_fund(fund)
+                self._dirty.discard(fund)
+            decisions, summary = self._combined()
+            previous = self._previous_run()
+        except FouReviewError as exc:
+            self.last = PreviewResult(None, None, None, str(exc), time.perf_counter() - start)
+            return self.last
+        changes = None if previous is None else compare(decisions, previous)
+        self.last = PreviewResult(decisions, summary, changes, None, time.perf_counter() - start)
+        return self.last
+
+
+def compare(decisions: pd.DataFrame, previous: dict[str, int]) -> tuple[FundingChange, ...]:
+    """Applications whose granted amount differs from the previous run (absent there = 0 kr)."""
+    out = []
+    for app_id, fund, applicants, granted in zip(decisions["id"], decisions["fund"], decisions["applicants"],
+                                                 decisions["granted_kr"], strict=True):
+        before = previous.get(str(app_id), 0)
+        if int(granted) != before:
+            out.append(FundingChange(str(app_id), str(fund), str(applicants), before, int(granted)))
+    return tuple(out)
+
+
+_T = {
+    "title": ("Förhandsvisning av fördelningen", "Preview of the allocation"),
+    "basis": ("Beräknad från de sparade betygsfilerna.", "Computed from the saved score files."),
+    "fund": ("{fund}: {n} beviljade, {granted} av {budget}; kvar {left}",
+             "{fund}: {n} granted, {granted} of {budget}; remaining {left}"),
+    "funded": ("Beviljas", "Funded"),
+    "not_funded": ("Beviljas inte", "Not funded"),
+    "caps": ("Tak i bruk per förvaltning", "Caps in use per administration"),
+    "compare": ("Jämfört med senaste körningen ({path})", "Compared with the last run ({path})"),
+    "no_previous": ("Ingen tidigare körning ({path} saknas).", "No previous run ({path} is missing)."),
+    "no_change": ("Inga förändringar.", "No changes."),
+    "gains": ("{id} ({applicants}) får medel: {after} (hade 0 kr)",
+              "{id} ({applicants}) gains funding: {after} (had 0 kr)"),
+    "loses": ("{id} ({applicants}) förlorar medel: 0 kr (hade {before})",
+              "{id} ({applicants}) loses funding: 0 kr (had {before})"),
+    "changes": ("{id} ({applicants}) får {after} (hade {before})", "{id} ({applicants}) gets {after} (had {before})"),
+    "error": ("Fördelningen kan inte beräknas just nu: {error}", "The allocation cannot be computed now: {error}"),
+    "none": ("inga", "none"),
+    "more": (" … och {n} till", " … and {n} more"),
+}
+LIST_AT_MOST = 40  # ids listed per fund and decision; a large year shows the first ones and a count
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    text = _T[key][0 if lang == "sv" else 1]
+    return text.format(**{k: html.escape(str(v)) for k, v in values.items()}) if values else text
+
+
+def _listed(items: list[str], lang: str, at_most: int = LIST_AT_MOST) -> str:
+    """"A, B, C" or, for a long list, its first items and how many more."""
+    if not items:
+        return _t("none", lang)
+    if len(items) <= at_most:
+        return ", ".join(items)
+    return ", ".join(items[:at_most]) + _t("more", lang, n=len(items) - at_most)
+
+
+def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
+    """The preview as a small HTML fragment (every value escaped)."""
+    parts = [f"<h4>{_t('title', lang)}</h4>", f"<p class='fou-preview-basis'>{_t('basis', lang)}</p>"]
+    if result.error is not None or result.decisions is None or result.summary is None:
+        parts.append(f"<p class='fou-preview-error' style='color:#b00020'>{_t('error', lang, error=result.error)}</p>")
+        return "\n".join(parts)
+    decisions = result.decisions
+    params = preview.inputs.params
+    for fs in result.summary.funds:
+        fund = params.funds[fs.fund]
+        parts.append(f"<p><b>{_t('fund', lang, fund=fs.fund, n=fs.granted_n, granted=format_kr(fs.granted_kr), budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))}</b></p>")
+        rows = decisions[decisions["fund"] == fs.fund]
+        got = rows[rows["granted_kr"] > 0]
+        not_got = rows[rows["granted_kr"] == 0]
+        funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"], got["granted_kr"], strict=True)]
+        parts.append(f"<div>{_t('funded', lang)}: {html.escape(_listed(funded, lang))}</div>")
+        parts.append(f"<div>{_t('not_funded', lang)}: {html.escape(_listed(list(not_got['id']), lang))}</div>")
+    caps = result.summary.cap_use[result.summary.cap_use["granted_n"] > 0]
+    items = [f"{'<b>' if n >= c else ''}{html.escape(str(a))} {n}/{c} ({html.escape(str(f))}){'</b>' if n >= c else ''}"
+             for f, a, n, c in zip(caps["fund"], caps["applicant"], caps["granted_n"], caps["cap"], strict=True)]
+    parts.append(f"<p>{_t('caps', lang)}: {', '.join(items) or _t('none', lang)}</p>")
+    path = PREVIOUS_RUN.format(year=preview.year)
+    if result.changes is None:
+        parts.append(f"<p class='fou-preview-compare'>{_t('no_previous', lang, path=path)}</p>")
+    else:
+        lines = [_t(c.kind, lang, id=c.id, applicants=c.applicants, before=format_kr(c.before_kr),
+                    after=format_kr(c.after_kr)) for c in result.changes]
+        if len(lines) > LIST_AT_MOST:
+            lines = lines[:LIST_AT_MOST] + [_t("more", lang, n=len(lines) - LIST_AT_MOST).lstrip()]
+        body = "".join(f"<li>{line}</li>" for line in lines) if lines else f"<li>{_t('no_change', lang)}</li>"
+        parts.append(f"<p class='fou-preview-compare'>{_t('compare', lang, path=path)}:</p><ul>{body}</ul>")
+    return "\n".join(parts)
+
+
+def preview_text(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
+    """The preview as plain text (for tests and logs): the HTML with its tags removed."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", render_preview(result, preview, lang)))
+

@@ -1,0 +1,79 @@
+"""The manifest of a record: what it was made from, so anyone can check it later.
+
+`{"year", "package_version", "notebook": {"path", "sha256"}, "parameters", "inputs": [{"path",
+"sha256"}], "supersedes": null | {"path", "sha256"}}`. Paths are relative to the project root in
+posix form and sorted; there is no time and no absolute path, so the same inputs give the same
+bytes on any clone, at any path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from fou_review.errors import FouReviewError
+
+MANIFEST_NAME = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def package_version() -> str:
+    try:
+        return version("fou-review")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def relative_posix(path: Path, root: Path) -> str:
+    """`path` relative to `root`, in posix form; a path outside the root is an error."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        raise FouReviewError(f"{path} ligger inte under projektets rotmapp {root}") from None
+
+
+def input_entries(root: Path, files: Sequence[Path]) -> list[dict[str, str]]:
+    """One {path, sha256} per input file, sorted by path."""
+    entries = {relative_posix(f, root): sha256_file(f) for f in files}
+    return [{"path": p, "sha256": entries[p]} for p in sorted(entries)]
+
+
+def build_manifest(root: Path, year: int, notebook: Path, parameters: Mapping[str, object],
+                   supersedes: Mapping[str, str] | None, files: Sequence[Path] | None = None) -> dict[str, Any]:
+    """The manifest of a year's record; `files` defaults to every file `load_year` reads."""
+    root = Path(root)
+    if files is None:
+        from fou_review.core.load import load_year  # only when the caller has not loaded the year already
+
+        files = load_year(root, year).files
+    return {
+        "year": year,
+        "package_version": package_version(),
+        "notebook": {"path": relative_posix(notebook, root), "sha256": sha256_file(notebook)},
+        "parameters": {k: parameters[k] for k in sorted(parameters)},
+        "inputs": input_entries(root, files),
+        "supersedes": None if supersedes is None else {"path": str(supersedes["path"]),
+                                                       "sha256": str(supersedes["sha256"])},
+    }
+
+
+def manifest_to_json(manifest: Mapping[str, Any]) -> str:
+    """Sorted keys, two-space indent, non-ASCII kept, a trailing newline."""
+    return json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FouReviewError(f"{path}: ogiltig JSON på rad {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise FouReviewError(f"{path}: förväntade ett JSON-objekt")
+    return data

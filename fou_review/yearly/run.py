@@ -1,0 +1,158 @@
+"""The yearly run: execute `notebooks/review.ipynb` with papermill and publish `reports/<year>/`.
+
+1. Validate the year's inputs in this process (a user's mistake stops here, before any cell runs;
+   the kernel is already booting meanwhile, and is killed).
+2. Refuse when a record exists whose inputs differ from today's, unless superseding.
+3. Execute the notebook in-process with papermill's API; the kernel runs in the project root.
+4. Normalise the executed notebook, convert it to the static record, write the decisions as CSV
+   and Excel and the manifest, all into a temporary folder beside the target.
+5. Swap the folder in (see `publish`). A failure at any step leaves the previous record untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fou_review.core.load import load_year
+from fou_review.core.pipeline import Review, review_inputs
+from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Problem, RunError
+from fou_review.record.decisions_file import (
+    decisions_export_frame,
+    decisions_to_csv_string,
+    decisions_to_xlsx_bytes,
+)
+from fou_review.yearly.kernel import KERNEL, Kernel, started_kernel
+from fou_review.yearly.manifest import (
+    MANIFEST_NAME,
+    build_manifest,
+    input_entries,
+    manifest_to_json,
+    read_manifest,
+)
+from fou_review.yearly.normalise import normalise_notebook, notebook_bytes, without_review_only
+from fou_review.yearly.publish import (
+    next_superseded,
+    record_dir,
+    stage_record,
+    staging,
+    superseded_entry,
+    swap_in,
+)
+
+NOTEBOOK = Path("notebooks") / "review.ipynb"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    target: Path
+    manifest: dict[str, Any]
+    superseded: Path | None  # where the earlier record was kept, when superseded
+
+
+def notebook_path(root: Path) -> Path:
+    path = Path(root) / NOTEBOOK
+    if not path.is_file():
+        raise InputError([Problem(NOTEBOOK.as_posix(), "notebooken saknas under projektets rotmapp")])
+    return path
+
+
+def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] | None = None,
+                *, progress: bool = True, review: Review | None = None,
+                kernel: Kernel | None = None) -> dict[str, bytes]:
+    """Every file of a year's record, in memory; raises RunError naming the cell that failed.
+
+    `kernel`: a kernel already started in `root` (see `started_kernel`); else one is started.
+    """
+    root = Path(root).resolve()
+    notebook = notebook_path(root)
+    if kernel is None:
+        with started_kernel(root) as km:
+            return make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=km)
+    if review is None:
+        review = review_inputs(load_year(root, year))
+    manifest = build_manifest(root, year, notebook, {"lang": lang, "year": year}, supersedes,
+                              files=review.inputs.files)
+    table = decisions_export_frame(review.decisions, lang)
+    files = {
+        "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
+        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title="Decisions" if lang == "en" else "Beslut"),
+        "manifest.json": manifest_to_json(manifest).encode("utf-8"),
+    }
+    parameters: dict[str, object] = {"year": year, "lang": lang}
+    if supersedes is not None:
+        parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
+    executed = execute(notebook, root, parameters, progress=progress, kernel=kernel.manager)
+    from fou_review.record.html_export import notebook_to_record_html
+    from fou_review.record.sections import record_title
+
+    title = record_title(review, lang)
+    nb = normalise_notebook(executed, title)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
+        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=title)
+        kernel.stop()
+        files["allocation.html"] = html.result().encode("utf-8")
+    files["review.ipynb"] = notebook_bytes(nb)
+    return {name: files[name] for name in sorted(files)}
+
+
+def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
+            kernel: Any = None) -> Any:
+    """Run the notebook with papermill in the project root; a failing cell becomes a RunError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    extra: dict[str, Any] = {"km": kernel} if kernel is not None else {"shutdown_kernel": "immediate"}
+    try:
+        return papermill.execute_notebook(str(notebook), None, parameters=dict(parameters), cwd=str(root),
+                                          kernel_name=KERNEL, progress_bar=progress, store_widget_state=False,
+                                          request_save_on_cell_execute=False, log_output=False, **extra)
+    except PapermillExecutionError as exc:
+        evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
+        line = (str(exc.source).strip().splitlines() or [""])[-1][:60]
+        raise RunError(f"cell {exc.cell_index} (In [{exc.exec_count}]: {line}) misslyckades: {exc.ename}: {evalue}; "
+                       "tidigare protokoll är orört",
+                       cell_index=exc.cell_index, ename=exc.ename, evalue=str(exc.evalue)) from None
+
+
+def check_frozen(target: Path, root: Path, files: tuple[Path, ...], supersede: bool) -> None:
+    """Refuse to overwrite a record made from other inputs unless superseding."""
+    manifest_file = target / MANIFEST_NAME
+    if supersede or not manifest_file.is_file():
+        return
+    before = read_manifest(manifest_file).get("inputs")
+    if before != input_entries(root, files):
+        rel = target.relative_to(root).as_posix()
+        raise FrozenRecordError(f"indata har ändrats sedan {rel}/ gjordes; protokollet är fryst. Kör med "
+                                "--supersede för att behålla det som ersatt och göra ett nytt")
+
+
+def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False,
+             progress: bool = True) -> RunOutcome:
+    """Make and publish `reports/<year>/` (or `reports/<year>/en/`); all or nothing."""
+    root = Path(root).resolve()
+    with started_kernel(root) as kernel:  # boots while the inputs are validated
+        review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
+        notebook_path(root)
+        target = record_dir(root, year, lang)
+        check_frozen(target, root, review.inputs.files, supersede)
+        number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
+        supersedes = superseded_entry(root, target, number) if number is not None else None
+        if supersedes is None and not supersede and (target / MANIFEST_NAME).is_file():
+            supersedes = read_manifest(target / MANIFEST_NAME).get("supersedes")  # same inputs: same record
+        files = make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=kernel)
+    with staging(target) as tmp:
+        try:
+            stage_record(tmp, files, target, number)
+            swap_in(tmp, target)
+        except OSError as exc:
+            raise RunError(f"kunde inte publicera {target}: {exc.strerror}") from None
+    manifest = read_manifest(target / MANIFEST_NAME)
+    kept = target / "superseded" / str(number) if number is not None else None
+    return RunOutcome(target, manifest, kept)
+
+
+__all__ = ["FouReviewError", "FrozenRecordError", "RunOutcome", "make_record", "run_year"]
