@@ -1,8 +1,9 @@
 """The one text layer: message catalogues (gettext, managed with Babel) and locale-aware formatting.
 
 Every text a user meets is looked up here by a symbolic message id (``"record.heading"``) in a
-domain named after the part of the package that shows it (``core``, ``record``, ``workbook``,
-``cli``). Each domain has a catalogue in Swedish and one in English under
+domain named after the part of the package that owns it (``core``: decision reasons,
+``errors``: input and parameter problems, ``record``, ``workbook``, ``cli``: the command line and the
+yearly run). Each domain has a catalogue in Swedish and one in English under
 ``texts/locale/<lang>/LC_MESSAGES/<domain>.po``, compiled to ``.mo`` beside it
 (``python scripts/catalogs.py`` re-compiles; a test checks that the two agree and that every id
 exists in both languages). Placeholders are ``str.format`` fields: ``{amount}``.
@@ -24,7 +25,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal as babel_decimal
 
 LANGS: Final = ("sv", "en")
-DOMAINS: Final = ("core", "record", "workbook", "cli")
+DOMAINS: Final = ("core", "errors", "record", "workbook", "cli")
 Lang = Literal["sv", "en"]
 NBSP: Final = "\u00a0"
 MINUS: Final = "\u2212"
@@ -37,7 +38,7 @@ def check_lang(lang: object) -> Lang:
         return lang
     from fou_review.errors import ParameterError
 
-    raise ParameterError(t("sv", "core", "error.bad_lang", value=repr(lang), langs=", ".join(LANGS)))
+    raise ParameterError(t("sv", "errors", "error.bad_lang", value=repr(lang), langs=", ".join(LANGS)))
 
 
 @cache
