@@ -8,6 +8,7 @@ The .mo files are committed so that an installed package needs no build step; a 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LOCALE = Path(__file__).resolve().parent.parent / "fou_review" / "texts" / "locale"
 
 
@@ -22,6 +24,9 @@ def compiled(po: Path) -> bytes:
     """The .mo bytes of one .po file (Babel writes them deterministically)."""
     with po.open("rb") as handle:
         catalogue = read_po(handle, locale=po.parent.parent.name, domain=po.stem)
+    # Babel stamps a header without dates with the time of reading: fix them, so the same .po
+    # always gives the same bytes.
+    catalogue.creation_date = catalogue.revision_date = EPOCH
     out = io.BytesIO()
     write_mo(out, catalogue, use_fuzzy=False)
     return out.getvalue()

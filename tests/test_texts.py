@@ -1,0 +1,86 @@
+"""The one text layer: every message exists in Swedish and English, the compiled catalogues are
+current, every message id the code asks for exists, and Babel writes numbers and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from fou_review.errors import ParameterError
+from fou_review.texts.catalog import (
+    DOMAINS,
+    LANGS,
+    check_lang,
+    format_int,
+    format_kr,
+    format_long_date,
+    format_number,
+    t,
+)
+
+LOCALE = Path(__file__).resolve().parent.parent / "fou_review" / "texts" / "locale"
+PACKAGE = LOCALE.parent.parent
+
+
+def _ids(lang: str, domain: str) -> dict[str, str]:
+    with (LOCALE / lang / "LC_MESSAGES" / f"{domain}.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    return {str(m.id): str(m.string) for m in catalogue if m.id}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_message_exists_in_both_languages(domain: str) -> None:
+    sv, en = _ids("sv", domain), _ids("en", domain)
+    assert sorted(sv) == sorted(en), f"{domain}: only sv {set(sv) - set(en)}, only en {set(en) - set(sv)}"
+    empty = [(lang, k) for lang, ids in (("sv", sv), ("en", en)) for k, v in ids.items() if not v.strip()]
+    assert not empty
+    for key in sv:  # the same placeholders in both languages
+        fields = [set(re.findall(r"\{(\w+)", text)) for text in (sv[key], en[key])]
+        assert fields[0] == fields[1], f"{domain} {key}: {fields}"
+
+
+def test_compiled_catalogues_are_current() -> None:
+    done = subprocess.run([sys.executable, str(PACKAGE.parent / "scripts" / "catalogs.py"), "--check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+_CALL = re.compile(r"""\bt\(\s*[\w.\[\]"']+\s*,\s*["'](\w+)["']\s*,\s*["']([\w.\-]+)["']""")
+
+
+def test_every_message_the_code_asks_for_exists() -> None:
+    asked = []
+    for path in PACKAGE.rglob("*"):
+        if path.suffix in {".py", ".j2", ".html"}:
+            asked += [(path.name, d, m) for d, m in _CALL.findall(path.read_text(encoding="utf-8"))]
+    missing = [(f, d, m) for f, d, m in asked if d in DOMAINS and m not in _ids("sv", d)]
+    assert not missing
+    assert asked  # the pattern does find the calls
+
+
+def test_babel_formats_amounts_numbers_and_dates() -> None:
+    assert format_kr(4998030) == "4\u00a0998\u00a0030\u00a0kr"
+    assert format_kr(-5, "kronor") == "\u22125\u00a0kronor"
+    assert format_int(1234567, "en") == "1,234,567"
+    assert format_number(31.75, "sv") == "31,75"
+    assert format_number(31.75, "en") == "31.75"
+    assert format_number(float("nan"), "sv") == "–"
+    assert format_long_date(dt.date(2022, 6, 6), "sv") == "6\u00a0juni 2022"
+    assert format_long_date(dt.date(2022, 6, 6), "en") == "6\u00a0June 2022"
+    with pytest.raises(TypeError):
+        format_kr(1.5)  # type: ignore[arg-type]
+
+
+def test_a_bad_language_is_a_parameter_error() -> None:
+    assert check_lang("en") == "en"
+    with pytest.raises(ParameterError, match="okänt språk 'de'"):
+        check_lang("de")
+    with pytest.raises(KeyError):
+        t("sv", "record", "no.such.message")
+    assert set(LANGS) == {"sv", "en"}
