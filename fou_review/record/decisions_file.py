@@ -2,6 +2,10 @@
 
 A text cell from the inputs that starts with =, +, -, @ (or a tab or carriage return) would be read
 as a formula by Excel or LibreOffice; such cells get a leading apostrophe, the usual neutraliser.
+
+The CSV and Excel files head their columns with the field names of `CSV_COLUMNS` (a file format,
+the same in both languages); headings a reader sees (`decisions_for_display`) and the sheet's name
+come from the `cli` catalogue (`decisions.col.<column>`, `decisions.sheet`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from fou_review.atomic import write_atomic
+from fou_review.texts.catalog import t
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
@@ -49,21 +54,23 @@ def write_decisions_csv(decisions: pd.DataFrame, path: Path) -> None:
     write_atomic(path, decisions_to_csv_string(decisions).encode("utf-8"))
 
 
-# The columns a reader sees, per language: (column in the decisions table, heading).
-DISPLAY_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "sv": [("id", "Id"), ("fund", "Fond"), ("applicants", "Förvaltning"), ("title", "Projekt eller ort"),
-           ("requested_kr", "Sökt (kr)"), ("granted_kr", "Beviljat (kr)"), ("decision", "Beslut"),
-           ("reason", "Skäl")],
-    "en": [("id", "Id"), ("fund", "Fund"), ("applicants", "Administration"), ("title", "Project or destination"),
-           ("requested_kr", "Requested (kr)"), ("granted_kr", "Granted (kr)"), ("decision_en", "Decision"),
-           ("reason_en", "Reason")],
+# The columns a reader sees, per language (columns of the decisions table); the headings are the
+# catalogue's `decisions.col.<column>` (`decision_en` and `reason_en` share `decision` and `reason`).
+DISPLAY_COLUMNS: dict[str, list[str]] = {
+    "sv": ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason"],
+    "en": ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision_en", "reason_en"],
 }
+
+
+def display_heading(column: str, lang: str) -> str:
+    """The heading a reader sees over `column` of the decisions table, in `lang`."""
+    return t(lang, "cli", f"decisions.col.{column.removesuffix('_en')}")
 
 
 def decisions_for_display(decisions: pd.DataFrame, lang: str = "sv") -> pd.DataFrame:
     """The decisions table with headings in the reader's language (one row per application)."""
     cols = DISPLAY_COLUMNS[lang]
-    return decisions[[c for c, _ in cols]].set_axis([h for _, h in cols], axis=1).reset_index(drop=True)
+    return decisions[cols].set_axis([display_heading(c, lang) for c in cols], axis=1).reset_index(drop=True)
 
 
 def decisions_export_frame(decisions: pd.DataFrame, lang: str = "sv") -> pd.DataFrame:
@@ -79,7 +86,7 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None = None, *,
-                            sheet_title: str = "Beslut") -> bytes:
+                            sheet_title: str | None = None) -> bytes:
     """The decisions as an .xlsx workbook, byte-identical for the same table.
 
     Text is written as text (data type 's') after `neutralise`, so a value from the inputs can never
@@ -95,7 +102,7 @@ def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None =
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = sheet_title
+    sheet.title = sheet_title if sheet_title is not None else t("sv", "cli", "decisions.sheet")
     sheet.append(cols)
     for values in decisions[cols].itertuples(index=False):
         sheet.append([_xlsx_value(v) for v in values])
