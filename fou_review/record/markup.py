@@ -1,134 +1,131 @@
-"""Small HTML building blocks for the record: escaping, accessible tables, words and numbers.
+"""The record's HTML: Jinja2 templates with autoescape on, and the plain data they render.
 
-Every string that comes from the inputs goes through `esc` before it reaches the page. Table cells
-are passed in as HTML that the caller has already escaped (so a cell may hold a small badge), and
-`table` adds the structure WCAG asks for: a `<caption>`, `<th scope="col">` headings, a row
-heading `<th scope="row">` per row, and the totals in `<tfoot>`.
+Each section of the record has its own template under ``templates/sections/``; ``macros.html.j2``
+holds the accessible table (a `<caption>`, `<th scope="col">` headings, a row heading
+`<th scope="row">` per row, the totals in `<tfoot>`, one cell spanning every column when there
+are no rows), the section wrapper and the badge. Python prepares plain data (`Table`, `Col`,
+cells of `Part`) and calls `render`; it never writes HTML itself. Every word comes from the
+``record`` message catalogue: ``t(lang, "record", "record.<id>")`` (`fou_review.texts.catalog.t`),
+in the templates as in Python.
+
+Autoescape is on, so text from the inputs cannot become markup. Values are escaped as
+`html.escape(quote=True)` writes them (``'`` as ``&#x27;``, ``"`` as ``&quot;``) rather than as
+MarkupSafe does (``&#39;``, ``&#34;``): the published records were written that way, and the same
+review must keep giving the same bytes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
 
-from fou_review.texts.money import NBSP, format_kr
+import jinja2
+from markupsafe import Markup
 
-LANGS = ("sv", "en")
-MONTHS = {
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
-           "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
+from fou_review.texts import catalog
 
+LANGS = catalog.LANGS
 
-def esc(value: object) -> str:
-    """HTML-escape any text from the inputs (quotes too, so it is safe inside attributes)."""
-    return html.escape(str(value), quote=True)
+PartKind = Literal["text", "badge", "strong", "code", "hash", "met", "unmet"]
 
 
-def tr(lang: str, sv: str, en: str) -> str:
-    """The Swedish or the English wording."""
-    return sv if lang == "sv" else en
+@dataclass(frozen=True)
+class Part:
+    """A piece of a table cell: plain text, or text shown as a badge, in bold, as code, ..."""
+
+    text: str
+    kind: PartKind = "text"
 
 
-def long_date(day: dt.date, lang: str) -> str:
-    """A date in running text: "6 juni 2022" / "6 June 2022" (tables use ISO 8601)."""
-    return f"{day.day}{NBSP}{MONTHS[lang][day.month - 1]} {day.year}"
-
-
-def kr(amount: int) -> str:
-    """An amount for a table cell, escaped: "500 000 kr"."""
-    return esc(format_kr(int(amount)))
-
-
-def kronor(amount: int, lang: str = "sv") -> str:
-    """An amount in running text, escaped: "4 998 030 kronor"."""
-    return esc(format_kr(int(amount), "kronor"))
-
-
-def decimal(value: float, lang: str, places: int = 2) -> str:
-    """A score with a decimal comma in Swedish: 31.75 -> "31,75"; NaN -> "–"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{float(value):.{places}f}"
-    return text.replace(".", ",") if lang == "sv" else text
-
-
-def met_word(met: bool, lang: str) -> str:
-    """A check's outcome in words (never colour alone), with a class for the visual cue."""
-    word = tr(lang, "uppfyllt", "met") if met else tr(lang, "ej uppfyllt", "not met")
-    return f'<strong class="{"met" if met else "unmet"}">{esc(word)}</strong>'
-
-
-def badge(text: str) -> str:
-    return f'<span class="badge">{esc(text)}</span>'
-
-
-def swedish_key(text: str) -> tuple[str, str]:
-    """Sort key in Swedish alphabetical order (å, ä, ö after z), ties broken by the exact text."""
-    table = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "é": "e", "ü": "y"})
-    return (text.lower().translate(table), text)
+Cell = str | tuple[Part, ...]  # plain text, or pieces rendered one after the other
 
 
 @dataclass(frozen=True)
 class Col:
-    label: str  # plain text, escaped by `table`
+    """A table column: its heading (plain text) and how its cells are set."""
+
+    label: str
     numeric: bool = False
     css: str = ""  # extra classes for the column's cells: "nowrap", "wide"
 
-
-def table(caption: str, cols: Sequence[Col], rows: Iterable[Sequence[str]], *,
-          foot: tuple[str, int, Sequence[str]] | None = None, css: str = "",
-          caption_html: str | None = None, empty: str = "–") -> str:
-    """An accessible table. `rows` and the foot cells are HTML already escaped by the caller.
-
-    The first cell of each row becomes `<th scope="row">`. `foot` is (label, columns it spans,
-    the remaining cells), rendered in `<tfoot>` with the label as a row heading. A table without
-    rows gets one cell spanning every column with the text `empty`.
-    """
-    cls = f' class="{css}"' if css else ""
-    out = [f"<table{cls}>", f"<caption>{caption_html if caption_html is not None else esc(caption)}</caption>",
-           "<thead><tr>"]
-    out += [f'<th scope="col"{_num(c)}>{esc(c.label)}</th>' for c in cols]
-    out.append("</tr></thead>")
-    out.append("<tbody>")
-    n_rows = 0
-    for row in rows:
-        n_rows += 1
-        if len(row) != len(cols):
-            raise ValueError(f"a row of {len(row)} cells in a table of {len(cols)} columns: {caption}")
-        out.append("<tr>")
-        for i, (c, cell) in enumerate(zip(cols, row, strict=True)):
-            out.append(f'<th scope="row"{_num(c)}>{cell}</th>' if i == 0 else f"<td{_num(c)}>{cell}</td>")
-        out.append("</tr>")
-    if not n_rows:
-        out.append(f'<tr><td colspan="{len(cols)}">{esc(empty)}</td></tr>')
-    out.append("</tbody>")
-    if foot is not None:  # after tbody, as the HTML standard orders it
-        label, span, cells = foot
-        colspan = f' colspan="{span}"' if span > 1 else ""
-        out.append(f'<tfoot><tr><th scope="row"{colspan}>{esc(label)}</th>')
-        out += [f"<td{_num(c)}>{cell}</td>" for c, cell in zip(cols[span:], cells, strict=True)]
-        out.append("</tr></tfoot>")
-    out.append("</table>")
-    return "\n".join(out)
+    @property
+    def classes(self) -> str:
+        """The cells' class attribute value ("" for none)."""
+        return " ".join(c for c in ("num" if self.numeric else "", self.css) if c)
 
 
-def _num(col: Col) -> str:
-    classes = " ".join(c for c in ("num" if col.numeric else "", col.css) if c)
-    return f' class="{classes}"' if classes else ""
+def col(lang: str, msgid: str, numeric: bool = False, css: str = "") -> Col:
+    """A column headed by the message `msgid` of the record's catalogue."""
+    return Col(catalog.t(lang, "record", msgid), numeric, css)
 
 
-def section(section_id: str, heading: str, body: Sequence[str], *, level: int = 2) -> str:
-    """A `<section>` labelled by its heading."""
-    hid = f"{section_id}-rubrik"
-    return "\n".join([f'<section id="{esc(section_id)}" aria-labelledby="{hid}">',
-                      f'<h{level} id="{hid}">{esc(heading)}</h{level}>', *body, "</section>"])
+@dataclass(frozen=True)
+class Foot:
+    """The totals row: a row heading spanning `span` columns, then one cell per remaining column."""
+
+    label: str
+    span: int
+    cells: Sequence[Cell]
 
 
-def paragraph(text_html: str) -> str:
-    return f"<p>{text_html}</p>"
+@dataclass(frozen=True)
+class Table:
+    """What the `table` macro needs; the first cell of each row becomes the row heading."""
+
+    caption: str
+    cols: Sequence[Col]
+    rows: Sequence[Sequence[Cell]] = ()
+    foot: Foot | None = None
+    css: str = ""
+    empty: str = "–"  # the one cell of a table without rows
+    foot_cols: Sequence[Col] = field(init=False)
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.cols):
+                raise ValueError(f"a row of {len(row)} cells in a table of {len(self.cols)} columns: {self.caption}")
+        if self.foot is not None and len(self.foot.cells) != len(self.cols) - self.foot.span:
+            raise ValueError(f"a foot of {len(self.foot.cells)} cells after a span of {self.foot.span} in a table "
+                             f"of {len(self.cols)} columns: {self.caption}")
+        object.__setattr__(self, "foot_cols", tuple(self.cols[self.foot.span:]) if self.foot else ())
+
+
+def _escape(value: object) -> object:
+    """Autoescape's escaping, with the entities `html.escape` writes (see the module's docstring)."""
+    if hasattr(value, "__html__"):  # a macro's output, already safe
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The record's template environment (autoescape on; block tags leave no blank lines)."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("fou_review.record", "templates/sections"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined, finalize=_escape)
+
+
+def render(template: str, lang: str, /, **context: object) -> str:
+    """One section's HTML fragment: `template` rendered with `context`, ``lang``, ``t`` and ``kr``."""
+    page = environment().get_template(template).render(lang=lang, t=catalog.t, kr=catalog.format_kr, **context)
+    return page.removesuffix("\n")
+
+
+def badge(words: str) -> tuple[Part, ...]:
+    """A cell that is just a badge."""
+    return (Part(words, "badge"),)
+
+
+def localized(obj: object, name: str, lang: str) -> str:
+    """A field of the parameters given in both languages: `name`_sv or `name`_en."""
+    return str(getattr(obj, f"{name}_{lang}"))
+
+
+def swedish_key(words: str) -> tuple[str, str]:
+    """Sort key in Swedish alphabetical order (å, ä, ö after z), ties broken by the exact text."""
+    table = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "é": "e", "ü": "y"})
+    return (words.lower().translate(table), words)

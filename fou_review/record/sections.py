@@ -4,7 +4,8 @@
 (section id, HTML fragment). The review notebook displays each fragment in its own cell and
 `html_export.notebook_to_record_html` joins them into the frozen `allocation.html`. Every number
 and every word comes from the `Review` (and the run's manifest), so the tables, sums, checks and
-reasons cannot disagree with each other.
+reasons cannot disagree with each other. Each section is a template under `templates/sections/`;
+the functions here only gather its data.
 """
 
 from __future__ import annotations
@@ -19,29 +20,15 @@ from fou_review.core.pipeline import Review
 from fou_review.core.summary import Check, Summary
 from fou_review.record.appendix import render_appendix
 from fou_review.record.chart import render_chart
-from fou_review.record.markup import (
-    LANGS,
-    Col,
-    badge,
-    esc,
-    kr,
-    kronor,
-    met_word,
-    paragraph,
-    section,
-    table,
-    tr,
-)
+from fou_review.record.markup import LANGS, Cell, Col, Foot, Part, Table, col, localized, render
 from fou_review.record.rules import render_ranking, render_rules
-
-COMMITTEE = ("Socialnämnden", "The social services committee")
-ADMINISTRATION = ("Socialförvaltningen", "The social services administration")
+from fou_review.texts.catalog import format_kr, t
 
 
 def record_title(review: Review, lang: str = "sv") -> str:
     """The page title: the decision's title and its Dnr."""
     d = review.inputs.params.decision
-    return f"{tr(lang, d.title_sv, d.title_en)} – Dnr {d.dnr}"
+    return t(lang, "record", "record.title", title=localized(d, "title", lang), dnr=d.dnr)
 
 
 def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: str = "sv") -> list[tuple[str, str]]:
@@ -65,206 +52,128 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
     return sections
 
 
-def _fund_name(fund: Fund, lang: str) -> str:
-    name = tr(lang, fund.name_sv, fund.name_en)
+def fund_name(fund: Fund, lang: str) -> str:
+    """The fund's name in running text: "medel för ...", its first letter in lower case."""
+    name = localized(fund, "name", lang)
     return name[:1].lower() + name[1:]
 
 
 def _funds_in_words(params: Params, lang: str) -> str:
-    names = [f"{_fund_name(f, lang)} ({f.code})" for f in params.funds.values()]
-    joiner = tr(lang, " och ", " and ")
-    return ", ".join(names[:-1]) + joiner + names[-1] if len(names) > 1 else names[0]
+    names = [t(lang, "record", "record.fund_with_code", name=fund_name(f, lang), code=f.code)
+             for f in params.funds.values()]
+    if len(names) == 1:
+        return names[0]
+    return t(lang, "record", "record.and_list", items=", ".join(names[:-1]), last=names[-1])
+
+
+def _kr(amount: int) -> str:
+    return format_kr(int(amount))
 
 
 def _heading(params: Params, lang: str) -> str:
     d = params.decision
-    title = tr(lang, d.title_sv, d.title_en)
-    date_note = ""
-    if d.date_source == "illustrative":
-        date_note = " " + badge(tr(lang, "illustrativt", "illustrative"))
-    out = ['<header id="rubrik">',
-           f'<p class="doctype">{esc(tr(lang, "Tjänsteutlåtande", "Official report"))}</p>',
-           f"<h1>{esc(title)}</h1>",
-           '<dl class="meta">',
-           f"<dt>Dnr</dt><dd>{esc(d.dnr)}</dd>",
-           (f"<dt>{esc(tr(lang, 'Datum', 'Date'))}</dt><dd><time datetime=\"{d.date.isoformat()}\">"
-            f"{d.date.isoformat()}</time>{date_note}</dd>"),
-           "</dl>"]
-    if d.date_source == "illustrative":
-        out.append(paragraph(esc(tr(lang, "Datumet är illustrativt: det är inte publicerat i beslutsdokumentet.",
-                                    "The date is illustrative: the decision document does not publish it."))))
-    out.append("</header>")
-    return "\n".join(out)
+    return render("heading.html.j2", lang, title=localized(d, "title", lang), dnr=d.dnr, date=d.date.isoformat(),
+                  illustrative=d.date_source == "illustrative")
 
 
 def _proposal(params: Params, lang: str) -> str:
-    funds = _funds_in_words(params, lang)
-    first = tr(lang, f"{COMMITTEE[0]} godkänner förvaltningens förslag till fördelning av {funds} "
-                     f"för {params.year}.",
-               f"{COMMITTEE[1]} approves the administration's proposed allocation of {funds} for {params.year}.")
-    second = tr(lang, "Ärendet överlämnas till stadsdelsnämnderna för kännedom.",
-                "The matter is forwarded to the district committees for their information.")
-    return section("forslag-till-beslut", tr(lang, "Förvaltningens förslag till beslut", "Proposed decision"),
-                   [f"<ol>\n<li>{esc(first)}</li>\n<li>{esc(second)}</li>\n</ol>"])
+    return render("proposal.html.j2", lang, funds=_funds_in_words(params, lang), year=params.year)
 
 
 def _summary(params: Params, summary: Summary, lang: str) -> str:
     n_received = sum(f.received_n for f in summary.funds)
-    body = [paragraph(tr(lang,
-                         f"Årets ansökningar om {esc(_funds_in_words(params, lang))} omfattar totalt "
-                         f"{kronor(summary.received_kr)} ({n_received} ansökningar). {ADMINISTRATION[0]} föreslår "
-                         f"att {kronor(summary.granted_kr)} fördelas för {params.year}. "
-                         "Förvaltningens förslag innebär att:",
-                         f"This year's applications for {esc(_funds_in_words(params, lang))} amount to "
-                         f"{kronor(summary.received_kr)} in all ({n_received} applications). "
-                         f"{ADMINISTRATION[1]} proposes that {kronor(summary.granted_kr)} be allocated for "
-                         f"{params.year}. The proposal means that:"))]
-    items = []
+    funds_granted = [{"code": f.fund, "name": fund_name(params.funds[f.fund], lang), "granted_kr": f.granted_kr,
+                      "granted_n": f.granted_n, "received_n": f.received_n, "applicants_n": f.applicants_n,
+                      "received_kr": f.received_kr} for f in summary.funds]
+    cols = [col(lang, "record.col.fund"), col(lang, "record.col.applications", True),
+            col(lang, "record.col.requested", True), col(lang, "record.col.granted_number", True),
+            col(lang, "record.col.granted_amount", True), col(lang, "record.col.budget", True)]
+    rows: list[list[Cell]] = []
     for f in summary.funds:
-        fund = params.funds[f.fund]
-        items.append("<li>" + tr(
-            lang,
-            f"{kronor(f.granted_kr)} avsätts till {esc(_fund_name(fund, lang))} ({esc(f.fund)}): "
-            f"{f.granted_n} av {f.received_n} ansökningar, som kom från {f.applicants_n} förvaltningar och "
-            f"omfattar {kronor(f.received_kr)}",
-            f"{kronor(f.granted_kr)} go to {esc(_fund_name(fund, lang))} ({esc(f.fund)}): "
-            f"{f.granted_n} of {f.received_n} applications, which came from {f.applicants_n} administrations "
-            f"and amount to {kronor(f.received_kr)}") + "</li>")
-    body.append("<ul>\n" + "\n".join(items) + "\n</ul>")
-    body.append(paragraph(esc(tr(lang, "Beslutet för varje ansökan och skälet till det finns i bilagorna.",
-                                 "The decision on every application and its reason are in the appendices."))))
-    cols = [Col(tr(lang, "Fond", "Fund")), Col(tr(lang, "Ansökningar", "Applications"), True),
-            Col(tr(lang, "Sökt", "Requested"), True), Col(tr(lang, "Beviljas, antal", "Granted, number"), True),
-            Col(tr(lang, "Beviljas, belopp", "Granted, amount"), True), Col(tr(lang, "Budget", "Budget"), True)]
-    rows = []
-    for f in summary.funds:
-        fund = params.funds[f.fund]
-        note = " " + badge(tr(lang, "illustrativ", "illustrative")) if fund.budget_source == "illustrative" else ""
-        rows.append([esc(f.fund), str(f.received_n), kr(f.received_kr), str(f.granted_n), kr(f.granted_kr),
-                     kr(f.budget_kr) + note])
-    foot = (tr(lang, "Totalt", "Total"), 1,
-            [str(n_received), kr(summary.received_kr), str(sum(f.granted_n for f in summary.funds)),
-             kr(summary.granted_kr), kr(sum(f.budget_kr for f in summary.funds))])
-    body.append(table(tr(lang, f"Sökt och föreslaget per fond {params.year}",
-                         f"Requested and proposed per fund {params.year}"), cols, rows, foot=foot))
-    return section("sammanfattning", tr(lang, "Sammanfattning", "Summary"), body)
+        budget: Cell = _kr(f.budget_kr)
+        if params.funds[f.fund].budget_source == "illustrative":
+            budget = (Part(_kr(f.budget_kr)), Part(" "), Part(t(lang, "record", "record.illustrative"), "badge"))
+        rows.append([f.fund, str(f.received_n), _kr(f.received_kr), str(f.granted_n), _kr(f.granted_kr), budget])
+    foot = Foot(t(lang, "record", "record.total"), 1, [str(n_received), _kr(summary.received_kr),
+                                         str(sum(f.granted_n for f in summary.funds)), _kr(summary.granted_kr),
+                                         _kr(sum(f.budget_kr for f in summary.funds))])
+    per_fund = Table(t(lang, "record", "record.summary.caption", year=params.year), cols, rows, foot=foot)
+    return render("summary.html.j2", lang, funds=_funds_in_words(params, lang), received_kr=summary.received_kr,
+                  received_n=n_received, granted_kr=summary.granted_kr, year=params.year,
+                  funds_granted=funds_granted, per_fund=per_fund)
 
 
 def _granted_tables(params: Params, decisions: pd.DataFrame, lang: str) -> str:
-    body = [paragraph(esc(tr(lang, "Förvaltningen och FoU-rådet föreslår att medlen beviljas enligt tabellerna "
-                                   "nedan. Alla inkomna ansökningar, med beslut och skäl, finns i bilagorna.",
-                             "The administration and the FoU council propose that the funds be granted as in the "
-                             "tables below. Every application received, with its decision and reason, is in the "
-                             "appendices.")))]
+    tables = []
     for code, fund in params.funds.items():
         rows = decisions[(decisions["fund"] == code) & (decisions["granted_kr"] > 0)]
-        cols = [Col(tr(lang, "Förvaltning", "Administration")), Col(tr(lang, fund.title_label_sv,
-                                                                        fund.title_label_en)),
-                Col(tr(lang, "Summa", "Amount"), True)]
-        body_rows = [[esc(a), esc(t), kr(g)] for a, t, g in
-                     zip(rows["applicants"], rows["title"], rows["granted_kr"], strict=True)]
-        caption = tr(lang, f"Förslag till fördelning av {_fund_name(fund, lang)} {params.year}",
-                     f"Proposed allocation of {_fund_name(fund, lang)} {params.year}")
-        body.append(table(caption, cols, body_rows, foot=(tr(lang, "Totalt", "Total"), 2,
-                                                          [kr(int(rows["granted_kr"].sum()))]),
-                          css=f"granted fund-{esc(code)}",
-                          empty=tr(lang, "Inga ansökningar beviljas.", "No application is granted.")))
-    return section("fordelning", tr(lang, "Förslag till fördelning", "Proposed allocation"), body)
+        cols = [col(lang, "record.col.administration"), Col(localized(fund, "title_label", lang)),
+                col(lang, "record.col.amount", True)]
+        body_rows: list[list[Cell]] = [[str(a), str(title), _kr(g)] for a, title, g in
+                                       zip(rows["applicants"], rows["title"], rows["granted_kr"], strict=True)]
+        caption = t(lang, "record", "record.granted.caption", fund=fund_name(fund, lang), year=params.year)
+        foot = Foot(t(lang, "record", "record.total"), 2, [_kr(int(rows["granted_kr"].sum()))])
+        tables.append(Table(caption, cols, body_rows, foot=foot,
+                            css=f"granted fund-{code}", empty=t(lang, "record", "record.granted.none")))
+    return render("granted.html.j2", lang, tables=tables)
 
 
 _CHECK_ORDER = ("budget", "count_cap", "max_amount", "eligible_only")
 
 
-def _check_row(check: Check, fund: Fund, lang: str) -> list[str]:
+def _check_row(check: Check, fund: Fund, lang: str) -> list[Cell]:
     if check.kind == "budget":
-        what = tr(lang, "Beviljat totalt ryms i fondens budget", "Total granted fits the fund's budget")
-        limit, value = tr(lang, "högst ", "at most ") + kr(check.limit), kr(check.value)
+        what = t(lang, "record", "record.check.budget")
+        limit, value = t(lang, "record", "record.at_most", limit=_kr(check.limit)), _kr(check.value)
     elif check.kind == "count_cap":
-        joint = tr(lang, " (en gemensam ansökan räknas för varje part)", " (a joint application counts for each "
-                   "partner)") if fund.joint_counts_for == "each_partner" else tr(
-            lang, " (en gemensam ansökan räknas för den första sökande)",
-            " (a joint application counts for the first applicant)")
-        what = tr(lang, "Beviljade ansökningar per förvaltning", "Granted applications per administration") + joint
-        limit, value = tr(lang, f"högst {check.limit}", f"at most {check.limit}"), str(check.value)
+        joint = t(lang, "record", f"record.joint.{fund.joint_counts_for}")
+        what = t(lang, "record", "record.check.count_cap", joint=joint)
+        limit, value = t(lang, "record", "record.at_most", limit=check.limit), str(check.value)
     elif check.kind == "max_amount":
-        what = tr(lang, "Beviljat belopp högst fondens högsta belopp och högst det sökta",
-                  "Amount granted at most the fund's maximum and at most the request")
-        limit, value = tr(lang, "högst ", "at most ") + kr(check.limit), kr(check.value)
+        what = t(lang, "record", "record.check.max_amount")
+        limit, value = t(lang, "record", "record.at_most", limit=_kr(check.limit)), _kr(check.value)
     else:
-        what = tr(lang, "Endast behöriga ansökningar beviljas", "Only eligible applications are granted")
-        limit = esc(tr(lang, "behörig", "eligible"))
-        value = esc(tr(lang, "behörig", "eligible") if check.met else tr(lang, "ej behörig", "not eligible"))
-    return [esc(check.subject), esc(what), limit, value, met_word(check.met, lang)]
+        what = t(lang, "record", "record.check.eligible_only")
+        limit = t(lang, "record", "record.eligible")
+        value = t(lang, "record", "record.eligible" if check.met else "not_eligible")
+    result = ((Part(t(lang, "record", "record.met"), "met"),) if check.met
+              else (Part(t(lang, "record", "record.unmet"), "unmet"),))
+    return [check.subject, what, limit, value, result]
 
 
 def _checks(params: Params, summary: Summary, lang: str) -> str:
-    n, unmet = len(summary.checks), [c for c in summary.checks if not c.met]
-    if unmet:
-        lead = tr(lang, f"<strong class=\"unmet\">{len(unmet)} av {n} kontroller är inte uppfyllda.</strong> "
-                        "Förslaget följer inte årets regler och ska rättas innan beslut.",
-                  f"<strong class=\"unmet\">{len(unmet)} of {n} checks are not met.</strong> "
-                  "The proposal does not follow this year's rules and must be corrected before a decision.")
-    else:
-        lead = tr(lang, f"Alla {n} kontroller är uppfyllda.", f"All {n} checks are met.")
-    body = [paragraph(lead + " " + esc(tr(
-        lang, "Kontrollerna räknas om från besluten ovan, oberoende av fördelningen: fondens budget, antalet "
-              "beviljade ansökningar per förvaltning, högsta belopp per ansökan och att bara behöriga ansökningar "
-              "beviljas.",
-        "The checks are recounted from the decisions above, independently of the allocation: the fund's budget, "
-        "the number of granted applications per administration, the maximum per application, and that only "
-        "eligible applications are granted.")))]
-    cols = [Col(tr(lang, "Gäller", "Subject")), Col(tr(lang, "Kontroll", "Check")),
-            Col(tr(lang, "Gräns", "Limit"), True), Col(tr(lang, "Utfall", "Outcome"), True),
-            Col(tr(lang, "Resultat", "Result"))]
+    cols = [col(lang, "record.col.subject"), col(lang, "record.col.check"), col(lang, "record.col.limit", True),
+            col(lang, "record.col.outcome", True), col(lang, "record.col.result")]
+    tables = []
     for code, fund in params.funds.items():
         checks = sorted((c for c in summary.checks if c.fund == code), key=lambda c: _CHECK_ORDER.index(c.kind))
-        rows = [_check_row(c, fund, lang) for c in checks]
         met = sum(c.met for c in checks)
-        caption = tr(lang, f"Kontroller {code} {params.year}: {met} av {len(checks)} uppfyllda",
-                     f"Checks {code} {params.year}: {met} of {len(checks)} met")
-        body.append(table(caption, cols, rows, css="checks"))
-    return section("kontroller", tr(lang, "Kontroll av regler och tak", "Checks of the rules and caps"), body)
+        caption = t(lang, "record", "record.checks.caption", fund=code, year=params.year, met=met, n=len(checks))
+        tables.append(Table(caption,
+                            cols, [_check_row(c, fund, lang) for c in checks], css="checks"))
+    return render("checks.html.j2", lang, n=len(summary.checks), unmet=sum(not c.met for c in summary.checks),
+                  tables=tables)
 
 
 def _provenance(params: Params, manifest: Mapping[str, Any], lang: str) -> str:
-    version = manifest.get("package_version", tr(lang, "okänd", "unknown"))
-    year = manifest.get("year", params.year)
-    body = [paragraph(esc(tr(
-        lang, f"Beslutsunderlaget är framställt med fou-review {version} ur filerna nedan. Kontrollsummorna "
-              "(SHA-256) visar vilka filer det bygger på; samma filer ger exakt samma beslutsunderlag. "
-              f"Kommandot fou-review verify {year} gör om körningen och jämför.",
-        f"This record was made with fou-review {version} from the files below. The checksums (SHA-256) show "
-        "which files it rests on; the same files give exactly the same record. The command "
-        f"fou-review verify {year} runs it again and compares.")))]
-    files: list[tuple[str, str]] = []
+    files: list[list[Cell]] = []
     notebook = manifest.get("notebook")
-    if isinstance(notebook, Mapping):
-        files.append((str(notebook.get("path", "")), str(notebook.get("sha256", ""))))
-    for item in manifest.get("inputs") or ():
-        if isinstance(item, Mapping):
-            files.append((str(item.get("path", "")), str(item.get("sha256", ""))))
-    cols = [Col(tr(lang, "Fil", "File")), Col("SHA-256")]
-    body.append(table(tr(lang, "Filer som beslutsunderlaget bygger på", "Files this record rests on"), cols,
-                      [[f"<code>{esc(p)}</code>", f'<code class="hash">{esc(h)}</code>'] for p, h in files],
-                      css="provenance"))
+    entries = ([notebook] if isinstance(notebook, Mapping) else []) + [
+        item for item in manifest.get("inputs") or () if isinstance(item, Mapping)]
+    for item in entries:
+        files.append([(Part(str(item.get("path", "")), "code"),), (Part(str(item.get("sha256", "")), "hash"),)])
+    table = Table(t(lang, "record", "record.provenance.caption"), [col(lang, "record.col.file"), Col("SHA-256")],
+                  files,
+                  css="provenance")
     parameters = manifest.get("parameters")
-    if isinstance(parameters, Mapping) and parameters:
-        items = "\n".join(f"<dt><code>{esc(k)}</code></dt><dd><code>{esc(_plain(parameters[k]))}</code></dd>"
-                          for k in sorted(parameters, key=str))
-        body.append(f"<h3>{esc(tr(lang, 'Körningens parametrar', 'Parameters of the run'))}</h3>")
-        body.append(f'<dl class="parameters">\n{items}\n</dl>')
-    body.append(f"<p>{esc(tr(lang, 'Programversion', 'Package version'))}: <code>{esc(version)}</code></p>")
+    pairs = ([(str(k), _plain(parameters[k])) for k in sorted(parameters, key=str)]
+             if isinstance(parameters, Mapping) else [])
     superseded = manifest.get("supersedes")
-    if isinstance(superseded, Mapping):
-        body.append(paragraph(
-            esc(tr(lang, "Detta beslutsunderlag ersätter ett tidigare, som finns kvar oförändrat: ",
-                   "This record supersedes an earlier one, which is kept unchanged: "))
-            + f"<code>{esc(superseded.get('path', ''))}</code> (SHA-256 "
-            f'<code class="hash">{esc(superseded.get("sha256", ""))}</code>).'))
-    else:
-        body.append(paragraph(esc(tr(lang, "Detta beslutsunderlag ersätter inget tidigare.",
-                                     "This record supersedes no earlier one."))))
-    return section("ursprung", tr(lang, "Underlagets ursprung", "Provenance"), body)
+    version = manifest.get("package_version", t(lang, "record", "record.unknown"))
+    return render("provenance.html.j2", lang, version=version,
+                  year=manifest.get("year", params.year), files=table, parameters=pairs,
+                  superseded=({"path": superseded.get("path", ""), "sha256": superseded.get("sha256", "")}
+                              if isinstance(superseded, Mapping) else None))
 
 
 def _plain(value: object) -> str:
