@@ -80,8 +80,9 @@ def run(params: Params, apps: pd.DataFrame, scores: pd.DataFrame,
         conflicts: pd.DataFrame) -> tuple[pd.DataFrame, Summary, pd.DataFrame]:
     eligibility = check_eligibility(apps, params)
     scoring = score_applications(apps, scores, conflicts, params)
-    decisions = allocate(apps, eligibility, scoring, params).decisions
-    return decisions, summarise(decisions, set(apps.loc[eligibility["eligible"], "id"]), params), eligibility
+    allocation = allocate(apps, eligibility, scoring, params)
+    summary = summarise(allocation.table, set(apps.loc[eligibility["eligible"], "id"]), params)
+    return allocation.decisions, summary, eligibility
 
 
 def _granted_per_applicant(apps: pd.DataFrame, decisions: pd.DataFrame, params: Params) -> dict[tuple[str, str], int]:

@@ -16,40 +16,28 @@ Per fund, in this order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from fou_review.core.load import Override
+from fou_review.core.model import CODE, Allocation, DecisionTable, Override, ReasonCode
 from fou_review.core.params import Fund, Params
 from fou_review.errors import InputError, Problem, TieError
-from fou_review.texts.reasons import DECISION_WORDS, explain_many
 
-DECISION_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
-                    "reason_code", "reason_en", "decision_en", "rank", "total_score", "budget_before_kr",
-                    "budget_after_kr", "source"]
+__all__ = ["Allocation", "allocate", "natural_key", "rank_candidates"]
+
+_DIGITS = re.compile(r"(\d+)")
 
 
-@dataclass(frozen=True)
-class Allocation:
-    decisions: pd.DataFrame  # one row per application, in the input's order; columns DECISION_COLUMNS
-    ranked_positions: tuple[np.ndarray, ...]  # per fund, the candidates' row positions in rank order
-    _sources: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False, compare=False)
+def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
+    """The order people read ids in: "LUM-9" before "LUM-10" (digit runs compare as numbers).
 
-    @cached_property
-    def ranked(self) -> pd.DataFrame:
-        """The audit trail: each fund's ranked candidates with their scores, in rank order (made on demand)."""
-        apps, scoring, eligibility = self._sources
-        if not self.ranked_positions:
-            return pd.DataFrame()
-        at = np.concatenate(self.ranked_positions)
-        rank = np.concatenate([np.arange(1, len(p) + 1) for p in self.ranked_positions])
-        wide = pd.concat([apps[["id", "fund", "applicants", "requested_kr", "received"]].iloc[at],
-                          scoring.iloc[at], eligibility[["eligible"]].iloc[at]], axis=1)
-        return wide.assign(_pos=at, rank=rank).reset_index(drop=True)
+    Texts and numbers alternate in the same places in every key, so they never meet in a comparison;
+    ids equal in that order ("LUM-09", "LUM-9") fall back to the text itself, so the order is total.
+    """
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(text))), text
 
 
 def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
@@ -61,39 +49,54 @@ def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
     return cols, ascending
 
 
-def _sort_key(values: np.ndarray, positions: np.ndarray | None) -> np.ndarray:
+def _sort_key(values: np.ndarray) -> np.ndarray:
     """An order-preserving numeric code for one tie-break column (text keys by their sorted position)."""
     if values.dtype.kind in "fiub":
         return values
-    if positions is not None:  # the id column, already in ascending order: its position is its rank
-        return positions
     return np.asarray(pd.factorize(values, sort=True)[0])
 
 
-def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, params: Params,
-                    ids_ascending: bool = False) -> np.ndarray:
-    """The candidates' row positions sorted by the declared keys; TieError if two stay equal.
-
-    `keys` maps each tie-break column to its values for all rows; `ids_ascending` says the ids rise
-    with the row position, so `id` sorts by position without comparing texts.
-    """
-    cols, ascending = _sort_columns(params)
-    codes = []
-    for col, asc in zip(cols, ascending, strict=True):
-        key = _sort_key(keys[col][candidates], candidates if col == "id" and ids_ascending else None)
-        codes.append(key if asc else -key)
-    order = np.lexsort(codes[::-1]) if codes else np.arange(len(candidates))  # last key is primary; stable
-    same = np.ones(max(len(order) - 1, 0), dtype=bool)  # sorted on every key: equal rows are neighbours
+def _tied(codes: Sequence[np.ndarray], order: np.ndarray) -> np.ndarray:
+    """Between neighbours in `order`: equal on every key in `codes`."""
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)
     for key in codes:
         values = key[order]
         same &= values[1:] == values[:-1]
+    return same
+
+
+def _ends(same: np.ndarray) -> np.ndarray:
+    tied = np.zeros(len(same) + 1, dtype=bool)
+    tied[:-1] |= same
+    tied[1:] |= same
+    return tied
+
+
+def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, params: Params) -> np.ndarray:
+    """The candidates' row positions sorted by the declared keys; TieError if two stay equal.
+
+    `keys` maps each tie-break column to its values for all rows. Ids compare in natural order
+    ("LUM-9" before "LUM-10"); as ids are unique, they are only compared where the keys declared
+    before `id` leave a tie (so the few tied ids are the only ones put in natural order).
+    """
+    cols, ascending = _sort_columns(params)
+    head = cols.index("id") if "id" in cols else len(cols)
+    codes = [key if asc else -key for key, asc in
+             ((_sort_key(keys[c][candidates]), a) for c, a in zip(cols[:head], ascending[:head], strict=True))]
+    order = np.lexsort(codes[::-1]) if codes else np.arange(len(candidates))  # last key is primary; stable
+    same = _tied(codes, order)
+    if head < len(cols) and same.any():  # break the ties by id in natural order (ids are unique)
+        tied = order[_ends(same)]
+        ids = keys["id"][candidates[tied]].tolist()
+        natural = np.zeros(len(candidates), dtype=np.int64)
+        natural[tied[sorted(range(len(ids)), key=lambda k: natural_key(str(ids[k])))]] = np.arange(1, len(ids) + 1)
+        codes.append(natural if ascending[head] else -natural)
+        order = np.lexsort(codes[::-1])
+        same = _tied(codes, order)
     ranked = candidates[order]
     if same.any():
-        tied = np.zeros(len(ranked), dtype=bool)
-        tied[:-1] |= same
-        tied[1:] |= same
-        ids = ", ".join(keys["id"][ranked[tied]].astype(str)[:6])
-        raise TieError(f"oavgjord rangordning mellan {ids} efter alla nycklar i tie_break "
+        ids_text = ", ".join(keys["id"][ranked[_ends(same)]].astype(str)[:6])
+        raise TieError(f"oavgjord rangordning mellan {ids_text} efter alla nycklar i tie_break "
                        f"({', '.join(cols)}); lägg till 'id asc' sist i tie_break i params")
     return ranked
 
@@ -125,39 +128,43 @@ def _apply_overrides(fund: Fund, rows: list[tuple[str, tuple[str, ...]]], overri
     return spent
 
 
+_GRANTED, _REDUCED, _PARTIAL = int(CODE[ReasonCode.GRANTED]), int(CODE[ReasonCode.GRANTED_REDUCED]), \
+    int(CODE[ReasonCode.GRANTED_PARTIAL])
+_CAP, _BUDGET = int(CODE[ReasonCode.REJECTED_CAP]), int(CODE[ReasonCode.REJECTED_BUDGET])
+
+
 def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int], remaining: int,
-            used: dict[str, int]) -> tuple[list[int], list[str], list[int], list[int], list[str]]:
-    """Walk one fund's ranked candidates; per candidate: granted, code, budget before/after, full partner."""
+            used: dict[str, int]) -> tuple[list[int], list[int], list[str], list[int]]:
+    """Walk one fund's ranked candidates; per candidate: granted, reason code, full applicant and its count."""
     cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
     reduce, joint_each = fund.over_max == "reduce", fund.joint_counts_for == "each_partner"
-    partial, minimum = fund.remainder.partial, fund.remainder.minimum_kr
+    partial, minimum = fund.remainder.partial, max(fund.remainder.minimum_kr, 1)
     m = len(requested)
     granted = [0] * m
-    codes = ["granted"] * m
-    before = [0] * m
-    partners = [""] * m
+    codes = [_GRANTED] * m
+    full = [""] * m
+    counts = [0] * m
     count = used.get
     for i in range(m):
         names = applicants[i]
-        before[i] = remaining
         if len(names) == 1 or not joint_each:  # the common case: one administration counts
             name = names[0]
             if count(name, 0) >= cap:
-                codes[i], partners[i] = "rejected_cap", name
+                codes[i], full[i], counts[i] = _CAP, name, count(name, 0)
                 continue
         else:
-            full = [name for name in names if count(name, 0) >= cap]
-            if full:
-                codes[i], partners[i] = "rejected_cap", full[0]
+            over = [name for name in names if count(name, 0) >= cap]
+            if over:
+                codes[i], full[i], counts[i] = _CAP, over[0], count(over[0], 0)
                 continue
         want = requested[i]
         if reduce and want > maximum:
-            want, codes[i] = maximum, "granted_reduced"
+            want, codes[i] = maximum, _REDUCED
         if want > remaining:
-            if partial and remaining > 0 and remaining >= minimum:
-                want, codes[i] = remaining, "granted_partial"
+            if partial and remaining >= minimum:
+                want, codes[i] = remaining, _PARTIAL
             else:
-                codes[i] = "rejected_budget"
+                codes[i] = _BUDGET
                 continue
         granted[i] = want
         remaining -= want
@@ -166,35 +173,33 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int],
         else:
             for name in names:
                 used[name] = count(name, 0) + 1
-    after = [b - g for b, g in zip(before, granted, strict=True)]
-    return granted, codes, before, after, partners
+    return granted, codes, full, counts
 
 
 def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFrame, params: Params,
              overrides: Sequence[Override] = ()) -> Allocation:
-    """Decide every application; see the module docstring for the rule."""
+    """Decide every application; see the module docstring for the rule. Writes no text."""
     n = len(apps)
     granted = np.zeros(n, dtype=np.int64)
-    code = np.full(n, "", dtype=object)
+    code = np.full(n, CODE[ReasonCode.INELIGIBLE], dtype=np.int8)
     rank = np.zeros(n, dtype=np.int64)
     ranked_count = np.zeros(n, dtype=np.int64)
     before = np.full(n, -1, dtype=np.int64)
     after = np.full(n, -1, dtype=np.int64)
-    partner = np.full(n, "", dtype=object)
+    full = np.full(n, "", dtype=object)
+    full_count = np.zeros(n, dtype=np.int64)
     by_id = {o.id: o for o in overrides}
     sort_cols, _ = _sort_columns(params)
     ids = apps["id"].to_numpy()
-    keys = {c: (scoring[c] if c in scoring.columns else apps[c]).to_numpy() for c in sort_cols}
+    keys = {c: (scoring[c] if c in scoring.columns else apps[c]).to_numpy() for c in sort_cols if c != "id"}
     keys["id"] = ids
-    ids_ascending = bool((ids[1:] > ids[:-1]).all())  # strictly: no two ids alike
     is_override = np.isin(ids, list(by_id)) if by_id else np.zeros(n, dtype=bool)
     eligible = eligibility["eligible"].to_numpy(dtype=bool)
     scored = scoring["total_score"].notna().to_numpy()
-    code[~eligible] = ["ineligible:" + ",".join(rules) for rules in eligibility["ineligible"].to_numpy()[~eligible]]
-    code[eligible & ~scored & ~is_override] = "not_scored"
+    code[eligible & ~scored & ~is_override] = CODE[ReasonCode.NOT_SCORED]
     funds = apps["fund"].to_numpy()
     applicants = apps["applicants"].to_numpy()
-    requested = apps["requested_kr"].to_numpy()
+    requested = apps["requested_kr"].to_numpy().astype(np.int64)
     ranked_positions: list[np.ndarray] = []
     for fund_code, fund in params.funds.items():
         in_fund = funds == fund_code
@@ -202,59 +207,20 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         fixed = np.flatnonzero(in_fund & is_override)
         spent = _apply_overrides(fund, [(ids[p], applicants[p]) for p in fixed], by_id, used, params)
         for p in fixed:
-            granted[p], code[p] = by_id[ids[p]].granted_kr, "override"
+            granted[p], code[p] = by_id[ids[p]].granted_kr, CODE[ReasonCode.OVERRIDE]
         candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
-        at = rank_candidates(keys, candidates, params, ids_ascending)
+        at = rank_candidates(keys, candidates, params)
         rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
-        greedy = _greedy(fund, applicants[at].tolist(), requested[at].tolist(), fund.budget_kr - spent, used)
-        granted[at], code[at], before[at], after[at], partner[at] = greedy
+        got, why, who, how_many = _greedy(fund, applicants[at].tolist(), requested[at].tolist(),
+                                          fund.budget_kr - spent, used)
+        got_arr = np.asarray(got, dtype=np.int64)
+        left = fund.budget_kr - spent - np.cumsum(got_arr)  # the remaining budget after each candidate's turn
+        granted[at], code[at], full[at], full_count[at] = got_arr, why, who, how_many
+        before[at], after[at] = left + got_arr, left
         ranked_positions.append(at)
-    decisions = _decisions_table(apps, scoring, params, granted, code, rank, ranked_count, before, after, partner,
-                                 by_id)
-    return Allocation(decisions, tuple(ranked_positions), (apps, scoring, eligibility))
-
-
-def _decisions_table(apps: pd.DataFrame, scoring: pd.DataFrame, params: Params, granted: np.ndarray,
-                     code: np.ndarray, rank: np.ndarray, ranked_count: np.ndarray, before: np.ndarray,
-                     after: np.ndarray, partner: np.ndarray, overrides: dict[str, Override]) -> pd.DataFrame:
-    requested = apps["requested_kr"].to_numpy()
-    decision = np.where(granted == 0, "rejected", np.where(granted < requested, "partly", "granted"))
-    ids = apps["id"].tolist()
-    funds = apps["fund"].tolist()
-    reasons = np.array([overrides[i].reason if i in overrides else "" for i in ids] if overrides else
-                       [""] * len(ids), dtype=object)
-    row_facts: dict[str, np.ndarray] = {
-        "rank": rank, "ranked": ranked_count, "remaining_kr": before, "requested_kr": requested.astype(np.int64),
-        "partner": partner, "purpose": apps["purpose"].to_numpy(dtype=object), "override_reason": reasons}
-    fund_facts: dict[str, dict[str, object]] = {
-        fc: {"fund": fc, "max_kr": f.max_amount_kr, "cap": f.max_granted_per_applicant,
-             "opens": f.window.opens.isoformat(), "closes": f.window.closes.isoformat(),
-             "max_years": f.max_project_years,
-             "joint_sv": ", gemensam ansökan räknas för varje part" if f.joint_counts_for == "each_partner" else "",
-             "joint_en": ", a joint application counting for each partner"
-             if f.joint_counts_for == "each_partner" else ""}
-        for fc, f in params.funds.items()}
-    reasons_sv, reasons_en = explain_many(code.tolist(), row_facts, funds, fund_facts)
-    short = {c: c.split(":", 1)[1].split(",")[0] if c.startswith("ineligible:") else c for c in set(code.tolist())}
-    groups = apps["applicants"].tolist()
-    joined = {g: " & ".join(g) for g in set(groups)}  # "Rinkeby-Kista & Spånga-Tensta", once per group
-    words = np.array([DECISION_WORDS[d] for d in ("granted", "partly", "rejected")], dtype=object)
-    which = np.select([decision == "granted", decision == "partly"], [0, 1], 2)
-    unranked = rank <= 0
-    no_budget = unranked | (before < 0)
-
-    def optional(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
-        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
-
-    out = pd.DataFrame({
-        "id": apps["id"].to_numpy(), "fund": apps["fund"].to_numpy(),
-        "applicants": [joined[a] for a in groups], "title": apps["title"].to_numpy(),
-        "requested_kr": requested.astype(np.int64), "granted_kr": granted.astype(np.int64),
-        "decision": words[which, 0], "reason": reasons_sv,
-        "reason_code": [short[c] for c in code.tolist()],
-        "reason_en": reasons_en, "decision_en": words[which, 1],
-        "rank": optional(rank, unranked), "total_score": scoring["total_score"].to_numpy(),
-        "budget_before_kr": optional(before, no_budget), "budget_after_kr": optional(after, no_budget | (after < 0)),
-        "source": apps["source"].to_numpy(),
-    }, columns=DECISION_COLUMNS)
-    return out
+    table = DecisionTable(
+        ids=ids, funds=funds, applicants=applicants, requested_kr=requested, granted_kr=granted, code=code,
+        failed=eligibility["ineligible"].to_numpy(), rank=rank, ranked=ranked_count, budget_before_kr=before,
+        budget_after_kr=after, cap_applicant=full, cap_count=full_count,
+        purpose=apps["purpose"].to_numpy(dtype=object), overrides=by_id)
+    return Allocation(table, tuple(ranked_positions), params, (apps, scoring, eligibility))

@@ -1,54 +1,119 @@
 """Eligibility: which applications may be considered at all, each with its reasons.
 
 An ineligible application is a result, not an error: every rule that fails is listed, in the
-order below, and the first one is the application's reason code.
+order the rules are registered below, and the first one is the application's reason code.
+
+Adding a rule: register it here with `@rule(code, facts=...)` on its check (the check gets the
+applications as arrays, `RuleInputs`, and one fund; it returns a bool array, True where the rule
+fails, or None when the fund does not have the rule); write its text in
+`texts/locale/{sv,en}/LC_MESSAGES/core.po` as ``reason.ineligible.<code>`` (placeholders: the
+rule's facts, `fund`, and the application's `requested_kr` and `purpose`); and test it. The reason
+code, the typed detail (`DecisionDetail.failed`) and the texts all follow from the registration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 import pandas as pd
 
-from fou_review.core.params import Params
+from fou_review.core.model import Rule, RuleCheck, RuleFacts, RuleInputs
+from fou_review.core.params import Fund, Params
 
-# Order matters: the first failing rule becomes the reason code of the decision.
-RULES = ("unknown_applicant", "no_approved_report", "outside_window", "excluded_purpose", "over_maximum",
-         "project_too_long")
+_REGISTRY: list[Rule] = []
+
+
+def _no_facts(fund: Fund) -> Mapping[str, object]:
+    return {}
+
+
+def rule(code: str, facts: RuleFacts = _no_facts) -> Callable[[RuleCheck], Rule]:
+    """Register an eligibility rule (in order: the first failing rule is the reason code)."""
+    def register(check: RuleCheck) -> Rule:
+        if code in _REGISTRY:
+            raise ValueError(f"eligibility rule {code!r} is registered twice")
+        registered = Rule(code, check, facts, len(_REGISTRY))
+        _REGISTRY.append(registered)
+        return registered
+    return register
+
+
 APPROVED_REPORT = ("godkänd", "ej aktuell")
 
 
+@rule("unknown_applicant")
+def unknown_applicant(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """An applicant is not among the year's administrations (e.g. a name valid another year)."""
+    valid = set(a.params.administrations)
+    groups = a.applicants
+    distinct = set(groups)
+    if {name for group in distinct for name in group} <= valid:  # the common case: all known
+        return np.zeros(len(groups), dtype=bool)
+    known = {names: set(names) <= valid for names in distinct}
+    return np.array([not known[names] for names in groups], dtype=bool)
+
+
+@rule("no_approved_report")
+def no_approved_report(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """No approved report on last year's grant ("ej aktuell": there was no grant)."""
+    return np.asarray(~a.last_report.isin(APPROVED_REPORT).to_numpy(dtype=bool))
+
+
+@rule("outside_window", facts=lambda f: {"opens": f.window.opens.isoformat(), "closes": f.window.closes.isoformat()})
+def outside_window(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """Received before the fund's window opened or after it closed."""
+    return (a.received < fund.window.opens.isoformat()) | (a.received > fund.window.closes.isoformat())
+
+
+@rule("excluded_purpose")
+def excluded_purpose(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """A purpose the fund does not pay for (MUL: courses, conferences)."""
+    if not fund.excluded_purposes:
+        return None
+    return np.asarray(np.isin(a.purpose, list(fund.excluded_purposes)), dtype=bool)
+
+
+@rule("over_maximum", facts=lambda f: {"max_kr": f.max_amount_kr})
+def over_maximum(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """A request over the fund's maximum, when the fund rejects rather than reduces it."""
+    return a.requested_kr > fund.max_amount_kr if fund.over_max == "reject" else None
+
+
+@rule("project_too_long", facts=lambda f: {"max_years": f.max_project_years})
+def project_too_long(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """A project planned (or already running) for longer than the fund allows."""
+    if fund.max_project_years is None:
+        return None
+    return a.years > fund.max_project_years  # NaN (unknown) compares False
+
+
+RULES: tuple[Rule, ...] = tuple(_REGISTRY)  # every rule registered above, in order
+_TABLE_MAX_BITS = 16  # up to this many rules, the distinct combinations are looked up in a table
+
+
 def check_eligibility(apps: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """One row per application (same index): `eligible` and `ineligible` (tuple of failed rule codes)."""
+    """One row per application (same index): `eligible` and `ineligible` (tuple of failed `Rule`s)."""
     n = len(apps)
-    valid = set(params.administrations)
-    groups = apps["applicants"].tolist()
-    known = {names: set(names) <= valid for names in set(groups)}  # per distinct group of applicants
-    fund = apps["fund"].to_numpy(dtype=object)
-    received = apps["received"].to_numpy(dtype=object)
-    purpose = apps["purpose"].to_numpy(dtype=object)
-    requested = apps["requested_kr"].to_numpy()
-    years = np.fmax(apps["planned_years"].to_numpy(dtype=np.float64, na_value=np.nan),
-                    apps["project_year"].to_numpy(dtype=np.float64, na_value=np.nan))
-    failed = {rule: np.zeros(n, dtype=bool) for rule in RULES}
-    failed["unknown_applicant"] = np.array([not known[names] for names in groups], dtype=bool)
-    failed["no_approved_report"] = ~apps["last_report"].isin(APPROVED_REPORT).to_numpy(dtype=bool)
-    for code, f in params.funds.items():
-        mine = fund == code
-        failed["outside_window"] |= mine & ((received < f.window.opens.isoformat())
-                                            | (received > f.window.closes.isoformat()))
-        if f.excluded_purposes:
-            failed["excluded_purpose"] |= mine & pd.Series(purpose).isin(f.excluded_purposes).to_numpy(dtype=bool)
-        if f.over_max == "reject":
-            failed["over_maximum"] |= mine & (requested > f.max_amount_kr)
-        if f.max_project_years is not None:
-            failed["project_too_long"] |= mine & (years > f.max_project_years)  # NaN compares False
-    table = np.column_stack([failed[rule] for rule in RULES]) if n else np.zeros((0, len(RULES)), dtype=bool)
+    inputs = RuleInputs(apps, params)
+    mask = np.zeros(n, dtype=np.int64)
+    fund_of = inputs.fund
+    for code, fund in params.funds.items():
+        mine = fund_of == code
+        for r in RULES:
+            failed = r.check(inputs, fund)
+            if failed is not None:
+                mask |= (failed & mine).astype(np.int64) << r.bit
     # Each distinct combination of failed rules becomes one tuple, shared by the rows that have it.
-    mask = table.astype(np.int64) @ (1 << np.arange(len(RULES), dtype=np.int64))
-    distinct, inverse = np.unique(mask, return_inverse=True)
-    tuples = np.empty(len(distinct), dtype=object)
+    if len(RULES) <= _TABLE_MAX_BITS:
+        distinct = np.flatnonzero(np.bincount(mask, minlength=1))
+        inverse = mask
+        tuples = np.empty(1 << len(RULES), dtype=object)
+    else:
+        distinct, inverse = np.unique(mask, return_inverse=True)
+        tuples = np.empty(len(distinct), dtype=object)
     for k, m in enumerate(distinct.tolist()):
-        tuples[k] = tuple(rule for j, rule in enumerate(RULES) if m >> j & 1)
+        tuples[m if len(RULES) <= _TABLE_MAX_BITS else k] = tuple(r for r in RULES if m >> r.bit & 1)
     out = pd.DataFrame(index=apps.index)
     out["eligible"] = mask == 0
     out["ineligible"] = tuples[inverse] if n else np.empty(0, dtype=object)

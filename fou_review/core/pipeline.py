@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,33 @@ import pandas as pd
 from fou_review.core.allocation import Allocation, allocate
 from fou_review.core.eligibility import check_eligibility
 from fou_review.core.load import YearInputs, load_year
+from fou_review.core.model import Override
+from fou_review.core.params import Params
 from fou_review.core.scoring import score_applications
 from fou_review.core.summary import Summary, summarise
+
+
+@dataclass(frozen=True)
+class Decided:
+    """Scoring, allocation and summary of some applications whose eligibility is known."""
+
+    scoring: pd.DataFrame
+    allocation: Allocation
+    summary: Summary
+
+
+def decide(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
+           params: Params, overrides: Sequence[Override] = ()) -> Decided:
+    """Score, allocate and summarise: the one wiring of the stages after eligibility.
+
+    `apps` may be any subset of a year's applications made of whole funds (the live preview
+    recomputes one fund at a time), with `eligibility` for the same rows. Writes no text: the
+    allocation's `decisions` DataFrame renders its texts when first asked for.
+    """
+    scoring = score_applications(apps, scores, conflicts, params)
+    allocation = allocate(apps, eligibility, scoring, params, overrides)
+    eligible_ids = set(apps["id"].to_numpy()[eligibility["eligible"].to_numpy(dtype=bool)].tolist())
+    return Decided(scoring, allocation, summarise(allocation.table, eligible_ids, params))
 
 
 @dataclass(frozen=True)
@@ -24,6 +50,7 @@ class Review:
 
     @property
     def decisions(self) -> pd.DataFrame:
+        """The decisions with their texts (rendered on first use)."""
         return self.allocation.decisions
 
 
@@ -31,10 +58,8 @@ def review_inputs(inputs: YearInputs) -> Review:
     """Run every stage on inputs already loaded (pure: reads and writes nothing)."""
     apps, params = inputs.applications, inputs.params
     eligibility = check_eligibility(apps, params)
-    scoring = score_applications(apps, inputs.scores, inputs.conflicts, params)
-    allocation = allocate(apps, eligibility, scoring, params, inputs.overrides)
-    eligible_ids = set(apps.loc[eligibility["eligible"], "id"])
-    return Review(inputs, eligibility, scoring, allocation, summarise(allocation.decisions, eligible_ids, params))
+    decided = decide(apps, eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
+    return Review(inputs, eligibility, decided.scoring, decided.allocation, decided.summary)
 
 
 def review_year(root: Path | str, year: int) -> Review:

@@ -1,4 +1,4 @@
-"""The summary of an allocation and its checks, computed from the decisions table alone.
+"""The summary of an allocation and its checks, computed from the typed decisions table alone.
 
 The checks do not trust the allocator: they recount every cap and sum from the decisions, so a bug
 in allocation (or a hand-edited table) shows up as a check that is not met.
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from fou_review.core.load import split_applicants
+from fou_review.core.model import DecisionTable
 from fou_review.core.params import Params
 
 
@@ -58,29 +58,33 @@ class Summary:
         return all(c.met for c in self.checks)
 
 
-def summarise(decisions: pd.DataFrame, eligible_ids: set[str], params: Params) -> Summary:
-    """Totals per fund, each applicant's use of the caps, and every cap check."""
+def summarise(table: DecisionTable, eligible_ids: set[str], params: Params) -> Summary:
+    """Totals per fund, each applicant's use of the caps, and every cap check.
+
+    Only the ids, funds, applicants (tuples of names), requested and granted amounts are read.
+    """
     funds: list[FundSummary] = []
     checks: list[Check] = []
     cap_rows: list[dict[str, object]] = []
     for code, fund in params.funds.items():
-        rows = decisions[decisions["fund"] == code]
-        names = [split_applicants(a) for a in rows["applicants"]]
-        got = rows["granted_kr"] > 0
-        funds.append(FundSummary(code, len(rows), int(rows["requested_kr"].sum()),
-                                 len({n for group in names for n in group}), int(got.sum()),
-                                 int(rows["granted_kr"].sum()), fund.budget_kr))
-        checks.append(Check(code, "budget", code, fund.budget_kr, int(rows["granted_kr"].sum()),
-                            int(rows["granted_kr"].sum()) <= fund.budget_kr))
-        for app_id, amount, requested in zip(rows["id"], rows["granted_kr"], rows["requested_kr"], strict=True):
+        mine = table.funds == code
+        names: list[tuple[str, ...]] = table.applicants[mine].tolist()
+        ids: list[str] = table.ids[mine].tolist()
+        granted: list[int] = table.granted_kr[mine].tolist()
+        requested: list[int] = table.requested_kr[mine].tolist()
+        total = sum(granted)
+        funds.append(FundSummary(code, len(ids), sum(requested), len({n for group in names for n in group}),
+                                 sum(1 for g in granted if g > 0), total, fund.budget_kr))
+        checks.append(Check(code, "budget", code, fund.budget_kr, total, total <= fund.budget_kr))
+        for app_id, amount, asked in zip(ids, granted, requested, strict=True):
             if amount > 0:
-                limit = min(fund.max_amount_kr, int(requested))
-                checks.append(Check(code, "max_amount", app_id, limit, int(amount), int(amount) <= limit))
+                limit = min(fund.max_amount_kr, asked)
+                checks.append(Check(code, "max_amount", app_id, limit, amount, amount <= limit))
                 checks.append(Check(code, "eligible_only", app_id, 1, int(app_id in eligible_ids),
                                     app_id in eligible_ids))
         count: dict[str, int] = {}
         kronor: dict[str, int] = {}
-        for group, amount in zip(names, rows["granted_kr"], strict=True):
+        for group, amount in zip(names, granted, strict=True):
             counted = group if fund.joint_counts_for == "each_partner" else group[:1]
             for name in group:
                 kronor.setdefault(name, 0)
@@ -89,7 +93,7 @@ def summarise(decisions: pd.DataFrame, eligible_ids: set[str], params: Params) -
                 for name in counted:
                     count[name] += 1
                 for name in group:  # a joint grant is shown in full beside each partner
-                    kronor[name] += int(amount)
+                    kronor[name] += amount
         for name in sorted(count):
             cap = fund.max_granted_per_applicant
             cap_rows.append({"fund": code, "applicant": name, "granted_n": count[name], "cap": cap,

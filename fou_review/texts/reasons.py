@@ -1,90 +1,106 @@
-"""The words of every decision: a reason code and its text in Swedish and English."""
+"""The words of every decision, rendered from the typed decisions (`core.model`) where they are shown.
+
+The texts live in the ``core`` catalogue (``decision.<decision>``, ``reason.<code>``,
+``reason.ineligible.<rule>``); the core itself writes no text. `reason_text` renders one
+`DecisionDetail`; `decisions_frame` renders a whole `DecisionTable` at once (the same texts, written
+per fund and code with one %-format per row, for speed) as the decisions DataFrame.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from string import Formatter
 
 import numpy as np
 import pandas as pd
 
-from fou_review.texts.money import format_kr
+from fou_review.core.model import (
+    DECISIONS,
+    REASON_CODES,
+    Decision,
+    DecisionDetail,
+    DecisionTable,
+    ReasonCode,
+    Rule,
+)
+from fou_review.core.params import Fund, Params
+from fou_review.texts.catalog import LANGS, format_kr, translations
 
-DECISION_WORDS = {  # decision -> (sv, en)
-    "granted": ("beviljas", "granted"),
-    "partly": ("beviljas delvis", "partly granted"),
-    "rejected": ("avslås", "rejected"),
-}
-
-TEXTS: dict[str, tuple[str, str]] = {
-    "granted": ("Beviljas: rangordnad {rank} av {ranked} i {fund} och ryms i budgeten.",
-                "Granted: ranked {rank} of {ranked} in {fund} and fits the budget."),
-    "granted_reduced": ("Beviljas med högsta beloppet {max_kr}: sökt belopp {requested_kr} är över taket.",
-                        "Granted at the maximum {max_kr}: the request of {requested_kr} is over the cap."),
-    "granted_partial": (("Beviljas delvis: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} "
-                        "räckte inte till hela beloppet."),
-                        ("Partly granted: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} did "
-                        "not cover the whole request.")),
-    "override": ("Nämndens beslut, avviker från beräkningen: {override_reason}",
-                 "The committee's decision, departing from the computation: {override_reason}"),
-    "rejected_cap": (("Avslås: {partner} har redan beviljats {cap} ansökningar i {fund} (högst {cap} per "
-                     "förvaltning{joint_sv})."),
-                     ("Rejected: {partner} already has {cap} granted applications in {fund} (at most {cap} per "
-                     "administration{joint_en}).")),
-    "rejected_budget": (("Avslås: rangordnad {rank} av {ranked}; återstående budget {remaining_kr} räcker inte "
-                        "till sökt belopp {requested_kr}."),
-                        ("Rejected: ranked {rank} of {ranked}; the remaining budget of {remaining_kr} does not "
-                        "cover the request of {requested_kr}.")),
-    "not_scored": ("Avslås: ansökan saknar bedömning i minst ett kriterium och kan inte rangordnas.",
-                   "Rejected: the application lacks scores for at least one criterion and cannot be ranked."),
-}
-
-INELIGIBLE: dict[str, tuple[str, str]] = {
-    "unknown_applicant": ("sökande förvaltning finns inte bland årets förvaltningar",
-                          "the applicant is not an administration of this year"),
-    "no_approved_report": ("godkänd återrapport för förra årets medel saknas",
-                           "no approved report on last year's grant"),
-    "outside_window": ("ansökan kom in utanför ansökningsperioden {opens}–{closes}",
-                       "received outside the application window {opens} to {closes}"),
-    "excluded_purpose": ("{fund} beviljas inte för ändamålet {purpose!r}",
-                         "{fund} is not granted for the purpose {purpose!r}"),
-    "over_maximum": ("sökt belopp {requested_kr} är över högsta beloppet {max_kr}",
-                     "the request of {requested_kr} is over the maximum of {max_kr}"),
-    "project_too_long": ("projektet är längre än {max_years} år",
-                         "the project is longer than {max_years} years"),
-}
+DECISION_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
+                    "reason_code", "reason_en", "decision_en", "rank", "total_score", "budget_before_kr",
+                    "budget_after_kr", "source"]
 
 
-def template(code: str, lang: str = "sv") -> str:
-    """The format string of a decision code (or of an `ineligible:<rule>,<rule>` code)."""
-    i = 0 if lang == "sv" else 1
-    if code.startswith("ineligible:"):
-        head = "Avslås, ej behörig: " if lang == "sv" else "Rejected, not eligible: "
-        return head + "; ".join(INELIGIBLE[rule][i] for rule in code.split(":", 1)[1].split(",")) + "."
-    return TEXTS[code][i]
+def _text(lang: str, msgid: str) -> str:
+    text = str(translations(lang, "core").gettext(msgid))
+    if text == msgid:
+        raise KeyError(f"message {msgid!r} is missing from the {lang} catalogue of 'core'")
+    return text
+
+
+def decision_word(decision: Decision, lang: str = "sv") -> str:
+    """"beviljas" / "granted", ..."""
+    return _text(lang, f"decision.{decision.value}")
+
+
+@cache
+def template(code: ReasonCode, rules: tuple[str, ...] = (), lang: str = "sv") -> str:
+    """The format string of a reason code; for INELIGIBLE, of its failed rules (codes) in order."""
+    if code is ReasonCode.INELIGIBLE:
+        parts = _text(lang, "reason.ineligible.separator").join(_text(lang, f"reason.ineligible.{r}") for r in rules)
+        return _text(lang, "reason.ineligible").replace("{rules}", parts)
+    return _text(lang, f"reason.{code.value}")
+
+
+class _RuleTemplates(Mapping[str, tuple[str, str]]):
+    """Rule code -> (Swedish, English) format string of its text alone (as the form lists them)."""
+
+    def __getitem__(self, code: str) -> tuple[str, str]:
+        return _text("sv", f"reason.ineligible.{code}"), _text("en", f"reason.ineligible.{code}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())  # the rules are registered in core.eligibility; look them up by code
+
+    def __len__(self) -> int:
+        return 0
+
+
+INELIGIBLE: Mapping[str, tuple[str, str]] = _RuleTemplates()
 
 
 def _shown(key: str, value: object) -> object:
     return format_kr(value) if key.endswith("_kr") and isinstance(value, int) else value
 
 
-def explain(code: str, facts: Mapping[str, object], lang: str = "sv") -> str:
-    """The reason text for a decision code (or an `ineligible:<rule>,<rule>` code)."""
-    return template(code, lang).format(**{k: _shown(k, v) for k, v in facts.items()})
+def fund_facts(fund: Fund, lang: str, rules: Sequence[Rule] = ()) -> dict[str, object]:
+    """The facts of a fund that reason texts show (with those of the given rules)."""
+    facts: dict[str, object] = {
+        "fund": fund.code, "max_kr": fund.max_amount_kr, "cap": fund.max_granted_per_applicant,
+        "joint": _text(lang, "reason.joint_each_partner") if fund.joint_counts_for == "each_partner" else ""}
+    for r in rules:
+        facts.update(r.facts(fund))
+    return facts
 
 
-def _used_fields(code: str) -> tuple[str, ...]:
-    """The facts the Swedish and English texts of a code actually use."""
-    names = {name for lang in ("sv", "en") for _, name, _, _ in Formatter().parse(template(code, lang)) if name}
-    return tuple(sorted(names))
+def rule_text(rule: Rule, fund: Fund, lang: str, requested_kr: int, purpose: str) -> str:
+    """The text of one failed eligibility rule alone ("received outside the application window ...")."""
+    facts = {**fund_facts(fund, lang, (rule,)), "requested_kr": requested_kr, "purpose": purpose}
+    return _text(lang, rule.msgid).format(**{k: _shown(k, v) for k, v in facts.items()})
 
 
-def _column(values: Sequence[object] | np.ndarray) -> np.ndarray:
-    if isinstance(values, np.ndarray) and values.dtype.kind in "biuO":
-        return values
-    column = np.empty(len(values), dtype=object)
-    column[:] = list(values)
-    return column
+def reason_text(detail: DecisionDetail, fund: Fund, lang: str = "sv") -> str:
+    """The reason for one decision, written out from its typed detail."""
+    facts = {**fund_facts(fund, lang, detail.failed), "rank": detail.rank, "ranked": detail.ranked,
+             "remaining_kr": detail.budget_before_kr, "requested_kr": detail.requested_kr,
+             "partner": detail.cap_applicant, "count": detail.cap_count, "purpose": detail.purpose,
+             "override_reason": detail.override_reason}
+    text = template(detail.code, tuple(r.code for r in detail.failed), lang)
+    return text.format(**{k: _shown(k, v) for k, v in facts.items()})
+
+
+def _used_fields(text: str) -> tuple[str, ...]:
+    return tuple(sorted({name for _, name, _, _ in Formatter().parse(text) if name}))
 
 
 def _convert(value: object, conversion: str | None) -> object:
@@ -114,46 +130,96 @@ def _bind(text: str, shared: Mapping[str, object], by_row: tuple[str, ...]) -> t
     return "".join(out), tuple(order)
 
 
-def explain_many(codes: Sequence[str], row_facts: Mapping[str, Sequence[object] | np.ndarray],
-                 groups: Sequence[str],
-                 group_facts: Mapping[str, Mapping[str, object]]) -> tuple[list[str], list[str]]:
-    """`explain` for many rows at once, in Swedish and English.
+def _row_facts(table: DecisionTable) -> dict[str, np.ndarray]:
+    overrides = table.overrides
+    reasons = np.array([overrides[i].reason if i in overrides else "" for i in table.ids.tolist()]
+                       if overrides else [""] * len(table), dtype=object)
+    return {"rank": table.rank, "ranked": table.ranked, "remaining_kr": table.budget_before_kr,
+            "requested_kr": table.requested_kr, "partner": table.cap_applicant, "count": table.cap_count,
+            "purpose": table.purpose, "override_reason": reasons}
 
-    `row_facts` holds one value per row; `group_facts[groups[i]]` the facts shared by a group of rows
-    (a fund's limits). Rows are handled per (code, group): the group's facts are filled into the
-    template once, each distinct amount is written out once, then each row's text is one %-format.
+
+def reason_texts(table: DecisionTable, params: Params) -> dict[str, list[str]]:
+    """`reason_text` for every row of the table at once, per language.
+
+    Rows are handled per (code, failed rules, fund): the fund's facts are filled into the template
+    once, each distinct amount is written out once, then each row's text is one %-format.
     """
-    n = len(codes)
-    sv = np.empty(n, dtype=object)
-    en = np.empty(n, dtype=object)
+    n = len(table)
+    out = {lang: np.empty(n, dtype=object) for lang in LANGS}
     if n == 0:
-        return [], []
-    columns = {k: _column(v) for k, v in row_facts.items()}
-    code_ids, code_names = pd.factorize(np.asarray(codes, dtype=object))
-    group_ids, group_names = pd.factorize(np.asarray(groups, dtype=object))
-    combined = code_ids * len(group_names) + group_ids
-    order = np.argsort(combined, kind="stable")
-    cuts = np.flatnonzero(np.diff(combined[order])) + 1
-    for rows in np.split(order, cuts):  # the rows of one (code, group)
-        code, group = str(code_names[code_ids[rows[0]]]), str(group_names[group_ids[rows[0]]])
-        used = _used_fields(code)
-        by_row = tuple(k for k in used if k in columns)
-        shared = {k: _shown(k, group_facts[group][k]) for k in used if k not in columns}
-        shown_columns = []
-        for k in by_row:
-            raw = columns[k][rows].tolist()
-            if k.endswith("_kr"):  # amounts are written out once per distinct value
-                look = {v: _shown(k, v) for v in set(raw)}
-                raw = [look[v] for v in raw]
-            shown_columns.append(raw)
-        for out, lang in ((sv, "sv"), (en, "en")):
-            bound = _bind(template(code, lang), shared, by_row)
+        return {lang: [] for lang in LANGS}
+    columns = _row_facts(table)
+    failed = table.failed
+    key = np.asarray([f"{c}|{f}" for c, f in zip(table.code.tolist(), table.funds.tolist(), strict=True)],
+                     dtype=object)
+    ineligible = table.code == REASON_CODES.index(ReasonCode.INELIGIBLE)
+    if ineligible.any():  # the failed rules are part of the key: tuples shared by equal rows
+        rules_id = pd.factorize(failed[ineligible])[0]
+        key[ineligible] = [f"{k}|{r}" for k, r in zip(key[ineligible].tolist(), rules_id.tolist(), strict=True)]
+    key_ids, _ = pd.factorize(key)
+    order = np.argsort(key_ids, kind="stable")
+    cuts = np.flatnonzero(np.diff(key_ids[order])) + 1
+    for rows in np.split(order, cuts):  # the rows of one (code, rules, fund)
+        first = int(rows[0])
+        code = REASON_CODES[int(table.code[first])]
+        rules: tuple[Rule, ...] = tuple(failed[first]) if code is ReasonCode.INELIGIBLE else ()
+        fund = params.funds[str(table.funds[first])]
+        for lang in LANGS:
+            text = template(code, tuple(r.code for r in rules), lang)
+            used = _used_fields(text)
+            by_row = tuple(k for k in used if k in columns)
+            facts = fund_facts(fund, lang, rules)
+            shared = {k: _shown(k, facts[k]) for k in used if k not in columns}
+            shown_columns = []
+            for k in by_row:
+                raw = columns[k][rows].tolist()
+                if k.endswith("_kr"):  # amounts are written out once per distinct value
+                    look = {v: _shown(k, v) for v in set(raw)}
+                    raw = [look[v] for v in raw]
+                shown_columns.append(raw)
+            bound = _bind(text, shared, by_row)
             if bound is None:  # a format spec on a per-row fact: the general (slower) way
-                text = template(code, lang)
-                out[rows] = [text.format_map({**shared, **dict(zip(by_row, values, strict=True))})
-                             for values in zip(*shown_columns, strict=True)]
+                out[lang][rows] = [text.format_map({**shared, **dict(zip(by_row, values, strict=True))})
+                                   for values in zip(*shown_columns, strict=True)]
             elif bound[1]:
-                out[rows] = [bound[0] % values for values in zip(*(shown_columns[i] for i in bound[1]), strict=True)]
+                out[lang][rows] = [bound[0] % values
+                                   for values in zip(*(shown_columns[i] for i in bound[1]), strict=True)]
             else:
-                out[rows] = bound[0] % ()
-    return sv.tolist(), en.tolist()
+                out[lang][rows] = bound[0] % ()
+    return {lang: texts.tolist() for lang, texts in out.items()}
+
+
+def reason_codes(table: DecisionTable) -> np.ndarray:
+    """The short code shown in tables: the reason code, or an ineligible application's first failed rule."""
+    names: np.ndarray = np.array([c.value for c in REASON_CODES], dtype=object)[table.code]
+    ineligible = np.flatnonzero(table.code == REASON_CODES.index(ReasonCode.INELIGIBLE))
+    first = {rules: rules[0].code if rules else "" for rules in set(table.failed[ineligible].tolist())}
+    names[ineligible] = [first[rules] for rules in table.failed[ineligible].tolist()]
+    return names
+
+
+def decisions_frame(table: DecisionTable, params: Params, titles: np.ndarray, total_score: np.ndarray,
+                    sources: np.ndarray) -> pd.DataFrame:
+    """The decisions DataFrame (columns `DECISION_COLUMNS`) with every text in Swedish and English."""
+    texts = reason_texts(table, params)
+    groups = table.applicants.tolist()
+    joined = {g: " & ".join(g) for g in set(groups)}  # "Rinkeby-Kista & Spånga-Tensta", once per group
+    words = {lang: np.array([decision_word(d, lang) for d in DECISIONS], dtype=object)[table.decision]
+             for lang in LANGS}
+    rank, before, after = table.rank, table.budget_before_kr, table.budget_after_kr
+    unranked = rank <= 0
+    no_budget = unranked | (before < 0)
+
+    def optional(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
+
+    return pd.DataFrame({
+        "id": table.ids, "fund": table.funds, "applicants": [joined[g] for g in groups], "title": titles,
+        "requested_kr": table.requested_kr.astype(np.int64), "granted_kr": table.granted_kr.astype(np.int64),
+        "decision": words["sv"], "reason": texts["sv"], "reason_code": reason_codes(table),
+        "reason_en": texts["en"], "decision_en": words["en"],
+        "rank": optional(rank, unranked), "total_score": total_score,
+        "budget_before_kr": optional(before, no_budget), "budget_after_kr": optional(after, no_budget | (after < 0)),
+        "source": sources,
+    }, columns=DECISION_COLUMNS)

@@ -20,14 +20,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fou_review.core.allocation import allocate
 from fou_review.core.eligibility import check_eligibility
 from fou_review.core.load import YearInputs, load_year, parse_scores
-from fou_review.core.scoring import score_applications
-from fou_review.core.summary import Check, FundSummary, Summary, summarise
+from fou_review.core.pipeline import decide
+from fou_review.core.summary import Check, FundSummary, Summary
 from fou_review.core.tables import read_table
 from fou_review.errors import FouReviewError, InputError, Problem
-from fou_review.texts.money import format_kr
+from fou_review.texts.catalog import format_int, format_kr, t
 from fou_review.workbook.scorestore import COMMENT, Change, Stamp, file_stamp
 
 PREVIOUS_RUN = "reports/{year}/decisions.csv"
@@ -196,10 +195,9 @@ class LivePreview:
         inputs, params = self.inputs, self.inputs.params
         apps = inputs.applications.iloc[pos]
         eligibility = self.eligibility.iloc[pos]
-        scoring = score_applications(apps, self._scores_of(pos), inputs.conflicts, params)
-        decisions = allocate(apps, eligibility, scoring, params, inputs.overrides).decisions
-        decisions.index = apps.index
-        summary = summarise(decisions, self.eligible_ids, params)
+        decided = decide(apps, eligibility, self._scores_of(pos), inputs.conflicts, params, inputs.overrides)
+        decisions = decided.allocation.decisions.set_axis(apps.index)
+        summary = decided.summary
         return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
                            summary.cap_use[summary.cap_use["fund"] == fund],
                            tuple(c for c in summary.checks if c.fund == fund))
@@ -241,75 +239,68 @@ def compare(decisions: pd.DataFrame, previous: dict[str, int]) -> tuple[FundingC
     return tuple(out)
 
 
-_T = {
-    "title": ("Förhandsvisning av fördelningen", "Preview of the allocation"),
-    "basis": ("Beräknad från de sparade betygsfilerna.", "Computed from the saved score files."),
-    "fund": ("{fund}: {n} beviljade, {granted} av {budget}; kvar {left}",
-             "{fund}: {n} granted, {granted} of {budget}; remaining {left}"),
-    "funded": ("Beviljas", "Funded"),
-    "not_funded": ("Beviljas inte", "Not funded"),
-    "caps": ("Tak i bruk per förvaltning", "Caps in use per administration"),
-    "compare": ("Jämfört med senaste körningen ({path})", "Compared with the last run ({path})"),
-    "no_previous": ("Ingen tidigare körning ({path} saknas).", "No previous run ({path} is missing)."),
-    "no_change": ("Inga förändringar.", "No changes."),
-    "gains": ("{id} ({applicants}) får medel: {after} (hade 0 kr)",
-              "{id} ({applicants}) gains funding: {after} (had 0 kr)"),
-    "loses": ("{id} ({applicants}) förlorar medel: 0 kr (hade {before})",
-              "{id} ({applicants}) loses funding: 0 kr (had {before})"),
-    "changes": ("{id} ({applicants}) får {after} (hade {before})", "{id} ({applicants}) gets {after} (had {before})"),
-    "error": ("Fördelningen kan inte beräknas just nu: {error}", "The allocation cannot be computed now: {error}"),
-    "none": ("inga", "none"),
-    "more": (" … och {n} till", " … and {n} more"),
-}
 LIST_AT_MOST = 40  # ids listed per fund and decision; a large year shows the first ones and a count
 
 
-def _t(key: str, lang: str, **values: object) -> str:
-    text = _T[key][0 if lang == "sv" else 1]
-    return text.format(**{k: html.escape(str(v)) for k, v in values.items()}) if values else text
+def _t(lang: str, msgid: str, /, **values: object) -> str:
+    """A preview text from the workbook catalogue, escaped for HTML."""
+    return html.escape(t(lang, "workbook", msgid, **values))
 
 
 def _listed(items: list[str], lang: str, at_most: int = LIST_AT_MOST) -> str:
-    """"A, B, C" or, for a long list, its first items and how many more."""
+    """"A, B, C" or, for a long list, its first items and how many more (not escaped)."""
     if not items:
-        return _t("none", lang)
+        return t(lang, "workbook", "preview.none")
     if len(items) <= at_most:
         return ", ".join(items)
-    return ", ".join(items[:at_most]) + _t("more", lang, n=len(items) - at_most)
+    return ", ".join(items[:at_most]) + " " + t(lang, "workbook", "preview.more", n=format_int(len(items) - at_most, lang))
 
 
 def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
-    """The preview as a small HTML fragment (every value escaped)."""
-    parts = [f"<h4>{_t('title', lang)}</h4>", f"<p class='fou-preview-basis'>{_t('basis', lang)}</p>"]
+    """The preview as a small HTML fragment (every text from the workbook catalogue, every value escaped)."""
+    parts = [f"<h4>{_t(lang, 'preview.title')}</h4>", f"<p class='fou-preview-basis'>{_t(lang, 'preview.basis')}</p>"]
     if result.error is not None or result.decisions is None or result.summary is None:
-        parts.append(f"<p class='fou-preview-error' style='color:#b00020'>{_t('error', lang, error=result.error)}</p>")
+        parts.append(f"<p class='fou-preview-error' style='color:#b00020'>"
+                     f"{_t(lang, 'preview.error', error=result.error)}</p>")
         return "\n".join(parts)
     decisions = result.decisions
     params = preview.inputs.params
     for fs in result.summary.funds:
         fund = params.funds[fs.fund]
-        parts.append(f"<p><b>{_t('fund', lang, fund=fs.fund, n=fs.granted_n, granted=format_kr(fs.granted_kr), budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))}</b></p>")
+        line = _t(lang, "preview.fund", fund=fs.fund, n=format_int(fs.granted_n, lang), granted=format_kr(fs.granted_kr),
+                  budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))
+        parts.append(f"<p><b>{line}</b></p>")
         rows = decisions[decisions["fund"] == fs.fund]
         got = rows[rows["granted_kr"] > 0]
         not_got = rows[rows["granted_kr"] == 0]
         funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"], got["granted_kr"], strict=True)]
-        parts.append(f"<div>{_t('funded', lang)}: {html.escape(_listed(funded, lang))}</div>")
-        parts.append(f"<div>{_t('not_funded', lang)}: {html.escape(_listed(list(not_got['id']), lang))}</div>")
+        parts.append(f"<div>{_t(lang, 'preview.funded')}: {html.escape(_listed(funded, lang))}</div>")
+        parts.append(f"<div>{_t(lang, 'preview.not_funded')}: {html.escape(_listed(list(not_got['id']), lang))}</div>")
     caps = result.summary.cap_use[result.summary.cap_use["granted_n"] > 0]
-    items = [f"{'<b>' if n >= c else ''}{html.escape(str(a))} {n}/{c} ({html.escape(str(f))}){'</b>' if n >= c else ''}"
+    items = [f"{'<b>' if n >= c else ''}{html.escape(str(a))} {format_int(int(n), lang)}/{format_int(int(c), lang)} "
+             f"({html.escape(str(f))}){'</b>' if n >= c else ''}"
              for f, a, n, c in zip(caps["fund"], caps["applicant"], caps["granted_n"], caps["cap"], strict=True)]
-    parts.append(f"<p>{_t('caps', lang)}: {', '.join(items) or _t('none', lang)}</p>")
+    parts.append(f"<p>{_t(lang, 'preview.caps')}: {', '.join(items) or _t(lang, 'preview.none')}</p>")
     path = PREVIOUS_RUN.format(year=preview.year)
     if result.changes is None:
-        parts.append(f"<p class='fou-preview-compare'>{_t('no_previous', lang, path=path)}</p>")
+        parts.append(f"<p class='fou-preview-compare'>{_t(lang, 'preview.no_previous', path=path)}</p>")
     else:
-        lines = [_t(c.kind, lang, id=c.id, applicants=c.applicants, before=format_kr(c.before_kr),
-                    after=format_kr(c.after_kr)) for c in result.changes]
+        lines = [_change_line(c, lang) for c in result.changes]
         if len(lines) > LIST_AT_MOST:
-            lines = lines[:LIST_AT_MOST] + [_t("more", lang, n=len(lines) - LIST_AT_MOST).lstrip()]
-        body = "".join(f"<li>{line}</li>" for line in lines) if lines else f"<li>{_t('no_change', lang)}</li>"
-        parts.append(f"<p class='fou-preview-compare'>{_t('compare', lang, path=path)}:</p><ul>{body}</ul>")
+            lines = lines[:LIST_AT_MOST] + [_t(lang, "preview.more", n=format_int(len(lines) - LIST_AT_MOST, lang))]
+        body = ("".join(f"<li>{line}</li>" for line in lines) if lines
+                else f"<li>{_t(lang, 'preview.no_change')}</li>")
+        parts.append(f"<p class='fou-preview-compare'>{_t(lang, 'preview.compare', path=path)}:</p><ul>{body}</ul>")
     return "\n".join(parts)
+
+
+_CHANGE_IDS = {"gains": "preview.gains", "loses": "preview.loses", "changes": "preview.changes"}
+
+
+def _change_line(change: FundingChange, lang: str) -> str:
+    """"LUM-08 (Skarpnäck) förlorar medel: 0 kr (hade 205 000 kr)", escaped."""
+    return _t(lang, _CHANGE_IDS[change.kind], id=change.id, applicants=change.applicants,
+              before=format_kr(change.before_kr), after=format_kr(change.after_kr))
 
 
 def preview_text(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
