@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from fou_review.core.model import Override
 from fou_review.core.params import Params, is_known_name, load_params, resolve_name
 from fou_review.core.tables import Table, parse_csv_from_string, read_table, require_columns
 from fou_review.errors import InputError, Problem
@@ -34,15 +35,6 @@ CONFLICT_COLUMNS = ("reviewer", "application_id")
 CONFLICT_OPTIONAL = ("reason", "source")
 _INT = re.compile(r"^[0-9]+$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class Override:
-    """A committee decision that departs from the computed allocation, with its written reason."""
-
-    id: str
-    granted_kr: int
-    reason: str
 
 
 @dataclass(frozen=True)
