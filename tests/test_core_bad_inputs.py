@@ -172,8 +172,9 @@ def test_an_override_over_the_request_names_the_key(year_2022_copy: Path, capsys
         "overrides:\n  - id: LUM-10\n    granted_kr: 600000\n    reason: 'Nämnden beslutade så den 14 december'\n",
         encoding="utf-8")
     (p,) = problems(year_2022_copy)
-    assert p.file == "data/2022/overrides.yaml" and "'overrides[0].granted_kr'" in p.message
+    assert (p.file, p.row, p.key) == ("data/2022/overrides.yaml", 3, "overrides[0].granted_kr"), p
     assert "0–500000" in p.message
+    assert str(p).startswith("data/2022/overrides.yaml, rad 3, nyckel overrides[0].granted_kr: förväntade ett heltal")
     check_cli(year_2022_copy, p, capsys, tmp_path)
 
 
@@ -195,8 +196,15 @@ def test_params_problem_names_the_key(year_2022_copy: Path, capsys: pytest.Captu
                                       old: str, new: str, key: str, words: str) -> None:
     edit(year_2022_copy, PARAMS, old, new)
     found = problems(year_2022_copy)
-    hits = [p for p in found if p.file == PARAMS and f"nyckeln {key!r}" in p.message and words in p.message]
+    hits = [p for p in found if p.file == PARAMS and p.key == key and words in p.message]
     assert len(hits) == 1, [str(p) for p in found]
+    text = (year_2022_copy / PARAMS).read_text(encoding="utf-8")
+    edited = text[:text.index(new)].count("\n") + 1  # the line the edit starts on
+    last = key.replace("[", ".").split(".")[-1].rstrip("]")
+    expected = next(i for i, line in enumerate(text.splitlines(), 1)
+                    if i >= edited and (last.isdigit() or last in line))
+    assert hits[0].row == expected, hits[0]
+    assert str(hits[0]).startswith(f"{PARAMS}, rad {hits[0].row}, nyckel {key}: ")
     check_cli(year_2022_copy, hits[0], capsys, tmp_path)
 
 

@@ -66,12 +66,25 @@ def test_unknown_parameter_is_an_error(repo_root: Path) -> None:
     ("year", "2022", "parametern year ska vara ett heltal"),
     ("year", 2022.0, "parametern year ska vara ett heltal .* fick ett decimaltal 2022.0"),
     ("year", True, "parametern year ska vara ett heltal"),
-    ("lang", "de", "parametern lang ska vara en av sv, en, fick 'de'"),
+    ("lang", "de", "parametern lang: okänt språk 'de': välj ett av sv, en"),
     ("root", 3, "parametern root ska vara text"),
 ])
 def test_mistyped_parameter_is_an_error(repo_root: Path, name: str, value: object, expected: str) -> None:
     with pytest.raises(ParameterError, match=expected):
         check_parameters(dict(DEFAULTS, **{name: value}), cwd=repo_root)
+
+
+def test_parameter_errors_in_english(repo_root: Path) -> None:
+    with pytest.raises(ParameterError) as caught:
+        check_parameters(dict(DEFAULTS, yeer=2023, year="2022", lang="de"), cwd=repo_root)
+    english = [part.text("en") for part in caught.value.args]
+    assert caught.value.message("en") == "; ".join(english)
+    assert english == [
+        ("unknown parameter 'yeer'; the notebook's parameters are year, root, lang, superseded_record, "
+         "superseded_sha256"),
+        "the parameter year should be an integer (the year of the call, e.g. 2022), got text '2022'",
+        "the parameter lang: unknown language 'de': choose one of sv, en"]
+    assert str(caught.value).startswith("okänd parameter 'yeer'; notebooken har parametrarna year, root")
 
 
 def test_supersede_parameters_come_together(repo_root: Path) -> None:

@@ -16,14 +16,17 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import pandas as pd
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from fou_review.core.model import Override
-from fou_review.core.params import Params, is_known_name, load_params, resolve_name
+from fou_review.core.params import Params, is_known_name, params_path, parse_params_from_string, resolve_name
+from fou_review.core.read import read_text
 from fou_review.core.tables import Table, parse_csv_from_string, read_table, require_columns
-from fou_review.errors import InputError, Problem
+from fou_review.core.yamlinput import fail, parse_yaml, validate
+from fou_review.errors import InputError, Msg, Problem
 
 APPLICATION_COLUMNS = ("id", "fund", "applicants", "title", "requested_kr", "received", "last_report", "source")
 APPLICATION_OPTIONAL = ("purpose", "project_year", "planned_years", "contact_person", "illustrative_fields")
@@ -52,10 +55,12 @@ def _whole_kronor(text: str) -> int | None:
     return int(cleaned) if _INT.match(cleaned) else None
 
 
-def _suggest(name: str, params: Params) -> str:
+def _suggest(name: str, params: Params) -> Msg:
     known = list(params.administrations) + [a.old for a in params.aliases]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f"; menade du {close[0]!r}?" if close else f"; giltiga är {', '.join(params.administrations)}"
+    if close:
+        return Msg.of("apps.did_you_mean", name=repr(close[0]))
+    return Msg.of("apps.valid_names", names=", ".join(params.administrations))
 
 
 def split_applicants(text: str) -> tuple[str, ...]:
@@ -72,58 +77,58 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
     first_row: dict[str, int] = {}
     f = table.file
 
-    def bad(row: int, column: str, message: str) -> None:
-        problems.append(Problem(f, message, row=row, column=column))
+    def bad(row: int, column: str, msgid: str, **values: str | int | Msg) -> None:
+        problems.append(Problem(f, row=row, column=column, msg=Msg.with_values(msgid, values)))
 
     for row, v in table.rows:
         app_id = v["id"]
         if not _ID.match(app_id):
-            bad(row, "id", f"förväntade ett id av bokstäver, siffror, '-', '_' eller '.', fick {app_id!r}")
+            bad(row, "id", "apps.bad_id", value=repr(app_id))
         elif app_id in first_row:
-            bad(row, "id", f"id {app_id!r} finns redan på rad {first_row[app_id]}; varje ansökan ska ha ett eget id")
+            bad(row, "id", "apps.id_twice", id=repr(app_id), first=first_row[app_id])
         else:
             first_row[app_id] = row
         fund = v["fund"]
         if fund not in params.funds:
-            bad(row, "fund", f"okänd fond {fund!r}; årets fonder är {', '.join(params.funds)}")
+            bad(row, "fund", "apps.unknown_fund", fund=repr(fund), funds=", ".join(params.funds))
         names = split_applicants(v["applicants"])
         if not names:
-            bad(row, "applicants", "ingen sökande förvaltning; skriv en eller flera åtskilda med ' & '")
+            bad(row, "applicants", "apps.no_applicant")
         resolved: list[str] = []
         for name in names:
             if not is_known_name(params, name):
-                bad(row, "applicants", f"okänd förvaltning {name!r}{_suggest(name, params)}")
+                bad(row, "applicants", "apps.unknown_applicant", name=repr(name), hint=_suggest(name, params))
             resolved.append(resolve_name(params, name) or name)
         if len(set(resolved)) < len(resolved):
-            bad(row, "applicants", "samma förvaltning står två gånger")
-        if not v["title"]:
-            bad(row, "title", "titeln (projekt eller ort) saknas")
+            bad(row, "applicants", "apps.applicant_twice")
+        if not v["title"].strip():
+            bad(row, "title", "apps.no_title")
         amount = _whole_kronor(v["requested_kr"])
         if amount is None and _whole_kronor(v["requested_kr"].lstrip("-\u2212")) is not None:
-            bad(row, "requested_kr", f"förväntade ett belopp större än noll, fick {v['requested_kr']!r}")
+            bad(row, "requested_kr", "apps.amount_positive", value=repr(v["requested_kr"]))
         elif amount is None:
-            bad(row, "requested_kr", f"förväntade ett helt antal kronor (t.ex. 25000), fick {v['requested_kr']!r}")
+            bad(row, "requested_kr", "apps.amount_whole", value=repr(v["requested_kr"]))
         elif amount <= 0:
-            bad(row, "requested_kr", f"förväntade ett belopp större än noll, fick {v['requested_kr']!r}")
+            bad(row, "requested_kr", "apps.amount_positive", value=repr(v["requested_kr"]))
         try:
             received = dt.date.fromisoformat(v["received"]).isoformat()
         except ValueError:
             received = ""
-            bad(row, "received", f"förväntade ett datum ÅÅÅÅ-MM-DD, fick {v['received']!r}")
+            bad(row, "received", "expected.date", value=repr(v["received"]))
         if v["last_report"] not in REPORT_STATUSES:
-            bad(row, "last_report", f"förväntade ett av {', '.join(REPORT_STATUSES)}, fick {v['last_report']!r}")
+            bad(row, "last_report", "expected.one_of", choices=", ".join(REPORT_STATUSES), value=repr(v["last_report"]))
         if v["source"] not in SOURCES:
-            bad(row, "source", f"förväntade published eller illustrative, fick {v['source']!r}")
+            bad(row, "source", "apps.source", value=repr(v["source"]))
         years: dict[str, int | None] = {}
         for col in ("project_year", "planned_years"):
             text = v.get(col, "")
             years[col] = int(text) if _INT.match(text) and int(text) > 0 else None
             if text and years[col] is None:
-                bad(row, col, f"förväntade ett heltal större än noll, fick {text!r}")
+                bad(row, col, "apps.positive_int", value=repr(text))
         if fund in params.funds and params.funds[fund].max_project_years is not None:
             for col in ("project_year", "planned_years"):
                 if years[col] is None and not v.get(col, ""):
-                    bad(row, col, f"saknas; {fund} kräver projektår och planerad längd i år")
+                    bad(row, col, "apps.years_required", fund=fund)
         out.append({
             "id": app_id, "fund": fund, "applicants": tuple(resolved), "applicants_as_written": v["applicants"],
             "title": v["title"], "requested_kr": amount or 0, "received": received,
@@ -133,7 +138,7 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
             "illustrative_fields": v.get("illustrative_fields", ""), "row": row,
         })
     if not out and not problems:
-        problems.append(Problem(f, "inga ansökningar i filen"))
+        problems.append(Problem.of(f, "apps.none"))
     if problems:
         raise InputError(problems)
     frame = pd.DataFrame(out)
@@ -151,8 +156,8 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
     """One reviewer's scores: a score per application and criterion (empty = not yet scored)."""
     problems = require_columns(table, SCORE_COLUMNS, SCORE_OPTIONAL)
     if reviewer not in params.reviewers:
-        problems.append(Problem(table.file, f"granskaren {reviewer!r} finns inte bland årets granskare "
-                                f"({', '.join(params.reviewers)}); döp om filen eller lägg till granskaren"))
+        problems.append(Problem.of(table.file, "scores.unknown_reviewer", reviewer=repr(reviewer),
+                                   reviewers=", ".join(params.reviewers)))
     if problems:
         raise InputError(problems)
     criteria = params.criterion_codes()
@@ -162,20 +167,20 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
     for row, v in table.rows:
         app, crit, text = v["application_id"], v["criterion"], v["score"]
         if app not in app_ids:
-            problems.append(Problem(table.file, f"okänd ansökan {app!r}; den finns inte i applications",
-                                    row=row, column="application_id"))
+            problems.append(Problem.of(table.file, "scores.unknown_application", row=row, column="application_id",
+                                       id=repr(app)))
         if crit not in criteria:
-            problems.append(Problem(table.file, f"okänt kriterium {crit!r}; årets kriterier är {', '.join(criteria)}",
-                                    row=row, column="criterion"))
+            problems.append(Problem.of(table.file, "scores.unknown_criterion", row=row, column="criterion",
+                                       criterion=repr(crit), criteria=", ".join(criteria)))
         if (app, crit) in seen:
-            problems.append(Problem(table.file, f"{app} / {crit} är redan bedömd på rad {seen[(app, crit)]}",
-                                    row=row, column="criterion"))
+            problems.append(Problem.of(table.file, "scores.twice", row=row, column="criterion", id=app,
+                                       criterion=crit, first=seen[(app, crit)]))
         seen[(app, crit)] = row
         if not text:
             continue  # not yet scored
         if not _INT.match(text) or not lo <= int(text) <= hi:
-            problems.append(Problem(table.file, f"förväntade ett heltal {lo}–{hi}, fick {text!r}",
-                                    row=row, column="score"))
+            problems.append(Problem.of(table.file, "scores.grade", row=row, column="score", lo=lo, hi=hi,
+                                       value=repr(text)))
             continue
         out.append((reviewer, app, crit, int(text), v.get("comment", "")))
     if problems:
@@ -191,46 +196,65 @@ def parse_conflicts(table: Table, params: Params, app_ids: set[str]) -> pd.DataF
     out = []
     for row, v in table.rows:
         if v["reviewer"] not in params.reviewers:
-            problems.append(Problem(table.file, f"okänd granskare {v['reviewer']!r}", row=row, column="reviewer"))
+            problems.append(Problem.of(table.file, "conflicts.unknown_reviewer", row=row, column="reviewer",
+                                       reviewer=repr(v["reviewer"])))
         if v["application_id"] not in app_ids:
-            problems.append(Problem(table.file, f"okänd ansökan {v['application_id']!r}", row=row,
-                                    column="application_id"))
+            problems.append(Problem.of(table.file, "conflicts.unknown_application", row=row,
+                                       column="application_id", id=repr(v["application_id"])))
         out.append((v["reviewer"], v["application_id"], v.get("reason", "")))
     if problems:
         raise InputError(problems)
     return pd.DataFrame(out, columns=["reviewer", "application_id", "reason"])
 
 
+class _OverrideModel(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: str
+    granted_kr: int
+    reason: str
+
+
+def _override_list(value: object) -> object:
+    if not isinstance(value, list):
+        raise fail("overrides.expected")
+    return value
+
+
+class OverridesModel(BaseModel):
+    """The schema of `data/<year>/overrides.yaml`: `overrides: [{id, granted_kr, reason}]`."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    overrides: Annotated[list[_OverrideModel], BeforeValidator(_override_list)]
+
+
 def parse_overrides_from_string(text: str, file: str, apps: pd.DataFrame) -> tuple[Override, ...]:
-    """`overrides: [{id, granted_kr, reason}]`: each departure from the computation, with its reason."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError([Problem(file, f"ogiltig YAML: {getattr(exc, 'problem', exc)}",
-                                  row=mark.line + 1 if mark else None)]) from None
-    if raw is None:
+    """`overrides: [{id, granted_kr, reason}]`: each departure from the computation, with its reason.
+
+    Pure (reads no file). `apps` has the year's `id` and `requested_kr`: an override names a known
+    application and grants 0 to the amount requested, with a written reason.
+    """
+    doc = parse_yaml(text, file)
+    if doc.data is None:
         return ()
-    if not isinstance(raw, dict) or set(raw) != {"overrides"} or not isinstance(raw["overrides"], list):
-        raise InputError([Problem(file, "förväntade 'overrides:' följt av en lista med {id, granted_kr, reason}")])
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem([], "overrides.expected")])
+    model = validate(doc, OverridesModel)
     known = dict(zip(apps["id"], apps["requested_kr"], strict=True))
     problems: list[Problem] = []
     out: list[Override] = []
-    for i, item in enumerate(raw["overrides"]):
-        key = f"overrides[{i}]"
-        if not isinstance(item, dict) or set(item) != {"id", "granted_kr", "reason"}:
-            problems.append(Problem(file, f"nyckeln {key!r}: förväntade exakt id, granted_kr och reason"))
-            continue
-        app, amount, reason = item["id"], item["granted_kr"], item["reason"]
+    for i, item in enumerate(model.overrides):
+        app, amount, reason = item.id, item.granted_kr, item.reason
         if app not in known:
-            problems.append(Problem(file, f"nyckeln '{key}.id': okänd ansökan {app!r}"))
-        elif isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= known[app]:
-            problems.append(Problem(file, f"nyckeln '{key}.granted_kr': förväntade ett heltal 0–{known[app]} "
-                                    f"(högst det sökta beloppet), fick {amount!r}"))
-        elif not isinstance(reason, str) or len(reason.strip()) < 10:
-            problems.append(Problem(file, f"nyckeln '{key}.reason': skriv nämndens skäl (minst några ord)"))
+            problems.append(doc.problem(["overrides", i, "id"], "overrides.unknown_application", id=repr(app)))
+        elif not 0 <= amount <= known[app]:
+            problems.append(doc.problem(["overrides", i, "granted_kr"], "overrides.amount", most=int(known[app]),
+                                        value=repr(amount)))
+        elif len(reason.strip()) < 10:
+            problems.append(doc.problem(["overrides", i, "reason"], "overrides.reason"))
         elif any(o.id == app for o in out):
-            problems.append(Problem(file, f"nyckeln '{key}.id': {app} har redan ett beslut"))
+            problems.append(doc.problem(["overrides", i, "id"], "overrides.twice", id=app))
         else:
             out.append(Override(app, amount, reason.strip()))
     if problems:
@@ -248,9 +272,9 @@ def applications_path(root: Path, year: int) -> Path:
     found = [p for p in (base / "applications.csv", base / "applications.xlsx") if p.exists()]
     rel = f"data/{year}/applications.csv"
     if not found:
-        raise InputError([Problem(rel, "filen saknas (eller applications.xlsx)")])
+        raise InputError([Problem.of(rel, "apps.missing")])
     if len(found) > 1:
-        raise InputError([Problem(rel, "både applications.csv och applications.xlsx finns; behåll en av dem")])
+        raise InputError([Problem.of(rel, "apps.both")])
     return found[0]
 
 
@@ -263,6 +287,15 @@ def _readable_requests(table: Table | None) -> dict[str, int]:
     if table is None:
         return {}
     return {v["id"]: _whole_kronor(v.get("requested_kr", "")) or 2**62 for _, v in table.rows if v["id"]}
+
+
+def load_params(root: Path, year: int) -> Params:
+    """Read `params/<year>.yaml` under the project root and parse it (its `year:` must be `year`)."""
+    path = params_path(Path(root), year)
+    rel = f"params/{year}.yaml"
+    if not path.is_file():
+        raise InputError([Problem.of(rel, "params.missing", root=str(root))])
+    return parse_params_from_string(read_text(path, rel), rel, year=year)
 
 
 def load_year(root: Path, year: int) -> YearInputs:
@@ -310,8 +343,8 @@ def load_year(root: Path, year: int) -> YearInputs:
     if override_path.exists():
         files.append(override_path)
         try:
-            overrides = parse_overrides_from_string(override_path.read_text(encoding="utf-8"),
-                                                    f"data/{year}/overrides.yaml", known)
+            rel_overrides = f"data/{year}/overrides.yaml"
+            overrides = parse_overrides_from_string(read_text(override_path, rel_overrides), rel_overrides, known)
         except InputError as exc:
             problems += exc.problems
     if problems or apps is None:

@@ -1,7 +1,11 @@
 """A year's parameters (`params/<year>.yaml`): everything that changes between years.
 
-`parse_params_from_string` is pure; `load_params` is its thin file wrapper. Validation is strict:
-an unknown key, a wrong type or an impossible value is an `InputError` naming the key.
+`parse_params_from_string` is pure (it reads no file; `core.load.load_params` reads the file and
+calls it). The file's schema is the pydantic model `ParamsModel` (strict types, unknown keys
+forbidden); the checks that relate keys to each other (tie-break keys naming real criteria, a
+threshold inside the scale, ...) run once the types are right. Every problem is an `InputError`
+naming file, line and key path. The validated model is turned into the frozen dataclasses below,
+which the rest of the package uses.
 """
 
 from __future__ import annotations
@@ -10,13 +14,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from fou_review.core.yamlinput import YamlDoc, fail, parse_yaml, validate
 from fou_review.errors import InputError, Problem
-
-T = TypeVar("T")
 
 OVER_MAX_POLICIES = ("reject", "reduce")
 JOINT_COUNTING = ("each_partner", "lead_only")
@@ -118,283 +121,220 @@ class Params:
         return tuple(c.code for c in self.criteria)
 
 
-class _Reader:
-    """Walks a parsed YAML mapping, collecting every problem instead of stopping at the first."""
+class _Model(BaseModel):
+    """Strict types (an integer is an int, not "12" or 12.5 or true) and no unknown keys."""
 
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def fail(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.file, f"nyckeln {key!r}: {message}"))
-
-    def mapping(self, node: Any, key: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict[str, Any]:
-        if not isinstance(node, dict):
-            self.fail(key, f"förväntade en tabell (mapping), fick {_kind(node)}")
-            return {}
-        for name in node:
-            if name not in allowed:
-                self.fail(f"{key}.{name}" if key else str(name),
-                          f"okänd nyckel; tillåtna är {', '.join(allowed)}")
-        for name in required:
-            if name not in node:
-                self.fail(f"{key}.{name}" if key else name, "saknas")
-        return node
-
-    def typed(self, node: dict[str, Any], name: str, key: str, kind: type[T], default: T | None = None) -> T | None:
-        full = f"{key}.{name}" if key else name
-        if name not in node:
-            return default
-        value = node[name]
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            self.fail(full, f"förväntade ett heltal, fick {_kind(value)} {value!r}")
-            return default
-        if kind is str and not isinstance(value, str):
-            self.fail(full, f"förväntade text, fick {_kind(value)} {value!r}")
-            return default
-        if kind is bool and not isinstance(value, bool):
-            self.fail(full, f"förväntade true eller false, fick {value!r}")
-            return default
-        return value  # type: ignore[no-any-return]
-
-    def date(self, node: dict[str, Any], name: str, key: str) -> dt.date | None:
-        full = f"{key}.{name}"
-        if name not in node:
-            return None
-        value = node[name]
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(full, f"förväntade ett datum ÅÅÅÅ-MM-DD, fick {value!r}")
-        return None
-
-    def positive(self, value: int | None, key: str, *, allow_zero: bool = False) -> None:
-        if value is not None and (value < 0 or (value == 0 and not allow_zero)):
-            self.fail(key, f"måste vara {'noll eller ' if allow_zero else ''}större än noll, fick {value}")
-
-    def choice(self, value: str | None, key: str, choices: tuple[str, ...]) -> None:
-        if value is not None and value not in choices:
-            self.fail(key, f"förväntade ett av {', '.join(choices)}, fick {value!r}")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
-def _kind(value: Any) -> str:
-    return {dict: "en tabell", list: "en lista", str: "text", int: "ett heltal", float: "ett decimaltal",
-            bool: "sant/falskt", type(None): "ingenting"}.get(type(value), type(value).__name__)
+def _to_date(value: object) -> object:
+    """YAML reads 2021-05-05 as a date; a quoted "2021-05-05" is accepted too."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise fail("expected.date", value=repr(value)) from None
+    if not isinstance(value, dt.date):
+        raise fail("expected.date", value=repr(value))
+    return value
 
 
-def _read_fund(r: _Reader, code: str, node: Any) -> Fund | None:
-    key = f"funds.{code}"
-    fields = ("name_sv", "name_en", "budget_kr", "budget_source", "max_amount_kr", "over_max",
-              "max_granted_per_applicant", "joint_counts_for", "window", "excluded_purposes",
-              "max_project_years", "remainder", "title_label_sv", "title_label_en")
-    required = tuple(f for f in fields if f not in ("excluded_purposes", "max_project_years"))
-    m = r.mapping(node, key, fields, required)
-    if not m:
-        return None
-    before = len(r.problems)
-    budget = r.typed(m, "budget_kr", key, int)
-    r.positive(budget, f"{key}.budget_kr")
-    max_amount = r.typed(m, "max_amount_kr", key, int)
-    r.positive(max_amount, f"{key}.max_amount_kr")
-    cap = r.typed(m, "max_granted_per_applicant", key, int)
-    r.positive(cap, f"{key}.max_granted_per_applicant")
-    over_max = r.typed(m, "over_max", key, str)
-    r.choice(over_max, f"{key}.over_max", OVER_MAX_POLICIES)
-    joint = r.typed(m, "joint_counts_for", key, str)
-    r.choice(joint, f"{key}.joint_counts_for", JOINT_COUNTING)
-    budget_source = r.typed(m, "budget_source", key, str)
-    r.choice(budget_source, f"{key}.budget_source", ("published", "illustrative"))
-    years = r.typed(m, "max_project_years", key, int)
-    r.positive(years, f"{key}.max_project_years")
-    w = r.mapping(m.get("window"), f"{key}.window", ("opens", "closes"), ("opens", "closes"))
-    opens, closes = r.date(w, "opens", f"{key}.window"), r.date(w, "closes", f"{key}.window")
-    if opens and closes and closes < opens:
-        r.fail(f"{key}.window", f"stänger {closes} före den öppnar {opens}")
-    rem = r.mapping(m.get("remainder"), f"{key}.remainder", ("partial", "minimum_kr"), ("partial",))
-    partial = r.typed(rem, "partial", f"{key}.remainder", bool)
-    minimum = r.typed(rem, "minimum_kr", f"{key}.remainder", int, 0)
-    r.positive(minimum, f"{key}.remainder.minimum_kr", allow_zero=True)
-    excluded = m.get("excluded_purposes", [])
-    if not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded):
-        r.fail(f"{key}.excluded_purposes", f"förväntade en lista med text, fick {excluded!r}")
-        excluded = []
-    labels = [r.typed(m, f, key, str) for f in ("name_sv", "name_en", "title_label_sv", "title_label_en")]
-    if len(r.problems) > before or None in (budget, max_amount, cap, over_max, joint, budget_source,
-                                            opens, closes, partial, *labels):
-        return None
-    assert budget is not None and max_amount is not None and cap is not None and opens and closes
-    return Fund(code=code, name_sv=str(labels[0]), name_en=str(labels[1]), budget_kr=budget,
-                budget_source=str(budget_source), max_amount_kr=max_amount, over_max=str(over_max),
-                max_granted_per_applicant=cap, joint_counts_for=str(joint), window=Window(opens, closes),
-                excluded_purposes=tuple(excluded), max_project_years=years,
-                remainder=Remainder(bool(partial), int(minimum or 0)),
-                title_label_sv=str(labels[2]), title_label_en=str(labels[3]))
+YamlDate = Annotated[dt.date, BeforeValidator(_to_date)]
+Positive = Annotated[int, Field(gt=0)]
+Source = Literal["published", "illustrative"]
 
 
-def _read_scale(r: _Reader, node: Any) -> Scale | None:
-    m = r.mapping(node, "scale", ("min", "max", "descriptors_sv", "descriptors_en"),
-                  ("min", "max", "descriptors_sv", "descriptors_en"))
-    lo, hi = r.typed(m, "min", "scale", int), r.typed(m, "max", "scale", int)
-    if lo is None or hi is None:
-        return None
-    if lo >= hi:
-        r.fail("scale", f"min ({lo}) måste vara mindre än max ({hi})")
-        return None
-    texts: list[dict[int, str]] = []
-    for lang in ("descriptors_sv", "descriptors_en"):
-        d = m.get(lang)
-        if not isinstance(d, dict):
-            r.fail(f"scale.{lang}", "förväntade en tabell betyg: beskrivning")
-            return None
-        grades = set(range(lo, hi + 1))
-        if set(d) != grades or not all(isinstance(v, str) and v.strip() for v in d.values()):
-            r.fail(f"scale.{lang}", f"förväntade en beskrivning (text) för varje betyg {lo}–{hi}, fick {sorted(d)}")
-            return None
-        texts.append({int(k): str(v) for k, v in sorted(d.items())})
-    return Scale(lo, hi, texts[0], texts[1])
+def _names(value: object) -> object:
+    if not isinstance(value, list) or not value or not all(isinstance(x, str) and x.strip() for x in value):
+        raise fail("params.names")
+    twice = sorted({x for x in value if value.count(x) > 1})
+    if twice:
+        raise fail("params.name_twice", name=repr(twice[0]))
+    return [x.strip() for x in value]
 
 
-def _read_criteria(r: _Reader, node: Any, scale: Scale | None) -> tuple[Criterion, ...]:
-    if not isinstance(node, list) or not node:
-        r.fail("criteria", "förväntade en lista med minst ett kriterium")
-        return ()
-    out: list[Criterion] = []
-    for i, item in enumerate(node):
-        key = f"criteria[{i}]"
-        m = r.mapping(item, key, ("code", "name_sv", "name_en", "weight", "requires_any"),
-                      ("code", "name_sv", "name_en", "weight"))
-        code, sv, en = (r.typed(m, f, key, str) for f in ("code", "name_sv", "name_en"))
-        weight = r.typed(m, "weight", key, int)
-        r.positive(weight, f"{key}.weight")
-        req = m.get("requires_any", {})
-        pairs: list[tuple[str, float]] = []
-        if not isinstance(req, dict):
-            r.fail(f"{key}.requires_any", "förväntade en tabell kriterium: lägsta medelbetyg")
-        else:
-            for other, threshold in req.items():
-                if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-                    r.fail(f"{key}.requires_any.{other}", f"förväntade ett tal, fick {threshold!r}")
-                    continue
-                if scale and not scale.minimum <= threshold <= scale.maximum:
-                    r.fail(f"{key}.requires_any.{other}", f"{threshold} ligger utanför skalan")
-                pairs.append((str(other), float(threshold)))
-        if code and sv and en and weight and weight > 0:
-            out.append(Criterion(code, sv, en, weight, tuple(pairs)))
-    codes = [c.code for c in out]
-    for c in out:
-        if codes.count(c.code) > 1:
-            r.fail("criteria", f"kriteriet {c.code!r} finns två gånger")
-        for other, _ in c.requires_any:
+def _funds(value: object) -> object:
+    if not isinstance(value, dict) or not value:
+        raise fail("params.funds")
+    return value
+
+
+def _list(msgid: str, *, nonempty: bool = True) -> BeforeValidator:
+    """A list (with at least one item), or the problem `msgid`."""
+
+    def check(value: object) -> object:
+        if not isinstance(value, list) or (nonempty and not value):
+            raise fail(msgid)
+        return value
+
+    return BeforeValidator(check)
+
+
+Names = Annotated[list[str], BeforeValidator(_names)]
+
+
+class WindowModel(_Model):
+    opens: YamlDate
+    closes: YamlDate
+
+    @model_validator(mode="after")
+    def _in_order(self) -> WindowModel:
+        if self.closes < self.opens:
+            raise fail("params.window_order", opens=str(self.opens), closes=str(self.closes))
+        return self
+
+
+class RemainderModel(_Model):
+    partial: bool
+    minimum_kr: Annotated[int, Field(ge=0)] = 0
+
+
+class FundModel(_Model):
+    name_sv: str
+    name_en: str
+    budget_kr: Positive
+    budget_source: Source
+    max_amount_kr: Positive
+    over_max: Literal["reject", "reduce"]
+    max_granted_per_applicant: Positive
+    joint_counts_for: Literal["each_partner", "lead_only"]
+    window: WindowModel
+    excluded_purposes: list[str] = []
+    max_project_years: Positive | None = None
+    remainder: RemainderModel
+    title_label_sv: str
+    title_label_en: str
+
+
+class CriterionModel(_Model):
+    code: str
+    name_sv: str
+    name_en: str
+    weight: Positive
+    requires_any: dict[str, float] = {}
+
+
+class ScaleModel(_Model):
+    min: int
+    max: int
+    descriptors_sv: dict[int, str]
+    descriptors_en: dict[int, str]
+
+
+class AliasModel(_Model):
+    old: str
+    new: str
+    valid_from: YamlDate = Field(alias="from")
+
+
+class DecisionModel(_Model):
+    dnr: str
+    date: YamlDate
+    date_source: Source
+    repayment_deadline: YamlDate
+    repayment_address: str
+    title_sv: str
+    title_en: str
+
+
+class ParamsModel(_Model):
+    """The schema of `params/<year>.yaml`: every key required unless it has a default."""
+
+    year: int
+    decision: DecisionModel
+    funds: Annotated[dict[str, FundModel], BeforeValidator(_funds)]
+    administrations: Names
+    aliases: Annotated[list[AliasModel], _list("params.aliases", nonempty=False)]
+    reviewers: Names
+    scale: ScaleModel
+    criteria: Annotated[list[CriterionModel], _list("params.criteria")]
+    tie_break: Annotated[list[str], _list("params.tie_break_list")]
+
+
+def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
+    """The checks that relate keys to each other (run once every key has the right type)."""
+    out: list[Problem] = []
+    if not 2000 <= m.year <= 2100:
+        out.append(doc.problem(["year"], "params.year_range", year=m.year))
+    lo, hi = m.scale.min, m.scale.max
+    scale_ok = lo < hi
+    if not scale_ok:
+        out.append(doc.problem(["scale"], "params.scale_order", lo=lo, hi=hi))
+    else:
+        for lang in ("descriptors_sv", "descriptors_en"):
+            d: dict[int, str] = getattr(m.scale, lang)
+            if set(d) != set(range(lo, hi + 1)) or not all(v.strip() for v in d.values()):
+                out.append(doc.problem(["scale", lang], "params.descriptors", lo=lo, hi=hi, got=str(sorted(d))))
+    codes = [c.code for c in m.criteria]
+    for i, c in enumerate(m.criteria):
+        if codes.index(c.code) != i:
+            out.append(doc.problem(["criteria", i, "code"], "params.criterion_twice", code=repr(c.code)))
+        for other, threshold in c.requires_any.items():
+            loc: list[str | int] = ["criteria", i, "requires_any", other]
             if other not in codes or other == c.code:
-                r.fail(f"criteria.{c.code}.requires_any", f"okänt kriterium {other!r}; kända är {', '.join(codes)}")
-    return tuple(out)
-
-
-def _read_tie_break(r: _Reader, node: Any, criteria: tuple[Criterion, ...]) -> tuple[TieBreakKey, ...]:
-    if not isinstance(node, list) or not node:
-        r.fail("tie_break", "förväntade en lista, t.ex. [total_score desc, received asc, id asc]")
-        return ()
-    keys: list[TieBreakKey] = []
-    known = TIE_BREAK_KEYS + tuple(f"criterion:{c.code}" for c in criteria)
-    for i, item in enumerate(node):
-        parts = item.split() if isinstance(item, str) else []
+                out.append(doc.problem(loc, "params.unknown_criterion", name=repr(other), known=", ".join(codes)))
+            if scale_ok and not lo <= threshold <= hi:
+                out.append(doc.problem(loc, "params.threshold_outside", value=f"{threshold:g}"))
+    known = TIE_BREAK_KEYS + tuple(f"criterion:{c}" for c in codes)
+    for i, item in enumerate(m.tie_break):
+        parts = item.split()
         if len(parts) != 2 or parts[0] not in known or parts[1] not in ("asc", "desc"):
-            r.fail(f"tie_break[{i}]", f"förväntade '<nyckel> asc|desc' med nyckel bland {', '.join(known)}; "
-                   f"fick {item!r}")
-            continue
-        keys.append(TieBreakKey(parts[0], parts[1] == "desc"))
-    return tuple(keys)
+            out.append(doc.problem(["tie_break", i], "params.tie_break_key", known=", ".join(known),
+                                   value=repr(item)))
+    return out
 
 
-def _read_names(r: _Reader, node: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(node, list) or not node or not all(isinstance(x, str) and x.strip() for x in node):
-        r.fail(key, "förväntade en lista med namn (text)")
-        return ()
-    for name in set(node):
-        if node.count(name) > 1:
-            r.fail(key, f"{name!r} finns två gånger")
-    return tuple(x.strip() for x in node)
+def _to_params(m: ParamsModel, file: str) -> Params:
+    d = m.decision
+    funds = {code: Fund(
+        code=code, name_sv=f.name_sv, name_en=f.name_en, budget_kr=f.budget_kr, budget_source=f.budget_source,
+        max_amount_kr=f.max_amount_kr, over_max=f.over_max, max_granted_per_applicant=f.max_granted_per_applicant,
+        joint_counts_for=f.joint_counts_for, window=Window(f.window.opens, f.window.closes),
+        excluded_purposes=tuple(f.excluded_purposes), max_project_years=f.max_project_years,
+        remainder=Remainder(f.remainder.partial, f.remainder.minimum_kr),
+        title_label_sv=f.title_label_sv, title_label_en=f.title_label_en) for code, f in m.funds.items()}
+    scale = Scale(m.scale.min, m.scale.max, dict(sorted(m.scale.descriptors_sv.items())),
+                  dict(sorted(m.scale.descriptors_en.items())))
+    criteria = tuple(Criterion(c.code, c.name_sv, c.name_en, c.weight,
+                               tuple((k, float(v)) for k, v in c.requires_any.items())) for c in m.criteria)
+    tie_break = tuple(TieBreakKey(k, order == "desc") for k, order in (item.split() for item in m.tie_break))
+    return Params(year=m.year, decision=Decision(d.dnr, d.date, d.date_source, d.repayment_deadline,
+                                                 d.repayment_address, d.title_sv, d.title_en),
+                  funds=funds, administrations=tuple(m.administrations),
+                  aliases=tuple(Alias(a.old, a.new, a.valid_from) for a in m.aliases),
+                  reviewers=tuple(m.reviewers), scale=scale, criteria=criteria, tie_break=tie_break,
+                  source_file=file)
 
 
-def parse_params_from_string(text: str, file: str = "params.yaml") -> Params:
-    """Parse and validate a year's parameters; raise InputError listing every problem."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError([Problem(file, f"ogiltig YAML: {getattr(exc, 'problem', exc)}", row=row)]) from None
-    r = _Reader(file)
-    top = ("year", "decision", "funds", "administrations", "aliases", "reviewers", "scale", "criteria",
-           "tie_break")
-    m = r.mapping(raw, "", top, top)
-    if not m:
-        raise InputError(r.problems or [Problem(file, "filen är tom")])
-    year = r.typed(m, "year", "", int)
-    d = r.mapping(m.get("decision"), "decision",
-                  ("dnr", "date", "date_source", "repayment_deadline", "repayment_address", "title_sv", "title_en"),
-                  ("dnr", "date", "date_source", "repayment_deadline", "repayment_address", "title_sv", "title_en"))
-    dnr, src, addr, tsv, ten = (r.typed(d, f, "decision", str) for f in
-                                ("dnr", "date_source", "repayment_address", "title_sv", "title_en"))
-    r.choice(src, "decision.date_source", ("published", "illustrative"))
-    date, repay = r.date(d, "date", "decision"), r.date(d, "repayment_deadline", "decision")
-    funds_node = m.get("funds")
-    funds: dict[str, Fund] = {}
-    if not isinstance(funds_node, dict) or not funds_node:
-        r.fail("funds", "förväntade en tabell med minst en fond, t.ex. LUM och MUL")
-    else:
-        for code, node in funds_node.items():
-            fund = _read_fund(r, str(code), node)
-            if fund is not None:
-                funds[str(code)] = fund
-    administrations = _read_names(r, m.get("administrations"), "administrations")
-    aliases: list[Alias] = []
-    alias_node = m.get("aliases")
-    if not isinstance(alias_node, list):
-        r.fail("aliases", "förväntade en lista med {old, new, from}")
-    else:
-        for i, item in enumerate(alias_node):
-            a = r.mapping(item, f"aliases[{i}]", ("old", "new", "from"), ("old", "new", "from"))
-            old, new = r.typed(a, "old", f"aliases[{i}]", str), r.typed(a, "new", f"aliases[{i}]", str)
-            since = r.date(a, "from", f"aliases[{i}]")
-            if old and new and since:
-                aliases.append(Alias(old, new, since))
-    reviewers = _read_names(r, m.get("reviewers"), "reviewers")
-    scale = _read_scale(r, m.get("scale"))
-    criteria = _read_criteria(r, m.get("criteria"), scale)
-    tie_break = _read_tie_break(r, m.get("tie_break"), criteria)
-    if year is not None and not 2000 <= year <= 2100:
-        r.fail("year", f"orimligt år {year}")
-    if r.problems:
-        raise InputError(r.problems)
-    assert year is not None and dnr and date and repay and src and addr and tsv and ten and scale
-    return Params(year=year, decision=Decision(dnr, date, src, repay, addr, tsv, ten), funds=funds,
-                  administrations=administrations, aliases=tuple(aliases), reviewers=reviewers,
-                  scale=scale, criteria=criteria, tie_break=tie_break, source_file=file)
+def parse_params_from_string(text: str, file: str = "params.yaml", *, year: int | None = None) -> Params:
+    """Parse and validate a year's parameters (pure: reads no file); raise InputError listing every problem.
+
+    With `year`, the file's `year:` must be that year.
+    """
+    doc = parse_yaml(text, file)
+    if doc.data is None:
+        raise InputError([Problem.of(file, "yaml.empty")])
+    model = validate(doc, ParamsModel)
+    problems = _semantic_problems(doc, model)
+    if year is not None and model.year != year:
+        problems.append(doc.problem(["year"], "params.wrong_year", value=model.year, year=year))
+    if problems:
+        raise InputError(problems)
+    return _to_params(model, file)
 
 
 def params_path(root: Path, year: int) -> Path:
+    """Where a year's parameters are: `params/<year>.yaml` under the project root."""
     return root / "params" / f"{year}.yaml"
 
 
 def load_params(root: Path, year: int) -> Params:
-    """Read `params/<year>.yaml` under the project root."""
-    path = params_path(root, year)
-    rel = f"params/{year}.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(rel, f"filen saknas; skapa den (se params/2022.yaml) under {root}")]) from None
-    params = parse_params_from_string(text, rel)
-    if params.year != year:
-        raise InputError([Problem(rel, f"nyckeln 'year' är {params.year} men filen gäller {year}")])
-    return params
+    """Read and parse `params/<year>.yaml` under the project root (the reading is `core.load`'s)."""
+    from fou_review.core.load import load_params as load  # load imports this module
+
+    return load(root, year)
 
 
 def resolve_name(params: Params, name: str, on: dt.date | None = None) -> str | None:

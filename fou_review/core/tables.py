@@ -3,6 +3,12 @@
 Every row comes back as text with the row number a spreadsheet program shows (the header is row 1),
 so a later error can name file, row and column. An Excel cell holding a formula is refused: the
 record must rest on values a person can read, not on a computation hidden in a cell.
+
+Cells lose surrounding spaces, nothing else: a tab or a line break that a cell starts or ends with is
+part of what was written and is kept.
+
+The parsers (`parse_csv_from_string`, `parse_xlsx_from_bytes`) are pure; `read_table` reads the file
+through `core.read` and calls the one its suffix names.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from fou_review.core.read import decode_utf8, read_bytes
 from fou_review.errors import InputError, Problem
+
+_SPACES = " "  # what a cell loses at either end (a tab is kept: see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -30,12 +39,13 @@ def parse_csv_from_string(text: str, file: str) -> Table:
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError([Problem(file, "filen är tom; första raden ska vara kolumnnamnen")]) from None
+        raise InputError([Problem.of(file, "table.empty")]) from None
     except csv.Error as exc:
-        raise InputError([Problem(file, f"kan inte läsas som CSV: {exc}", row=1)]) from None
+        raise InputError([Problem.of(file, "table.not_csv", row=1, detail=str(exc))]) from None
     columns = tuple(h.strip() for h in header)
     _check_header(columns, file)
     rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
     row_no = 1
     try:
         for cells in reader:
@@ -43,11 +53,14 @@ def parse_csv_from_string(text: str, file: str) -> Table:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(columns):
-                raise InputError([Problem(file, f"raden har {len(cells)} fält men rubriken har {len(columns)}; "
-                                          "kontrollera kommatecken och citattecken", row=row_no)])
-            rows.append((row_no, {c: v.strip() for c, v in zip(columns, cells, strict=True)}))
+                problems.append(Problem.of(file, "table.field_count", row=row_no, cells=len(cells),
+                                           columns=len(columns)))
+                continue
+            rows.append((row_no, {c: v.strip(_SPACES) for c, v in zip(columns, cells, strict=True)}))
     except csv.Error as exc:
-        raise InputError([Problem(file, f"kan inte läsas som CSV: {exc}", row=row_no)]) from None
+        problems.append(Problem.of(file, "table.not_csv", row=row_no, detail=str(exc)))
+    if problems:
+        raise InputError(problems)
     return Table(file, columns, tuple(rows))
 
 
@@ -55,9 +68,9 @@ def _check_header(columns: tuple[str, ...], file: str) -> None:
     seen: set[str] = set()
     for i, c in enumerate(columns, 1):
         if not c:
-            raise InputError([Problem(file, f"kolumn nummer {i} saknar namn i rubrikraden", row=1)])
+            raise InputError([Problem.of(file, "table.unnamed_column", row=1, number=i)])
         if c in seen:
-            raise InputError([Problem(file, "kolumnen finns två gånger i rubrikraden", row=1, column=c)])
+            raise InputError([Problem.of(file, "table.column_twice", row=1, column=c)])
         seen.add(c)
 
 
@@ -70,24 +83,24 @@ def _excel_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value).strip(_SPACES)
 
 
-def read_xlsx(path: Path, file: str) -> Table:
-    """Read the first sheet of an .xlsx workbook; refuse formulas, naming the cell."""
+def parse_xlsx_from_bytes(data: bytes, file: str) -> Table:
+    """Parse the first sheet of an .xlsx workbook; refuse formulas, naming the cell."""
     import openpyxl  # imported here: only Excel users pay for it
 
     try:
-        book = openpyxl.load_workbook(path, data_only=False, read_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=False, read_only=True)
     except Exception as exc:  # noqa: BLE001  (openpyxl raises many types for a broken file)
-        raise InputError([Problem(file, f"kan inte läsas som Excel-fil (.xlsx): {exc}")]) from None
+        raise InputError([Problem.of(file, "table.not_xlsx", detail=str(exc) or type(exc).__name__)]) from None
     try:
         sheet = book.worksheets[0]
         all_rows = list(sheet.iter_rows())
     finally:
         book.close()
     if not all_rows:
-        raise InputError([Problem(file, "arbetsbladet är tomt; första raden ska vara kolumnnamnen")])
+        raise InputError([Problem.of(file, "table.empty_sheet")])
     columns = tuple(_excel_text(c.value) for c in all_rows[0])
     while columns and not columns[-1]:
         columns = columns[:-1]
@@ -98,8 +111,8 @@ def read_xlsx(path: Path, file: str) -> Table:
         values: dict[str, str] = {}
         for col, cell in zip(columns, cells, strict=False):
             if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")):
-                problems.append(Problem(file, f"cellen {cell.coordinate} innehåller formeln {cell.value!s}; "
-                                        "skriv in värdet i stället", row=row_no, column=col))
+                problems.append(Problem.of(file, "table.formula", row=row_no, column=col, cell=cell.coordinate,
+                                           formula=str(cell.value)))
                 values[col] = ""
             else:
                 values[col] = _excel_text(cell.value)
@@ -111,23 +124,19 @@ def read_xlsx(path: Path, file: str) -> Table:
 
 
 def read_table(path: Path, file: str) -> Table:
-    """Read a CSV or .xlsx file by its suffix."""
+    """Read a CSV (UTF-8) or .xlsx file by the suffix of `path`; `file` is its name in errors."""
+    data = read_bytes(path, file)
     if path.suffix.lower() == ".xlsx":
-        return read_xlsx(path, file)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(file, "filen saknas")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Problem(file, f"är inte UTF-8 (byte {exc.start}); spara filen som CSV UTF-8")]) from None
-    return parse_csv_from_string(text, file)
+        return parse_xlsx_from_bytes(data, file)
+    return parse_csv_from_string(decode_utf8(data, file), file)
 
 
 def require_columns(table: Table, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[Problem]:
     """Problems for every missing required column and every column nobody reads."""
-    problems = [Problem(table.file, f"kolumnen saknas; förväntade kolumnerna {', '.join(required)}",
-                        row=1, column=c) for c in required if c not in table.columns]
+    problems = [Problem.of(table.file, "table.missing_column", row=1, column=c, columns=", ".join(required))
+                for c in required if c not in table.columns]
     known = set(required) | set(optional)
-    problems += [Problem(table.file, f"okänd kolumn; kända är {', '.join(required + optional)}", row=1, column=c)
+    problems += [Problem.of(table.file, "table.unknown_column", row=1, column=c,
+                            columns=", ".join(required + optional))
                  for c in table.columns if c not in known]
     return problems

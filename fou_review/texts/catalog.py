@@ -36,9 +36,9 @@ def check_lang(lang: object) -> Lang:
     """The language itself, or a `ParameterError` naming the languages there are."""
     if lang in LANGS:
         return lang
-    from fou_review.errors import ParameterError
+    from fou_review.errors import Msg, ParameterError
 
-    raise ParameterError(t("sv", "errors", "error.bad_lang", value=repr(lang), langs=", ".join(LANGS)))
+    raise ParameterError(Msg.of("error.bad_lang", value=repr(lang), langs=", ".join(LANGS)))
 
 
 @cache

@@ -3,7 +3,8 @@
 papermill injects `-p name value` as a new cell after the one tagged `parameters` and only *warns*
 about a name the notebook does not declare; a wrong type surfaces, if at all, as a TypeError deep in a
 later cell. The notebook's second cell therefore hands its namespace to `check_parameters`, which
-fails with a `ParameterError` in Swedish for any unknown name or wrong type.
+fails with a `ParameterError` for any unknown name or wrong type: one message part per problem,
+from the ``errors`` catalogue (``err.message("en")`` in English, ``str(err)`` in Swedish).
 """
 
 from __future__ import annotations
@@ -14,33 +15,40 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fou_review.core.params import params_path
-from fou_review.errors import ParameterError
+from fou_review.core.yamlinput import kind as _kind
+from fou_review.errors import Msg, ParameterError
+from fou_review.texts.catalog import LANGS, check_lang
 
-LANGUAGES = ("sv", "en")
+LANGUAGES = LANGS
 
 
 @dataclass(frozen=True)
 class Declared:
     name: str
     kind: type
-    help_sv: str
+
+    @property
+    def help(self) -> Msg:
+        """What the parameter is for (``notebook.help.<name>`` in the errors catalogue)."""
+        return Msg.of(f"notebook.help.{self.name}")
+
+    @property
+    def help_sv(self) -> str:
+        return self.help.text("sv")
 
 
 DECLARED: tuple[Declared, ...] = (
-    Declared("year", int, "utlysningens år, t.ex. 2022"),
-    Declared("root", str, "projektets rotmapp med params/ och data/ (tom: närmaste mapp uppåt som har dem)"),
-    Declared("lang", str, "språk för protokollet: sv eller en"),
-    Declared("superseded_record", str, "det ersatta protokollets allocation.html, relativt roten (sätts av "
-             "fou-review run --supersede)"),
-    Declared("superseded_sha256", str, "SHA-256 för det ersatta protokollets allocation.html"),
+    Declared("year", int),
+    Declared("root", str),
+    Declared("lang", str),
+    Declared("superseded_record", str),  # set by fou-review run --supersede
+    Declared("superseded_sha256", str),
 )
 
 # Names IPython itself puts into a kernel's namespace.
 _KERNEL_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
 # What an import binds (papermill only injects literals, so these are never parameters).
 _IMPORTED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)
-_KIND_SV = {int: "ett heltal", str: "text", float: "ett decimaltal", bool: "sant/falskt", list: "en lista",
-            dict: "en tabell", type(None): "ingenting"}
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,6 @@ class NotebookParameters:
         return {"lang": self.lang, "year": self.year}
 
 
-def _kind(value: object) -> str:
-    return _KIND_SV.get(type(value), type(value).__name__)
-
-
 def _user_names(namespace: Mapping[str, object]) -> list[str]:
     return sorted(n for n, v in namespace.items()
                   if not n.startswith("_") and n not in _KERNEL_NAMES and not isinstance(v, _IMPORTED))
@@ -81,43 +85,47 @@ def resolve_root(root: str, year: int, cwd: Path | None = None) -> Path:
     if root:
         found = (here / root).resolve()
         if not params_path(found, year).is_file():
-            raise ParameterError(f"parametern root: {root!r} innehåller inte params/{year}.yaml")
+            raise ParameterError(Msg.of("notebook.root_without_params", root=repr(root), year=year))
         return found
     for candidate in (here, *here.parents):
         if params_path(candidate, year).is_file():
             return candidate.resolve()
-    raise ParameterError(f"hittar inte params/{year}.yaml i {here} eller någon mapp ovanför; "
-                         "ange parametern root (t.ex. -p root /sökväg/till/projektet)")
+    raise ParameterError(Msg.of("notebook.no_params_found", year=year, here=str(here)))
 
 
 def check_parameters(namespace: Mapping[str, object], cwd: Path | None = None) -> NotebookParameters:
     """Validate the notebook's parameters as found in its namespace (pass `globals()`).
 
     Every user-defined name must be a declared parameter of the declared type; `year` must be
-    an integer (not a boolean), `lang` one of sv and en.
+    an integer (not a boolean), `lang` one of sv and en (`catalog.check_lang`). Every problem found
+    is one part of the one `ParameterError`.
     """
     declared = {d.name: d for d in DECLARED}
-    problems: list[str] = []
+    problems: list[Msg | str] = []
     for name in _user_names(namespace):
         if name not in declared:
-            problems.append(f"okänd parameter {name!r}; notebooken har parametrarna {', '.join(declared)}")
+            problems.append(Msg.of("notebook.unknown_parameter", name=repr(name), names=", ".join(declared)))
     for d in DECLARED:
         if d.name not in namespace:
-            problems.append(f"parametern {d.name} saknas ({d.help_sv})")
+            problems.append(Msg.of("notebook.missing_parameter", name=d.name, help=d.help))
             continue
         value = namespace[d.name]
         if isinstance(value, bool) or not isinstance(value, d.kind):
-            problems.append(f"parametern {d.name} ska vara {_KIND_SV[d.kind]} ({d.help_sv}), "
-                            f"fick {_kind(value)} {value!r}")
+            problems.append(Msg.of("notebook.wrong_type", name=d.name, expected=_kind(d.kind()), help=d.help,
+                                   kind=_kind(value), value=repr(value)))
     lang = namespace.get("lang")
-    if isinstance(lang, str) and lang not in LANGUAGES:
-        problems.append(f"parametern lang ska vara en av {', '.join(LANGUAGES)}, fick {lang!r}")
+    if isinstance(lang, str):
+        try:
+            check_lang(lang)
+        except ParameterError as exc:
+            problems += [Msg.of("notebook.bad_lang", problem=part) if isinstance(part, Msg)
+                         else f"parametern lang: {part}" for part in exc.args]
     if problems:
-        raise ParameterError("; ".join(problems))
+        raise ParameterError(*problems)
     year = namespace["year"]
     assert isinstance(year, int)
     sup, sha = str(namespace["superseded_record"]), str(namespace["superseded_sha256"])
     if bool(sup) != bool(sha):
-        raise ParameterError("parametrarna superseded_record och superseded_sha256 ska anges tillsammans")
+        raise ParameterError(Msg.of("notebook.supersede_together"))
     return NotebookParameters(year=year, root=resolve_root(str(namespace["root"]), year, cwd), lang=str(lang),
                               superseded_record=sup, superseded_sha256=sha)
