@@ -9,6 +9,7 @@ The page is built the way the run builds it (fragments displayed as text/html in
 from __future__ import annotations
 
 import csv
+import html
 import re
 import shutil
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from fou_review.core.pipeline import Review, review_year
 from fou_review.record.chart import chart_rows
 from fou_review.record.html_export import notebook_to_record_html, static_problems
 from fou_review.record.sections import record_title, render_record_sections
-from fou_review.texts.money import NBSP
+from fou_review.texts.catalog import NBSP
 
 MANIFEST: dict[str, Any] = {
     "year": 2022, "package_version": "0.1.0",
@@ -362,7 +363,7 @@ def test_english_record(review: Review) -> None:
         render_record_sections(review, MANIFEST, "de")
 
 
-HOSTILE_TITLE = "<script>alert(1)</script>"
+HOSTILE_TITLE = '<script>alert("1")</script>'
 HOSTILE_ATTR = '"><img src=x onerror=alert(1)>'
 HOSTILE_REASON = "<b onmouseover=alert(3)>Nämnden beslutade så</b>"
 CONTACT = "Hemlig Kontakt 4711"
@@ -410,6 +411,45 @@ def test_hostile_text_is_escaped(hostile_review: Review, lang: str) -> None:
     if lang == "sv":  # the hostile decision title is the Swedish one
         assert page.count("&lt;script&gt;alert(2)&lt;/script&gt;") == 2  # in <title> and <h1>
     assert CONTACT not in page
+
+
+HOSTILE_DECISION_TITLE = "<script>alert(2)</script> Förslag"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_hostile_title_is_escaped_in_every_section_it_appears_in(hostile_review: Review, lang: str) -> None:
+    sections = dict(render_record_sections(hostile_review, MANIFEST, lang))
+    where = {HOSTILE_TITLE: {"fordelning", "bilaga-1"},  # LUM-01: granted, so in the proposal and its appendix
+             HOSTILE_ATTR: {"fordelning", "bilaga-2"},  # MUL-02 likewise
+             HOSTILE_DECISION_TITLE: {"rubrik"} if lang == "sv" else set()}  # the Swedish decision title
+    for hostile, expected in where.items():
+        escaped = html.escape(hostile, quote=True)
+        assert {s for s, fragment in sections.items() if escaped in fragment} == expected, hostile
+        assert not [s for s, fragment in sections.items() if hostile in fragment], hostile
+    assert "&lt;script&gt;alert(&quot;1&quot;)" in sections["bilaga-1"]
+    assert not [s for s, fragment in sections.items() if "<script" in fragment.lower()]
+
+
+def test_every_record_message_exists_in_both_languages() -> None:
+    """The ids the record asks for, the literal ones and those it builds from a value's name."""
+    from pathlib import Path
+
+    from fou_review.core.params import JOINT_COUNTING, OVER_MAX_POLICIES, TIE_BREAK_KEYS
+    from fou_review.record import appendix, rules
+    from fou_review.texts.catalog import t
+
+    package = Path(rules.__file__).parent
+    ids = {m for path in [*package.glob("*.py"), *package.glob("templates/sections/*.j2")]
+           for m in re.findall(r"""["'](record\.[\w.]+)["']""", path.read_text(encoding="utf-8"))}
+    ids |= {f"record.joint.{j}" for j in JOINT_COUNTING} | {f"record.over_max.{o}" for o in OVER_MAX_POLICIES}
+    ids |= {f"record.tie.{k}.{o}" for k in (*TIE_BREAK_KEYS, "criterion") for o in ("asc", "desc")}
+    ids |= {f"record.rule.{r}" for r in rules._RULES} | {f"record.field.{f}" for f in appendix.FIELDS}
+    ids |= {f"record.report.{r}" for r in appendix.REPORTS.values()}
+    ids |= {f"record.purpose.{p}" for p in appendix.PURPOSES.values()}
+    assert len(ids) > 100
+    for lang in ("sv", "en"):
+        for msgid in sorted(ids):
+            assert t(lang, "record", msgid)  # a missing id raises KeyError
 
 
 @pytest.fixture(scope="module")
