@@ -115,11 +115,6 @@ def render(template: str, lang: str, /, **context: object) -> str:
     return page.removesuffix("\n")
 
 
-def badge(words: str) -> tuple[Part, ...]:
-    """A cell that is just a badge."""
-    return (Part(words, "badge"),)
-
-
 def localized(obj: object, name: str, lang: str) -> str:
     """A field of the parameters given in both languages: `name`_sv or `name`_en."""
     return str(getattr(obj, f"{name}_{lang}"))
