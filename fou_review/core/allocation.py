@@ -40,6 +40,17 @@ def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(_DIGITS.split(text))), text
 
 
+_AS_ZERO = str.maketrans("123456789", "000000000")
+
+
+def _natural_order(ids: list[str]) -> list[int]:
+    """Positions of `ids` in natural order. Ids of one pattern (digits in the same places, as
+    "LUM-01", "LUM-02") are in natural order when sorted as text, which is much faster."""
+    if len({i.translate(_AS_ZERO) for i in ids}) <= 1:
+        return sorted(range(len(ids)), key=ids.__getitem__)
+    return sorted(range(len(ids)), key=lambda k: natural_key(ids[k]))
+
+
 def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
     names = {"total_score": "total_score", "received": "received", "requested_kr": "requested_kr", "id": "id"}
     cols, ascending = [], []
@@ -87,9 +98,9 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
     same = _tied(codes, order)
     if head < len(cols) and same.any():  # break the ties by id in natural order (ids are unique)
         tied = order[_ends(same)]
-        ids = keys["id"][candidates[tied]].tolist()
+        ids = [str(i) for i in keys["id"][candidates[tied]].tolist()]
         natural = np.zeros(len(candidates), dtype=np.int64)
-        natural[tied[sorted(range(len(ids)), key=lambda k: natural_key(str(ids[k])))]] = np.arange(1, len(ids) + 1)
+        natural[tied[_natural_order(ids)]] = np.arange(1, len(ids) + 1)
         codes.append(natural if ascending[head] else -natural)
         order = np.lexsort(codes[::-1])
         same = _tied(codes, order)

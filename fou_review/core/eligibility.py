@@ -4,8 +4,8 @@ An ineligible application is a result, not an error: every rule that fails is li
 order the rules are registered below, and the first one is the application's reason code.
 
 Adding a rule: register it here with `@rule(code, facts=...)` on its check (the check gets the
-applications as arrays, `RuleInputs`, and one fund; it returns a bool array, True where the rule
-fails, or None when the fund does not have the rule); write its text in
+fund's applications as arrays, `RuleInputs`, and the fund; it returns a bool array, True where the
+rule fails, or None when the fund does not have the rule); write its text in
 `texts/locale/{sv,en}/LC_MESSAGES/core.po` as ``reason.ineligible.<code>`` (placeholders: the
 rule's facts, `fund`, and the application's `requested_kr` and `purpose`); and test it. The reason
 code, the typed detail (`DecisionDetail.failed`) and the texts all follow from the registration.
@@ -14,6 +14,7 @@ code, the typed detail (`DecisionDetail.failed`) and the texts all follow from t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -47,17 +48,16 @@ def unknown_applicant(a: RuleInputs, fund: Fund) -> np.ndarray | None:
     """An applicant is not among the year's administrations (e.g. a name valid another year)."""
     valid = set(a.params.administrations)
     groups = a.applicants
-    distinct = set(groups)
-    if {name for group in distinct for name in group} <= valid:  # the common case: all known
+    if set(chain.from_iterable(groups)) <= valid:  # the common case: all known
         return np.zeros(len(groups), dtype=bool)
-    known = {names: set(names) <= valid for names in distinct}
+    known = {names: set(names) <= valid for names in set(groups)}
     return np.array([not known[names] for names in groups], dtype=bool)
 
 
 @rule("no_approved_report")
 def no_approved_report(a: RuleInputs, fund: Fund) -> np.ndarray | None:
     """No approved report on last year's grant ("ej aktuell": there was no grant)."""
-    return np.asarray(~a.last_report.isin(APPROVED_REPORT).to_numpy(dtype=bool))
+    return ~np.isin(a.last_report, APPROVED_REPORT)
 
 
 @rule("outside_window", facts=lambda f: {"opens": f.window.opens.isoformat(), "closes": f.window.closes.isoformat()})
@@ -95,15 +95,17 @@ _TABLE_MAX_BITS = 16  # up to this many rules, the distinct combinations are loo
 def check_eligibility(apps: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per application (same index): `eligible` and `ineligible` (tuple of failed `Rule`s)."""
     n = len(apps)
-    inputs = RuleInputs(apps, params)
     mask = np.zeros(n, dtype=np.int64)
-    fund_of = inputs.fund
+    fund_of = apps["fund"].to_numpy(dtype=object)
     for code, fund in params.funds.items():
-        mine = fund_of == code
+        rows = np.flatnonzero(fund_of == code)
+        inputs = RuleInputs(apps, params, rows)  # each fund's rules see that fund's rows
+        fails = np.zeros(len(rows), dtype=np.int64)
         for r in RULES:
             failed = r.check(inputs, fund)
             if failed is not None:
-                mask |= (failed & mine).astype(np.int64) << r.bit
+                fails |= failed.astype(np.int64) << r.bit
+        mask[rows] = fails
     # Each distinct combination of failed rules becomes one tuple, shared by the rows that have it.
     if len(RULES) <= _TABLE_MAX_BITS:
         distinct = np.flatnonzero(np.bincount(mask, minlength=1))

@@ -68,41 +68,45 @@ CODE = {c: np.int8(i) for i, c in enumerate(REASON_CODES)}
 
 @dataclass(frozen=True)
 class RuleInputs:
-    """What an eligibility rule's check sees: the applications' columns as arrays, made on first use."""
+    """What an eligibility rule's check sees: one fund's applications (`rows`), columns as arrays.
+
+    Each column is made on first use; all arrays are in the order of `rows`.
+    """
 
     apps: pd.DataFrame
     params: Params
+    rows: np.ndarray  # positions in `apps`
 
-    @cached_property
-    def fund(self) -> np.ndarray:
-        return np.asarray(self.apps["fund"].to_numpy(dtype=object))
+    def _column(self, name: str, dtype: type | None = object) -> np.ndarray:
+        return np.asarray(self.apps[name].to_numpy(dtype=dtype)[self.rows])
 
     @cached_property
     def applicants(self) -> list[Applicants]:
-        return list(self.apps["applicants"].tolist())
+        return list(self._column("applicants").tolist())
 
     @cached_property
     def received(self) -> np.ndarray:
         """ISO dates as text (they sort as dates)."""
-        return np.asarray(self.apps["received"].to_numpy(dtype=object))
+        return self._column("received")
 
     @cached_property
     def purpose(self) -> np.ndarray:
-        return np.asarray(self.apps["purpose"].to_numpy(dtype=object))
+        return self._column("purpose")
 
     @cached_property
     def requested_kr(self) -> np.ndarray:
-        return np.asarray(self.apps["requested_kr"].to_numpy(dtype=np.int64))
+        return self._column("requested_kr", np.int64)
 
     @cached_property
-    def last_report(self) -> pd.Series:
-        return self.apps["last_report"]
+    def last_report(self) -> np.ndarray:
+        return self._column("last_report")
 
     @cached_property
     def years(self) -> np.ndarray:
         """The project's length in years as far as known (planned or current year; NaN when unknown)."""
-        return np.asarray(np.fmax(self.apps["planned_years"].to_numpy(dtype=np.float64, na_value=np.nan),
-                       self.apps["project_year"].to_numpy(dtype=np.float64, na_value=np.nan)))
+        apps = self.apps
+        return np.asarray(np.fmax(apps["planned_years"].to_numpy(dtype=np.float64, na_value=np.nan),
+                                  apps["project_year"].to_numpy(dtype=np.float64, na_value=np.nan))[self.rows])
 
 
 RuleCheck = Callable[[RuleInputs, Fund], "np.ndarray | None"]

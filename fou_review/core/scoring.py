@@ -20,29 +20,43 @@ from fou_review.core.params import Params
 TOTAL_DECIMALS = 9  # rounding of the total before ranking: removes float noise, keeps real differences
 
 
-def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+def _codes(values: pd.Series, categories: list[str] | np.ndarray) -> np.ndarray:
     """Position of each value among `categories` (-1 when absent).
 
-    A categorical column (as `load_year` hands over the scores) costs one lookup per category; any
-    other column one hash per row, then a small lookup.
+    A categorical column (as `load_year` hands over the scores) costs one lookup per category, and
+    nothing when its categories are `categories` themselves; any other column one hash per row,
+    then a small lookup.
     """
+    wanted = np.asarray(categories, dtype=object)
     if isinstance(values.dtype, pd.CategoricalDtype):
         cat = values.array
         assert isinstance(cat, pd.Categorical)
-        lookup = np.append(pd.Index(categories, dtype=object).get_indexer(cat.categories), -1)  # code -1 -> -1
+        own = cat.categories.to_numpy(dtype=object)
+        if len(own) == len(wanted) and bool((own == wanted).all()):
+            return np.asarray(cat.codes, dtype=np.int64)
+        lookup = np.append(pd.Index(wanted).get_indexer(own), -1)  # code -1 -> -1
         return np.asarray(lookup[cat.codes], dtype=np.int64)
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    lookup = np.append(pd.Index(categories, dtype=object).get_indexer(uniques), -1)  # factorize's -1 -> -1
+    if len(uniques) * 8 < len(wanted):  # few values (conflicts): hash them, not all the categories
+        found = pd.Index(uniques).get_indexer(wanted)
+        lookup = np.full(len(uniques) + 1, -1, dtype=np.int64)  # factorize's -1 -> -1
+        hit = np.flatnonzero(found >= 0)
+        lookup[found[hit]] = hit
+    else:
+        lookup = np.append(pd.Index(wanted).get_indexer(uniques), -1)  # factorize's -1 -> -1
     return np.asarray(lookup[codes], dtype=np.int64)
 
 
 def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
                      params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram H[app, criterion, grade] of counted scores, and the number of conflicted reviewers per app."""
+    """H[grade, app × criterion]: how many counted scores of each grade; and conflicted reviewers per app.
+
+    Grade-major, so that every statistic below is a handful of operations on whole rows.
+    """
     n_apps, criteria = len(apps), params.criterion_codes()
     lo, hi = params.scale.minimum, params.scale.maximum
     n_grades = hi - lo + 1
-    ids = apps["id"].tolist()
+    ids = apps["id"].to_numpy(dtype=object)
     app_code = _codes(scores["application_id"], ids)
     crit_code = _codes(scores["criterion"], list(criteria))
     keep = (app_code >= 0) & (crit_code >= 0)
@@ -60,15 +74,14 @@ def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.Dat
         rev_code = _codes(scores["reviewer"].iloc[rows], reviewers)
         drop = np.isin(rev_code * n_apps + app_code[rows], c_rev[ok] * n_apps + c_app[ok])
         keep[rows[drop]] = False
-    grade = scores["score"].to_numpy(dtype=np.int64) - lo
-    flat = (app_code[keep] * len(criteria) + crit_code[keep]) * n_grades + grade[keep]
-    hist = np.bincount(flat, minlength=n_apps * len(criteria) * n_grades)
-    return hist.reshape(n_apps, len(criteria), n_grades), conflicted
-
-
-def _value_at(cum: np.ndarray, position: np.ndarray, lo: int) -> np.ndarray:
-    """The grade at 0-based `position` of each sorted group, from cumulative counts."""
-    return np.asarray((cum > position[..., None]).argmax(axis=-1) + lo, dtype=np.int64)
+    cells = n_apps * len(criteria)
+    grade = scores["score"].to_numpy(dtype=np.int64)
+    if keep.all():
+        flat = (grade - lo) * cells + app_code * len(criteria) + crit_code
+    else:
+        flat = (grade[keep] - lo) * cells + app_code[keep] * len(criteria) + crit_code[keep]
+    hist = np.bincount(flat, minlength=n_grades * cells)
+    return hist.reshape(n_grades, cells), conflicted
 
 
 def score_applications(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
@@ -80,39 +93,42 @@ def score_applications(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.D
     when not scored), `disagreement` (largest spread), `scores_missing`, `conflicted_reviewers`.
     """
     criteria = params.criteria
+    n_apps, n_crit = len(apps), len(criteria)
     lo = params.scale.minimum
     hist, conflicted = _grade_histogram(apps, scores, conflicts, params)
-    grades = np.arange(lo, params.scale.maximum + 1)
-    n = hist.sum(axis=-1)  # (apps, criteria)
-    cum = hist.cumsum(axis=-1)
+    grades = np.arange(lo, params.scale.maximum + 1, dtype=np.float64)
+    cum = hist.copy()
+    for g in range(1, len(grades)):  # a running sum over a few whole rows (faster than cumsum along axis 0)
+        cum[g] += cum[g - 1]
+    n = cum[-1]
+    scored = n > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, (hist * grades).sum(axis=-1) / n, np.nan)
-        median = np.where(n > 0, (_value_at(cum, (n - 1) // 2, lo) + _value_at(cum, n // 2, lo)) / 2, np.nan)
-    present = hist > 0
-    high = np.where(n > 0, grades[::-1][present[..., ::-1].argmax(axis=-1)], 0)
-    low = np.where(n > 0, grades[present.argmax(axis=-1)], 0)
-    spread = np.where(n > 0, high - low, 0)
-    out = pd.DataFrame(index=apps.index)
+        mean = np.where(scored, (grades @ hist) / n, np.nan)
+    # The grade at sorted position p is lo + (how many grades have at most p scores below or at them).
+    median = np.where(scored, ((cum <= (n - 1) // 2).sum(axis=0) + (cum <= n // 2).sum(axis=0)) / 2 + lo, np.nan)
+    spread = np.where(scored, (cum < n).sum(axis=0) - (cum == 0).sum(axis=0), 0)  # highest − lowest grade
+    mean, median, spread, n = (a.reshape(n_apps, n_crit) for a in (mean, median, spread, n))
     counts = np.ones_like(mean, dtype=bool)
     index = {c.code: j for j, c in enumerate(criteria)}
     for j, c in enumerate(criteria):
         if c.requires_any:
-            ok = np.zeros(len(apps), dtype=bool)
+            ok = np.zeros(n_apps, dtype=bool)
             for other, threshold in c.requires_any:
                 ok |= np.nan_to_num(mean[:, index[other]], nan=-np.inf) >= threshold
             counts[:, j] = ok
     weights = np.array([c.weight for c in criteria], dtype=np.float64)
     total = np.where(counts, mean * weights, 0.0).sum(axis=1)
     total[(n == 0).any(axis=1)] = np.nan
+    columns: dict[str, np.ndarray] = {}
     for j, c in enumerate(criteria):
-        out[f"{c.code}_mean"] = mean[:, j]
-        out[f"{c.code}_median"] = median[:, j]
-        out[f"{c.code}_n"] = n[:, j]
-        out[f"{c.code}_spread"] = spread[:, j]
-        out[f"{c.code}_counts"] = counts[:, j]
-    out["total_score"] = np.round(total, TOTAL_DECIMALS)
-    out["disagreement"] = spread.max(axis=1) if len(criteria) else 0
-    expected = (len(params.reviewers) - conflicted) * len(criteria)
-    out["scores_missing"] = np.maximum(expected - n.sum(axis=1), 0)
-    out["conflicted_reviewers"] = conflicted
-    return out
+        columns[f"{c.code}_mean"] = mean[:, j]
+        columns[f"{c.code}_median"] = median[:, j]
+        columns[f"{c.code}_n"] = n[:, j]
+        columns[f"{c.code}_spread"] = spread[:, j]
+        columns[f"{c.code}_counts"] = counts[:, j]
+    columns["total_score"] = np.round(total, TOTAL_DECIMALS)
+    columns["disagreement"] = spread.max(axis=1) if n_crit else np.zeros(n_apps, dtype=np.int64)
+    expected = (len(params.reviewers) - conflicted) * n_crit
+    columns["scores_missing"] = np.maximum(expected - n.sum(axis=1), 0)
+    columns["conflicted_reviewers"] = conflicted
+    return pd.DataFrame(columns, index=apps.index)
