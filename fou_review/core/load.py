@@ -23,8 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from fou_review.core.model import Override
 from fou_review.core.params import Params, is_known_name, params_path, parse_params_from_string, resolve_name
-from fou_review.core.read import read_text
-from fou_review.core.tables import Table, parse_csv_from_string, read_table, require_columns
+from fou_review.core.tables import Table, parse_csv_from_string, read_table, read_text, require_columns
 from fou_review.core.yamlinput import fail, parse_yaml, validate
 from fou_review.errors import InputError, Msg, Problem
 
@@ -358,3 +357,42 @@ def load_year(root: Path, year: int) -> YearInputs:
         application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
         criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
     return YearInputs(params, apps, scores, conflicts, overrides, tuple(files))
+
+
+# -- Read by the workbook's live preview (added by the workbook's helper; the preview reads no file itself) --
+
+
+def load_reviewer_scores(root: Path, year: int, reviewer: str, params: Params,
+                         app_ids: set[str]) -> pd.DataFrame | None:
+    """One reviewer's score file `data/<year>/scores/<reviewer>.csv`, validated as `load_year` does it.
+
+    None when the file does not exist; an `InputError` (file, row, column) when it has problems.
+    """
+    rel = f"data/{year}/scores/{reviewer}.csv"
+    path = Path(root) / rel
+    if not path.is_file():
+        return None
+    return parse_scores(read_table(path, rel), reviewer, params, app_ids)
+
+
+def load_previous_grants(root: Path, rel: str) -> dict[str, int] | None:
+    """id -> granted_kr from a previous run's decisions file (`rel` under `root`, e.g.
+    `reports/2022/decisions.csv`, columns `id`, `granted_kr`, ...); None when the file is absent."""
+    path = Path(root) / rel
+    if not path.is_file():
+        return None
+    table = read_table(path, rel)
+    problems = [Problem.of(rel, "table.missing_column", row=1, column=c, columns="id, granted_kr")
+                for c in ("id", "granted_kr") if c not in table.columns]  # its other columns are not read
+    if problems:
+        raise InputError(problems)
+    out: dict[str, int] = {}
+    for row, v in table.rows:
+        text = v["granted_kr"]
+        if not _INT.match(text):
+            problems.append(Problem.of(rel, "apps.amount_whole", row=row, column="granted_kr", value=repr(text)))
+        else:
+            out[v["id"]] = int(text)
+    if problems:
+        raise InputError(problems)
+    return out
