@@ -7,8 +7,10 @@ record must rest on values a person can read, not on a computation hidden in a c
 Cells lose surrounding spaces, nothing else: a tab or a line break that a cell starts or ends with is
 part of what was written and is kept.
 
-The parsers (`parse_csv_from_string`, `parse_xlsx_from_bytes`) are pure; `read_table` reads the file
-through `core.read` and calls the one its suffix names.
+This module and `core.load` are the loaders, the only core modules that read input files: the
+parsers (`parse_csv_from_string`, `parse_xlsx_from_bytes`, `params.parse_params_from_string`,
+`load.parse_overrides_from_string`) are pure, and `read_bytes` / `read_text` below are the only
+functions that open a file (a missing file or one that is not UTF-8 is an `InputError` naming it).
 """
 
 from __future__ import annotations
@@ -19,10 +21,32 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from fou_review.core.read import decode_utf8, read_bytes
 from fou_review.errors import InputError, Problem
 
 _SPACES = " "  # what a cell loses at either end (a tab is kept: see the module's docstring)
+
+
+def read_bytes(path: Path, file: str) -> bytes:
+    """The file's bytes; `file` is its name in errors (relative to the project root)."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem.of(file, "file.missing")]) from None
+    except OSError as exc:
+        raise InputError([Problem.of(file, "file.unreadable", detail=exc.strerror or str(exc))]) from None
+
+
+def read_text(path: Path, file: str) -> str:
+    """The file's text, decoded as UTF-8 (a byte order mark is left for the parser to drop)."""
+    return decode_utf8(read_bytes(path, file), file)
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """Bytes read from `file` as UTF-8 text; anything else is an InputError naming the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem.of(file, "file.not_utf8", byte=exc.start)]) from None
 
 
 @dataclass(frozen=True)
