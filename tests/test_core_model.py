@@ -1,0 +1,61 @@
+"""The typed model between the stages: enums and typed details, no texts on the core path, natural id order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fou_review.core.allocation import natural_key
+from fou_review.core.eligibility import RULES, outside_window, over_maximum
+from fou_review.core.model import Decision, ReasonCode, Rule
+from fou_review.core.pipeline import review_year
+from fou_review.texts.reasons import reason_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_ids_in_natural_order() -> None:
+    ids = ["LUM-10", "LUM-9", "LUM-1", "MUL-2", "LUM-09", "A", "A1", "LUM-100", "lum-3"]
+    assert sorted(ids, key=natural_key) == ["A", "A1", "LUM-1", "LUM-09", "LUM-9", "LUM-10", "LUM-100", "MUL-2",
+                                            "lum-3"]
+
+
+def test_the_core_path_writes_no_text() -> None:
+    review = review_year(ROOT, 2022)  # eligibility, scoring, allocation and summary
+    assert "decisions" not in review.allocation.__dict__  # the texts are not rendered yet
+    assert review.summary.all_met
+    assert len(review.decisions) == 23 and "decisions" in review.allocation.__dict__
+
+
+def test_typed_details_of_2022() -> None:
+    review = review_year(ROOT, 2022)
+    details = {d.id: d for d in review.allocation.table.details}
+    assert all(isinstance(d.decision, Decision) and isinstance(d.code, ReasonCode) for d in details.values())
+    cap = details["LUM-09"]
+    assert (cap.code, cap.cap_applicant, cap.cap_count, cap.decision) == (
+        ReasonCode.REJECTED_CAP, "Spånga-Tensta", 2, Decision.REJECTED)
+    assert cap.rank is not None and cap.ranked == 10 and cap.budget_before_kr == cap.budget_after_kr
+    mul13 = details["MUL-13"]
+    assert mul13.code is ReasonCode.INELIGIBLE and all(isinstance(r, Rule) for r in mul13.failed)
+    assert mul13.reason_code == mul13.failed[0].code and mul13.rank is None and mul13.budget_before_kr is None
+    joint = next(d for d in details.values() if len(d.applicants) > 1)
+    assert all(" & " not in name for name in joint.applicants)
+    frame = review.decisions.set_index("id")
+    for d in details.values():
+        fund = review.inputs.params.funds[d.fund]
+        assert frame.loc[d.id, "reason"] == reason_text(d, fund, "sv")
+        assert frame.loc[d.id, "reason_en"] == reason_text(d, fund, "en")
+        assert frame.loc[d.id, "reason_code"] == d.reason_code
+
+
+def test_rules_are_registered_once_in_order() -> None:
+    assert [r.bit for r in RULES] == list(range(len(RULES)))
+    assert len(set(RULES)) == len(RULES)
+    assert RULES.index(outside_window) < RULES.index(over_maximum)
+    assert outside_window == "outside_window" and outside_window.msgid == "reason.ineligible.outside_window"
+
+
+def test_decision_follows_the_amounts() -> None:
+    for d in review_year(ROOT, 2022).allocation.table.details:
+        expected = (Decision.REJECTED if d.granted_kr == 0 else
+                    Decision.PARTLY if d.granted_kr < d.requested_kr else Decision.GRANTED)
+        assert d.decision is expected, d.id
