@@ -23,8 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from fou_review.core.model import Override
 from fou_review.core.params import Params, is_known_name, params_path, parse_params_from_string, resolve_name
-from fou_review.core.read import read_text
-from fou_review.core.tables import Table, parse_csv_from_string, read_table, require_columns
+from fou_review.core.tables import Table, parse_csv_from_string, read_table, read_text, require_columns
 from fou_review.core.yamlinput import fail, parse_yaml, validate
 from fou_review.errors import InputError, Msg, Problem
 
