@@ -5,7 +5,7 @@
 Writes a synthetic year to a temporary folder (params/2022.yaml, data/2022/applications.csv, one
 score file per reviewer: 1,000 applications x 5 reviewers x 4 criteria by default), opens a
 `LivePreview` on it (the year is loaded once), then makes `--changes` random score changes through
-`ScoreStore.set_score` (atomic write + log) and times `LivePreview.refresh(change)`: taking in
+`ScoreStore.set_score` (log line fsynced first, then the atomic write) and times `LivePreview.refresh(change)`: taking in
 the saved change (checked against the file's stamp), a stat of every score file, scoring,
 allocation and summary. Reports median and max. Goal: the
 recompute in at most 50 ms.
@@ -108,7 +108,7 @@ def main() -> None:
         n_scores = len(preview.scores)
     print(f"synthetic year: {args.apps} applications x {len(REVIEWERS)} reviewers x "
           f"{len(params.criteria)} criteria = {n_scores} saved scores; first load + preview {load_s * 1000:.0f} ms")
-    for name, times in (("save (locked read-modify-write, fsync, log)", save_times),
+    for name, times in (("save (locked read-modify-write, log + fsync, write)", save_times),
                         ("preview recompute (take in change, score, allocate, summarise)", refresh_times),
                         ("  the same, CPU time of this process (less affected by load)", cpu_times),
                         ("preview HTML render", render_times)):

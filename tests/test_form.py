@@ -73,7 +73,7 @@ def test_a_change_is_saved_at_once_with_a_log_line(root: Path) -> None:
     form.toggles["klientcentrering"].value = NOT_SCORED
     assert _disk(root, "ledamot-b")[(app, "klientcentrering")] == ""
     assert "ej bedömd" in form.descriptors["klientcentrering"].value
-    assert "22 av 23 bedömda" in form.progress_label.value
+    assert "21 av 22 bedömda" in form.progress_label.value
     form.comment.value = "Behöver tydligare mål"
     assert read_log(root, 2022, "ledamot-b")[-1]["criterion"] == "comment"
 
@@ -90,13 +90,13 @@ def test_reopening_the_form_restores_what_was_saved(root: Path) -> None:
     assert second.toggles["strategisk"].value == "2"
     assert second.toggles["uppfoljning"].value == NOT_SCORED
     assert second.comment.value == "Oklar budget"
-    assert "22 av 23 bedömda" in second.progress_label.value
+    assert "21 av 22 bedömda" in second.progress_label.value
 
 
 def test_navigation_and_progress(root: Path) -> None:
     _drop_rows(root, ["ledamot-e"], lambda r: r["application_id"] not in ("LUM-03", "MUL-09"))
     form = _open(root, "ledamot-e")
-    assert "21 av 23 bedömda" in form.progress_label.value
+    assert "20 av 22 bedömda" in form.progress_label.value
     assert form.prev_button.disabled and "Ansökan 1 av 23" in form.position.value
     form.next_button.click()
     assert form.index == 1 and "Ansökan 2 av 23" in form.position.value
@@ -107,7 +107,7 @@ def test_navigation_and_progress(root: Path) -> None:
     assert first_open in ("LUM-03", "MUL-09") and all(t.value == NOT_SCORED for t in form.toggles.values())
     for code in CRITERIA:
         form.toggles[code].value = "4"
-    assert "22 av 23 bedömda" in form.progress_label.value
+    assert "21 av 22 bedömda" in form.progress_label.value
     form.next_open_button.click()
     assert form.current == ({"LUM-03", "MUL-09"} - {first_open}).pop()
 
@@ -131,7 +131,7 @@ def test_a_declared_conflict_disables_scoring_and_says_why(root: Path) -> None:
     _go_to(form, "LUM-06")
     assert all(t.disabled for t in form.toggles.values()) and form.comment.disabled
     assert "jäv" in form.conflict.value and "Granskaren leder en av de samverkande verksamheterna" in form.conflict.value
-    assert "1 med jäv räknas inte" in form.progress_label.value and "22 av 22" in form.progress_label.value
+    assert "1 med jäv räknas inte" in form.progress_label.value and "21 av 21" in form.progress_label.value
     before = score_path(root, 2022, "ledamot-c").read_bytes()
     form.toggles["strategisk"].value = "7"  # bypassing the disabled widget: the form still refuses
     assert "EJ SPARAT" in form.status.value
@@ -144,14 +144,14 @@ def test_a_declared_conflict_disables_scoring_and_says_why(root: Path) -> None:
 def test_other_reviewers_scores_stay_hidden_until_everything_is_scored(root: Path) -> None:
     _drop_rows(root, ["ledamot-a"], lambda r: False)  # ledamot-a has scored nothing yet
     form = _open(root, "ledamot-a")
-    assert "0 av 23 bedömda" in form.progress_label.value
+    assert "0 av 22 bedömda" in form.progress_label.value
     assert "visas när du har bedömt alla" in form.others.value and "n=" not in form.others.value
     for i in range(len(form.order)):
         form.show(i)
         assert "n=" not in form.others.value, "others' scores leaked before the reviewer was done"
         for code in CRITERIA:
             form.toggles[code].value = "4"
-    assert "23 av 23 bedömda" in form.progress_label.value
+    assert "22 av 22 bedömda" in form.progress_label.value
     assert "Andra granskares betyg" in form.others.value and "n=4" in form.others.value
     form.toggles["strategisk"].value = NOT_SCORED  # one gap: hidden again
     assert "n=" not in form.others.value
@@ -218,7 +218,7 @@ def test_the_preview_follows_the_saved_scores_and_compares_with_the_last_run(roo
     _drop_rows(root, ["ledamot-a", "ledamot-b", "ledamot-c", "ledamot-d", "ledamot-e"],
                lambda r: (r["application_id"], r["criterion"]) != ("LUM-08", "uppfoljning"))
     form = _open(root, "ledamot-a")
-    assert "LUM-08 (Skarpnäck) förlorar medel: 0 kr (hade 205" in form.preview_html.value
+    assert "LUM-08 (Skarpnäck) förlorar medel: 0\u00a0kr (hade 205" in form.preview_html.value
     assert "LUM-10 (Socialförvaltningen) får medel: 500" in form.preview_html.value
     assert "kvar 295" not in form.preview_html.value
     _go_to(form, "LUM-08")
@@ -248,3 +248,71 @@ def test_wrong_parameters_are_named(root: Path) -> None:
         ScoringForm(root, 2022, lang="de")
     with pytest.raises(ParameterError, match="year"):
         ScoringForm(root, "2022", lang="sv")  # type: ignore[arg-type]
+
+
+def test_the_status_line_names_the_criterion_in_words(root: Path) -> None:
+    form = _open(root, "ledamot-b")
+    _go_to(form, "LUM-02")
+    saved = form.toggles["forebyggande"].value
+    form.toggles["forebyggande"].value = "1" if saved != "1" else "2"
+    assert "LUM-02 / Förebyggande insatser och/eller tidigt stöd:" in form.status.value
+    assert "forebyggande" not in form.status.value  # never the internal code
+    english = _open(root, "ledamot-b", lang="en")
+    _go_to(english, "LUM-02")
+    english.toggles["forebyggande"].value = NOT_SCORED
+    assert "Saved" in english.status.value and "LUM-02 / Preventive interventions" in english.status.value
+    assert "→ not scored" in english.status.value
+
+
+def test_next_unscored_says_when_none_is_left(root: Path) -> None:
+    form = _open(root, "ledamot-a")  # the 2022 data: every application scored
+    start = form.index
+    form.next_open_button.click()
+    assert form.index == start
+    assert "ingen ej bedömd finns kvar" in form.status.value
+    english = _open(root, "ledamot-a", lang="en")
+    english.next_open_button.click()
+    assert "none is left unscored" in english.status.value
+
+
+def test_an_ineligible_application_needs_no_scores(root: Path) -> None:
+    _drop_rows(root, ["ledamot-a"], lambda r: r["application_id"] != "MUL-13")  # MUL-13 is not eligible
+    form = _open(root, "ledamot-a")
+    assert "22 av 22 bedömda" in form.progress_label.value
+    assert "1 utan behörighet behöver inga betyg" in form.progress_label.value
+    form.next_open_button.click()  # nothing left to score: MUL-13 is not offered
+    assert "ingen ej bedömd finns kvar" in form.status.value and form.current != "MUL-13"
+    assert "Andra granskares betyg" in form.others.value and "n=4" in form.others.value  # done
+    _go_to(form, "MUL-13")
+    assert "behöver inga betyg för att du ska bli klar" in form.details.value
+    assert not any(t.disabled for t in form.toggles.values())  # it may still be scored
+    _drop_rows(root, ["ledamot-a"], lambda r: r["application_id"] != "LUM-01")
+    form = _open(root, "ledamot-a")
+    form.show(0)
+    form.next_open_button.click()
+    assert form.current == "LUM-01"  # an eligible application without scores is offered
+
+
+def test_the_form_shows_what_opening_the_store_repaired_or_could_not(root: Path) -> None:
+    form = _open(root, "ledamot-c")
+    _go_to(form, "LUM-02")
+    form.toggles["strategisk"].value = "1" if form.toggles["strategisk"].value != "1" else "2"
+    logged = form.toggles["strategisk"].value
+    path = score_path(root, 2022, "ledamot-c")
+    text = path.read_text(encoding="utf-8")
+    # As if the process had been killed after logging the change but before writing the file:
+    [entry] = read_log(root, 2022, "ledamot-c")
+    path.write_text(text.replace(f"LUM-02,strategisk,{logged},", f"LUM-02,strategisk,{entry['old']},"),
+                    encoding="utf-8")
+    again = _open(root, "ledamot-c")
+    assert "Återställt: LUM-02 / Strategisk betydelse" in again.recovery_html.value
+    assert f"= {logged}" in again.recovery_html.value and "ledamot-c" in again.recovery_html.value
+    assert _disk(root, "ledamot-c")[("LUM-02", "strategisk")] == logged
+    # A value the log never saw: reported, in red, nothing changed.
+    path.write_text(path.read_text(encoding="utf-8").replace(f"LUM-02,strategisk,{logged},", "LUM-02,strategisk,7,"),
+                    encoding="utf-8")
+    english = _open(root, "ledamot-c", lang="en")
+    assert "Disagreement, nothing changed: LUM-02 / Strategic importance" in english.recovery_html.value
+    assert "the score file has 7" in english.recovery_html.value and "color:#b00020" in english.recovery_html.value
+    assert _disk(root, "ledamot-c")[("LUM-02", "strategisk")] == "7"
+    assert _open(root, "ledamot-d").recovery_html.value == ""  # another reviewer: all agreed

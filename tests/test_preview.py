@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import random
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from fou_review.core.params import load_params
 from fou_review.core.pipeline import review_year
+from fou_review.texts.catalog import t
 from fou_review.workbook.preview import LivePreview, preview_text
 from fou_review.workbook.scorestore import ScoreStore
 
@@ -76,3 +79,42 @@ def test_a_broken_score_file_is_shown_not_raised(root: Path) -> None:
     result = preview.refresh()
     assert result.error is not None and "ledamot-b.csv" in result.error and "rad 2" in result.error
     assert "kan inte beräknas" in preview_text(result, preview)
+
+
+def test_a_broken_previous_run_is_shown_in_the_preview_language(root: Path) -> None:
+    previous = root / "reports" / "2022" / "decisions.csv"
+    previous.parent.mkdir(parents=True, exist_ok=True)
+    previous.write_text("id,fund,granted_kr\nLUM-01,LUM,500 000\n", encoding="utf-8")
+    preview = LivePreview(root, 2022)
+    result = preview.refresh()
+    assert result.error is not None and "reports/2022/decisions.csv" in result.error
+    assert "kan inte beräknas" in preview_text(result, preview) and "rad 2" in preview_text(result, preview)
+    english = preview_text(result, preview, "en")
+    assert "cannot be computed" in english and "row 2" in english and "'granted_kr'" in english
+
+
+def test_the_preview_and_the_form_read_no_file_themselves() -> None:
+    """They read through the loaders (`core/load.py`); only the score store reads its own files."""
+    calls = {"open", "read_text", "read_bytes", "read_csv", "read_excel", "read_table", "parse_scores"}
+    workbook = Path(__file__).resolve().parents[1] / "fou_review" / "workbook"
+    found = []
+    for name in ("preview.py", "form.py", "review_rules.py"):
+        for node in ast.walk(ast.parse((workbook / name).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                f = node.func
+                called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+                if called in calls:
+                    found.append((name, node.lineno, called))
+    assert not found
+
+
+def test_every_workbook_text_the_code_asks_for_exists_in_both_languages() -> None:
+    workbook = Path(__file__).resolve().parents[1] / "fou_review" / "workbook"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in workbook.glob("*.py"))
+    asked = set(re.findall(r"[\"']((?:form|preview|store|recovery)\.[a-z_]+)[\"']", source))
+    asked |= {f"form.{key}" for key in re.findall(r"self\._t\(\s*[\"']([a-z_]+)[\"']", source)}
+    assert len(asked) > 40
+    for lang in ("sv", "en"):
+        for msgid in sorted(asked):
+            assert t(lang, "workbook", msgid), msgid  # raises KeyError when missing
+    assert not re.search(r"\bif sv else\b|_T = \{|TEXTS", source)  # no texts beside the catalogue

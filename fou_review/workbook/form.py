@@ -17,15 +17,14 @@ import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ipywidgets as w
 from IPython.display import display
 
 from fou_review.errors import FouReviewError, ParameterError
-from fou_review.texts.money import format_kr
+from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import INELIGIBLE
-from fou_review.workbook.form_texts import text
 from fou_review.workbook.preview import LivePreview, render_preview
 from fou_review.workbook.review_rules import (
     Progress,
@@ -35,10 +34,11 @@ from fou_review.workbook.review_rules import (
     progress,
     review_order,
 )
-from fou_review.workbook.scorestore import Change, Saved, SaveError, ScoreStore
+from fou_review.workbook.scorestore import COMMENT, Change, Recovery, Saved, SaveError, ScoreStore
 
 NOT_SCORED = "–"  # the toggle value meaning "not scored" (an en dash, never a grade)
 ERROR_STYLE = "color:#b00020;font-weight:bold"
+_V = TypeVar("_V")
 
 
 class ScoringForm:
@@ -46,15 +46,17 @@ class ScoringForm:
 
     def __init__(self, root: Path | str, year: int, lang: str = "sv") -> None:
         if isinstance(year, bool) or not isinstance(year, int):
-            raise ParameterError(f"year ska vara ett heltal, t.ex. 2022; fick {year!r}")
+            raise ParameterError(t("sv", "workbook", "form.bad_year", value=repr(year)))
         if lang not in ("sv", "en"):
-            raise ParameterError(f"lang ska vara \"sv\" eller \"en\"; fick {lang!r}")
+            raise ParameterError(t("sv", "workbook", "form.bad_lang", value=repr(lang)))
         self.root, self.year, self.lang = Path(root), year, lang
         self.preview = LivePreview(self.root, year)
         self.params = self.preview.inputs.params
         apps = self.preview.inputs.applications
         self.apps = {str(r["id"]): r for r in apps.to_dict("records")}
         self.ineligible = dict(zip(apps["id"], self.preview.eligibility["ineligible"], strict=True))
+        self.ineligible_ids = {str(a) for a, rules in self.ineligible.items() if rules}
+        self.criterion_names = {c.code: _pick(lang, c.name_sv, c.name_en) for c in self.params.criteria}
         self.store: ScoreStore | None = None
         self.order: list[str] = []
         self.index = 0
@@ -66,10 +68,11 @@ class ScoringForm:
 
     # -- building ------------------------------------------------------------------------------
     def _t(self, key: str, **values: object) -> str:
-        return text(key, self.lang, **values)
+        """The form's text `form.<key>` in the form's language, from the workbook catalogue."""
+        return t(self.lang, "workbook", f"form.{key}", **values)
 
     def _build(self) -> None:
-        p, sv = self.params, self.lang == "sv"
+        p = self.params
         self.title = w.HTML(f"<h3>{html.escape(self._t('heading', year=self.year))}</h3>")
         self.reviewer = w.Dropdown(options=[(self._t("pick"), "")] + [(r, r) for r in p.reviewers], value="",
                                    description=self._t("who"))
@@ -81,7 +84,7 @@ class ScoringForm:
         self.conflict = w.HTML()
         self.conflict.add_class("fou-conflict")
         grades = [str(g) for g in range(p.scale.minimum, p.scale.maximum + 1)]
-        descriptors = p.scale.descriptors_sv if sv else p.scale.descriptors_en
+        descriptors = _pick(self.lang, p.scale.descriptors_sv, p.scale.descriptors_en)
         self.toggles: dict[str, w.ToggleButtons] = {}
         self.descriptors: dict[str, w.HTML] = {}
         rows: list[w.Widget] = []
@@ -93,9 +96,9 @@ class ScoringForm:
             toggle.observe(self._score_handler(c.code), names="value")
             self.toggles[c.code] = toggle
             self.descriptors[c.code] = w.HTML()
-            name = c.name_sv if sv else c.name_en
-            weight = f"vikt {c.weight}" if sv else f"weight {c.weight}"
-            rows += [w.HTML(f"<b>{html.escape(name)}</b> ({weight})"), toggle, self.descriptors[c.code]]
+            weight = self._t("criterion_weight", weight=format_int(c.weight, self.lang))
+            rows += [w.HTML(f"<b>{html.escape(self.criterion_names[c.code])}</b> ({html.escape(weight)})"), toggle,
+                     self.descriptors[c.code]]
         self.comment = w.Textarea(placeholder=self._t("comment"), continuous_update=False,
                                   layout=w.Layout(width="95%", height="5em"))
         self.comment.add_class("fou-comment")
@@ -112,6 +115,8 @@ class ScoringForm:
         self.progress_label.add_class("fou-progress")
         self.status = w.HTML()
         self.status.add_class("fou-status")
+        self.recovery_html = w.HTML()
+        self.recovery_html.add_class("fou-recovery")
         self.others = w.HTML()
         self.others.add_class("fou-others")
         self.preview_html = w.HTML()
@@ -122,7 +127,7 @@ class ScoringForm:
             w.HTML(f"<b>{html.escape(self._t('comment'))}</b>"), self.comment, self.others])
         self.scoring.layout.display = "none"
         self.reviewer.observe(self._on_reviewer, names="value")
-        left = w.VBox([self.title, self.reviewer, self.hint, self.status, self.scoring],
+        left = w.VBox([self.title, self.reviewer, self.hint, self.recovery_html, self.status, self.scoring],
                       layout=w.Layout(width="60%"))
         right = w.VBox([self.preview_html], layout=w.Layout(width="40%", padding="0 0 0 1em"))
         self.widget = w.HBox([left, right])
@@ -146,24 +151,32 @@ class ScoringForm:
         try:
             self.saved = self.store.read()
         except SaveError as exc:
-            self._error(self._t("read_failed", error=exc))
+            self._error(self._t("read_failed", error=exc.message(self.lang)))
             return False
         return True
 
     def _progress(self) -> Progress:
-        return progress(self.saved.scores, self.order, self.conflicts, self.params)
+        return progress(self.saved.scores, self.order, self.conflicts, self.params, self.ineligible_ids)
 
     def _on_reviewer(self, change: dict[str, Any]) -> None:
         reviewer = str(change["new"])
+        self.status.value = ""
+        self.recovery_html.value = ""
         if not reviewer:
             self.store = None
             self.scoring.layout.display = "none"
             self.hint.layout.display = None
             return
-        self.store = ScoreStore(self.root, self.params, reviewer)
+        try:  # opening the store checks the file against its change log (and repairs what is safe)
+            self.store = ScoreStore(self.root, self.params, reviewer)
+        except SaveError as exc:
+            self.store = None
+            self.scoring.layout.display = "none"
+            self._error(self._t("read_failed", error=exc.message(self.lang)))
+            return
+        self._show_recovery(self.store.recovery)
         self.order = review_order(self.apps, reviewer, self.year)
         self.conflicts = conflicts_of(self.preview.inputs.conflicts, reviewer)
-        self.status.value = ""
         self.hint.layout.display = "none"
         self.scoring.layout.display = None
         self.show(0)
@@ -179,20 +192,26 @@ class ScoringForm:
         self._render_progress()
 
     def show_next_unscored(self) -> None:
+        """Go to the next application (after the current one, wrapping) that still needs scores, or say none does."""
+        if self.store is None or not self.order:
+            return
+        self._read_saved()
         criteria = self.params.criterion_codes()
         n = len(self.order)
         for step in range(1, n + 1):
             i = (self.index + step) % n
             app = self.order[i]
-            if app not in self.conflicts and not is_fully_scored(self.saved.scores, app, criteria):
+            if (app not in self.conflicts and app not in self.ineligible_ids
+                    and not is_fully_scored(self.saved.scores, app, criteria)):
+                self.status.value = ""
                 self.show(i)
                 return
+        self.status.value = f"<span class='fou-none-open'>{html.escape(self._t('none_open'))}</span>"
 
     def _sync_widgets(self) -> None:
         app = self.current
         blocked = app in self.conflicts
-        sv = self.lang == "sv"
-        descriptors = self.params.scale.descriptors_sv if sv else self.params.scale.descriptors_en
+        descriptors = _pick(self.lang, self.params.scale.descriptors_sv, self.params.scale.descriptors_en)
         with self._quietly():
             for code, toggle in self.toggles.items():
                 grade = self.saved.scores.get((app, code))
@@ -200,7 +219,7 @@ class ScoringForm:
                 toggle.disabled = blocked
                 self.descriptors[code].value = (
                     f"<i>{html.escape(self._t('not_scored'))}</i>" if grade is None
-                    else f"<i>{grade} – {html.escape(descriptors[grade])}</i>")
+                    else f"<i>{html.escape(self._t('grade', grade=grade, descriptor=descriptors[grade]))}</i>")
             self.comment.value = self.saved.comments.get(app, "")
             self.comment.disabled = blocked
         self.prev_button.disabled = self.index == 0
@@ -211,22 +230,24 @@ class ScoringForm:
         app_id = self.current
         row = self.apps[app_id]
         fund = self.params.funds[str(row["fund"])]
-        sv = self.lang == "sv"
-        self.position.value = self._t("position", i=self.index + 1, n=len(self.order))
-        label = fund.title_label_sv if sv else fund.title_label_en
+        self.position.value = html.escape(self._t("position", i=format_int(self.index + 1, self.lang),
+                                                  n=format_int(len(self.order), self.lang)))
+        label = _pick(self.lang, fund.title_label_sv, fund.title_label_en)
         self.header.value = (f"<h4><span class='fou-app-id'>{html.escape(app_id)}</span>: "
                              f"{html.escape(str(row['title']))}</h4>")
         facts = [(self._t("applicants"), " & ".join(row["applicants"])),
                  (label, str(row["title"])),
-                 (self._t("fund"), f"{fund.code} – {fund.name_sv if sv else fund.name_en}"),
+                 (self._t("fund"), self._t("fund_value", code=fund.code,
+                                           name=_pick(self.lang, fund.name_sv, fund.name_en))),
                  (self._t("amount"), format_kr(int(row["requested_kr"])))]
         items = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in facts)
         rules = self.ineligible[app_id]
         if rules:
             values = self._rule_facts(row)
-            reasons = "".join(f"<li>{html.escape(INELIGIBLE[r][0 if sv else 1].format(**values))}</li>"
+            reasons = "".join(f"<li>{html.escape(_pick(self.lang, *INELIGIBLE[r]).format(**values))}</li>"
                               for r in rules)
-            flags = f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
+            flags = (f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
+                     f"<div class='fou-no-scores-needed'>{html.escape(self._t('ineligible_no_scores'))}</div>")
         else:
             flags = f"<div style='color:#1b5e20'>{html.escape(self._t('eligible'))}</div>"
         self.details.value = f"<table>{items}</table>{flags}"
@@ -244,23 +265,27 @@ class ScoringForm:
 
     def _render_progress(self) -> None:
         prog = self._progress()
-        extra = self._t("progress_conflicts", n=prog.conflicted) if prog.conflicted else ""
-        self.progress_label.value = f"<b>{html.escape(self._t('progress', done=prog.scored, total=prog.to_score))}</b>" \
-                                    f"{html.escape(extra)}"
+        lang = self.lang
+        notes = ([self._t("progress_conflicts", n=format_int(prog.conflicted, lang))] if prog.conflicted else []) + (
+            [self._t("progress_ineligible", n=format_int(prog.ineligible, lang))] if prog.ineligible else [])
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        done = self._t("progress", done=format_int(prog.scored, lang), total=format_int(prog.to_score, lang))
+        self.progress_label.value = f"<b>{html.escape(done)}</b>{html.escape(extra)}"
         if self.current in self.conflicts:  # a conflicted reviewer does not see the others' scores either
             self.others.value = ""
             return
         if not prog.complete:
-            self.others.value = f"<i>{html.escape(self._t('others_hidden', done=prog.scored, total=prog.to_score))}</i>"
+            hidden = self._t("others_hidden", done=format_int(prog.scored, lang), total=format_int(prog.to_score, lang))
+            self.others.value = f"<i>{html.escape(hidden)}</i>"
             return
         assert self.store is not None
-        sv = self.lang == "sv"
-        names = {c.code: (c.name_sv if sv else c.name_en) for c in self.params.criteria}
+        names = self.criterion_names
         rows = []
         for o in others_scores(self.preview.scores, self.preview.inputs.conflicts, self.store.reviewer,
                                self.current, self.params):
-            value = (self._t("others_none") if o.mean is None
-                     else f"{o.mean:.1f} ({o.low}–{o.high}, n={o.n})".replace(".", "," if sv else "."))
+            value = (self._t("others_none") if o.mean is None or o.low is None or o.high is None
+                     else self._t("others_value", mean=format_number(o.mean, lang, 1), low=format_int(o.low, lang),
+                                  high=format_int(o.high, lang), n=format_int(o.n, lang)))
             rows.append(f"<tr><td>{html.escape(names[o.criterion])}</td>"
                         f"<td style='white-space:nowrap'>{html.escape(value)}</td></tr>")
         self.others.value = f"<b>{html.escape(self._t('others_title'))}</b><table>{''.join(rows)}</table>"
@@ -268,6 +293,16 @@ class ScoringForm:
     def _render_preview(self, change: Change | None = None) -> None:
         result = self.preview.refresh(change)
         self.preview_html.value = render_preview(result, self.preview, self.lang)
+
+    def _show_recovery(self, recovery: Recovery) -> None:
+        """Show what opening the store found (repaired and unresolved cells); nothing when all agreed."""
+        lines = recovery.lines(self.lang, self.criterion_names)
+        if not lines:
+            return
+        head, *items = lines
+        style = ERROR_STYLE if recovery.unresolved else "color:#8a5a00;font-weight:bold"
+        body = "".join(f"<li>{html.escape(line)}</li>" for line in items)
+        self.recovery_html.value = f"<div style='{style}'>{html.escape(head)}<ul>{body}</ul></div>"
 
     def _error(self, message: str) -> None:
         self.status.value = f"<div style='{ERROR_STYLE}' class='fou-error'>{html.escape(message)}</div>"
@@ -295,9 +330,12 @@ class ScoringForm:
         try:
             if self.current in self.conflicts:  # the widgets are disabled too; this guards the file
                 raise SaveError(self._t("conflict", reason=self.conflicts[self.current]))
+            before = self.store.recovery
             done = action(self.store)
+            if self.store.recovery is not before:  # a save found a log line cut off by another process
+                self._show_recovery(self.store.recovery)
         except SaveError as exc:
-            self._error(self._t("save_failed", error=exc))
+            self._error(self._t("save_failed", error=exc.message(self.lang)))
         else:
             self._report(done)
         # Whatever happened, the widgets now show the file, never a value that was not saved.
@@ -311,14 +349,20 @@ class ScoringForm:
             self.status.value = html.escape(self._t("unchanged"))
             return
         when = dt.datetime.now().strftime("%H:%M:%S")
-        if change.criterion == "comment":
+        if change.criterion == COMMENT:
             what = self._t("comment_what", app=change.application_id)
         else:
             none = self._t("not_scored")
-            what = self._t("score_what", app=change.application_id, criterion=change.criterion,
+            what = self._t("score_what", app=change.application_id,
+                           criterion=self.criterion_names.get(change.criterion, change.criterion),
                            old=none if change.old is None else change.old,
                            new=none if change.new is None else change.new)
         self.status.value = f"<span style='color:#1b5e20'>{html.escape(self._t('saved', time=when, what=what))}</span>"
+
+
+def _pick(lang: str, sv: _V, en: _V) -> _V:
+    """The Swedish or the English variant of a parameter (names, labels, descriptors in params/<year>.yaml)."""
+    return sv if lang == "sv" else en
 
 
 def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | None:
@@ -326,7 +370,8 @@ def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | No
     try:
         form = ScoringForm(root, year, lang=lang)
     except FouReviewError as exc:
-        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(str(exc))}</div>"))  # type: ignore[no-untyped-call]
+        shown = exc.message(lang if lang in ("sv", "en") else "sv")
+        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(shown)}</div>"))  # type: ignore[no-untyped-call]
         return None
     display(form.widget)  # type: ignore[no-untyped-call]
     return form

@@ -3,10 +3,12 @@
 The year is loaded once (`load_year`); eligibility does not depend on scores, so it is computed
 once. After a change the form has saved, the in-memory scores take in exactly that change (checked
 against the file's stamp, see `LivePreview.apply_saved`); a score file changed by anyone else is
-read again (and validated by `parse_scores`). Then scoring, allocation and summary run on the
-whole year. The preview is
-compared with the last yearly run's record `reports/<year>/decisions.csv` (columns `id`,
-`granted_kr`, ...): who gains funding, who loses it, whose amount changes.
+read again through the loader (`load.load_reviewer_scores`, validated as `load_year` does it).
+Then the funds whose scores changed are decided again by the core's one wiring
+(`pipeline.decide`: scoring, allocation, summary; funds are independent). The preview reads no file
+itself. It is compared with the last yearly run's record `reports/<year>/decisions.csv` (columns
+`id`, `granted_kr`, ..., read by `load.load_previous_grants`): who gains funding, who loses it,
+whose amount changes.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from fou_review.core.eligibility import check_eligibility
-from fou_review.core.load import YearInputs, load_year, parse_scores
+from fou_review.core.load import YearInputs, load_previous_grants, load_reviewer_scores, load_year
 from fou_review.core.pipeline import decide
 from fou_review.core.summary import Check, FundSummary, Summary
-from fou_review.core.tables import read_table
-from fou_review.errors import FouReviewError, InputError, Problem
+from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, t
 from fou_review.workbook.scorestore import COMMENT, Change, Stamp, file_stamp
 
@@ -54,23 +55,9 @@ class PreviewResult:
     decisions: pd.DataFrame | None
     summary: Summary | None
     changes: tuple[FundingChange, ...] | None  # None: no previous run to compare with
-    error: str | None  # why no allocation could be computed (shown instead)
+    error: str | None  # why no allocation could be computed (shown instead), in Swedish
     seconds: float
-
-
-def read_previous_run(path: Path) -> dict[str, int] | None:
-    """id -> granted_kr from a previous run's decisions.csv; None when the file is absent."""
-    if not path.exists():
-        return None
-    table = read_table(path, path.name)
-    out: dict[str, int] = {}
-    for row, v in table.rows:
-        text = v.get("granted_kr", "")
-        if "id" not in v or not text.isdigit():
-            raise InputError([Problem(path.name, f"förväntade ett helt antal kronor, fick {text!r}", row=row,
-                                      column="granted_kr")])
-        out[v["id"]] = int(text)
-    return out
+    failure: FouReviewError | None = None  # the error itself, to show it in the preview's language
 
 
 @dataclass(frozen=True)
@@ -151,15 +138,11 @@ class LivePreview:
         return changed
 
     def reload_reviewer(self, reviewer: str) -> None:
-        """Read one reviewer's saved file again, validated as `load_year` validates it."""
-        rel = f"data/{self.year}/scores/{reviewer}.csv"
-        path = self.root / rel
-        if reviewer not in self._reviewers:
-            raise InputError([Problem(rel, f"granskaren {reviewer!r} finns inte bland årets granskare "
-                                      f"({', '.join(self._reviewers)}); döp om filen eller lägg till granskaren")])
+        """Read one reviewer's saved file again (through the loader, validated as `load_year` validates it)."""
+        scores = load_reviewer_scores(self.root, self.year, reviewer, self.inputs.params, set(self._app_ids))
+        if reviewer not in self._reviewers:  # only a file that is gone can get here (the loader refuses the rest)
+            return
         i = self._reviewers.get_loc(reviewer)
-        scores = (parse_scores(read_table(path, rel), reviewer, self.inputs.params, set(self._app_ids))
-                  if path.exists() else None)
         self._grade[i] = -1
         if scores is not None:
             self._set_grades(np.full(len(scores), i), scores)
@@ -186,7 +169,7 @@ class LivePreview:
         except FileNotFoundError:
             return None
         if self._previous is None or self._previous[0] != stamp:
-            self._previous = (stamp, read_previous_run(self.previous_path))
+            self._previous = (stamp, load_previous_grants(self.root, PREVIOUS_RUN.format(year=self.year)))
         return self._previous[1]
 
     def _allocate_fund(self, fund: str) -> _FundResult:
@@ -221,7 +204,7 @@ class LivePreview:
             decisions, summary = self._combined()
             previous = self._previous_run()
         except FouReviewError as exc:
-            self.last = PreviewResult(None, None, None, str(exc), time.perf_counter() - start)
+            self.last = PreviewResult(None, None, None, str(exc), time.perf_counter() - start, exc)
             return self.last
         changes = None if previous is None else compare(decisions, previous)
         self.last = PreviewResult(decisions, summary, changes, None, time.perf_counter() - start)
@@ -253,7 +236,12 @@ def _listed(items: list[str], lang: str, at_most: int = LIST_AT_MOST) -> str:
         return t(lang, "workbook", "preview.none")
     if len(items) <= at_most:
         return ", ".join(items)
-    return ", ".join(items[:at_most]) + " " + t(lang, "workbook", "preview.more", n=format_int(len(items) - at_most, lang))
+    more = t(lang, "workbook", "preview.more", n=format_int(len(items) - at_most, lang))
+    return ", ".join(items[:at_most]) + " " + more
+
+
+def _failure(result: PreviewResult, lang: str) -> str:
+    return result.failure.message(lang) if result.failure is not None else str(result.error)
 
 
 def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
@@ -261,7 +249,7 @@ def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv"
     parts = [f"<h4>{_t(lang, 'preview.title')}</h4>", f"<p class='fou-preview-basis'>{_t(lang, 'preview.basis')}</p>"]
     if result.error is not None or result.decisions is None or result.summary is None:
         parts.append(f"<p class='fou-preview-error' style='color:#b00020'>"
-                     f"{_t(lang, 'preview.error', error=result.error)}</p>")
+                     f"{_t(lang, 'preview.error', error=_failure(result, lang))}</p>")
         return "\n".join(parts)
     decisions = result.decisions
     params = preview.inputs.params

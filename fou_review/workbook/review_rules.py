@@ -5,15 +5,17 @@
   sha256("<year>:<reviewer>"). Two reviewers see different orders; one reviewer always the same.
 - A reviewer with a declared conflict of interest (`data/<year>/conflicts.csv`) cannot score that
   application; the reason from the file is shown.
+- An application that is not eligible needs no scores (it is rejected whatever its scores); the
+  reviewer may still score it.
 - Other reviewers' scores stay hidden until this reviewer has scored every criterion of every
-  application without a conflict.
+  application they are to score (without a conflict, eligible).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -41,21 +43,27 @@ def is_fully_scored(scores: Mapping[tuple[str, str], int], app_id: str, criteria
 
 @dataclass(frozen=True)
 class Progress:
-    scored: int  # applications with every criterion scored (conflicts not counted)
-    to_score: int  # applications this reviewer may score
-    conflicted: int
+    """How far a reviewer has come: applications scored of those they are to score."""
+
+    scored: int  # applications to score with every criterion scored
+    to_score: int  # applications this reviewer is to score: no conflict, eligible
+    conflicted: int  # applications left out for a declared conflict
+    ineligible: int = 0  # applications left out as not eligible (and without a conflict)
 
     @property
     def complete(self) -> bool:
+        """True when every application the reviewer is to score is scored."""
         return self.scored == self.to_score
 
 
 def progress(scores: Mapping[tuple[str, str], int], app_ids: Sequence[str], conflicts: Mapping[str, str],
-             params: Params) -> Progress:
+             params: Params, ineligible: Collection[str] = ()) -> Progress:
+    """The reviewer's progress; an application with a conflict, or not eligible, needs no scores."""
     criteria = params.criterion_codes()
     allowed = [a for a in app_ids if a not in conflicts]
-    done = sum(is_fully_scored(scores, a, criteria) for a in allowed)
-    return Progress(done, len(allowed), len(app_ids) - len(allowed))
+    required = [a for a in allowed if a not in ineligible]
+    done = sum(is_fully_scored(scores, a, criteria) for a in required)
+    return Progress(done, len(required), len(app_ids) - len(allowed), len(allowed) - len(required))
 
 
 @dataclass(frozen=True)

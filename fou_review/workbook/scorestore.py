@@ -39,7 +39,8 @@ The store is the one writer of these files and reads them itself, under its lock
 read-modify-write (the documented exception to "only the loaders read input files"); it parses
 with the loaders' own table parser and column rules.
 
-Any failure raises `SaveError` (a message naming the file); nothing is swallowed.
+Any failure raises `SaveError` (a message naming the file, from the workbook catalogue: `str(err)`
+is Swedish, `err.message("en")` English); nothing is swallowed.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ from fou_review.atomic import write_atomic
 from fou_review.core.load import SCORE_COLUMNS, SCORE_OPTIONAL, data_dir
 from fou_review.core.params import Params
 from fou_review.core.tables import parse_csv_from_string, require_columns
-from fou_review.errors import FouReviewError, InputError
+from fou_review.errors import InputError, Msg
+from fou_review.errors import SaveError as SaveError  # noqa: PLC0414 (re-export; defined in errors.py)
 from fou_review.texts.catalog import t
 
 FILE_COLUMNS = ("application_id", "criterion", "score", "comment", "source")
@@ -69,12 +71,10 @@ COMMENT = "comment"  # the log's `criterion` for a change of the application's c
 TAIL_BYTES = 4096  # how much of the log's end is read to find the last sequence number
 
 
-class SaveError(FouReviewError):
-    """A change could not be saved (or read back); the message is for the analyst, in Swedish."""
-
-
 def _error(msgid: str, /, **values: object) -> SaveError:
-    return SaveError(t("sv", "workbook", msgid, **values))
+    """A `SaveError` whose message is `msgid` of the workbook catalogue (rendered in sv or en when shown)."""
+    shown: dict[str, Value] = {k: v if v is None or isinstance(v, int | str) else str(v) for k, v in values.items()}
+    return SaveError(Msg.of(msgid, domain="workbook", **shown))
 
 
 @dataclass(frozen=True)
