@@ -24,7 +24,7 @@ from IPython.display import display
 
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
-from fou_review.texts.reasons import INELIGIBLE
+from fou_review.texts.reasons import rule_text
 from fou_review.workbook.preview import LivePreview, render_preview
 from fou_review.workbook.review_rules import (
     Progress,
@@ -243,9 +243,8 @@ class ScoringForm:
         items = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in facts)
         rules = self.ineligible[app_id]
         if rules:
-            values = self._rule_facts(row)
-            reasons = "".join(f"<li>{html.escape(_pick(self.lang, *INELIGIBLE[r]).format(**values))}</li>"
-                              for r in rules)
+            texts = [rule_text(r, fund, self.lang, int(row["requested_kr"]), str(row["purpose"])) for r in rules]
+            reasons = "".join(f"<li>{html.escape(text)}</li>" for text in texts)
             flags = (f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
                      f"<div class='fou-no-scores-needed'>{html.escape(self._t('ineligible_no_scores'))}</div>")
         else:
@@ -256,12 +255,6 @@ class ScoringForm:
             self.conflict.value = f"<div style='{ERROR_STYLE}'>{html.escape(self._t('conflict', reason=reason))}</div>"
         else:
             self.conflict.value = ""
-
-    def _rule_facts(self, row: dict[str, Any]) -> dict[str, object]:
-        fund = self.params.funds[str(row["fund"])]
-        return {"opens": fund.window.opens.isoformat(), "closes": fund.window.closes.isoformat(),
-                "fund": fund.code, "purpose": row["purpose"], "requested_kr": format_kr(int(row["requested_kr"])),
-                "max_kr": format_kr(fund.max_amount_kr), "max_years": fund.max_project_years}
 
     def _render_progress(self) -> None:
         prog = self._progress()
