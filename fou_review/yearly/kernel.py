@@ -4,10 +4,16 @@ Started before the inputs are validated, so that its ~0.5 s boot overlaps that w
 kill right after the last cell (its outputs are in hand, a graceful shutdown only costs time), while
 the record is being converted. The sockets of every client papermill opens are closed, so nothing
 is left for the garbage collector to warn about.
+
+The sockets live in `<tmp>/fou-review-kernel-<pid>-*`, named after the run's process: a run that was
+killed leaves its folder behind, and the next run removes every such folder whose process is gone
+(`remove_stale_kernel_folders`).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +21,34 @@ from pathlib import Path
 from typing import Any
 
 KERNEL = "python3"
+PREFIX = "fou-review-kernel-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_kernel_folders(folder: Path | None = None) -> list[Path]:
+    """Remove this user's socket folders of killed runs (their process is gone); returns them."""
+    base = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in sorted(base.glob(f"{PREFIX}*")):
+        pid = path.name.removeprefix(PREFIX).split("-", 1)[0]
+        try:
+            mine = path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if not mine or not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 class Kernel:
@@ -38,9 +72,10 @@ class Kernel:
         self._stopped = False
         # IPC sockets (files in a private temporary folder) rather than TCP: nothing listens on the
         # network, and ipykernel has no reason to warn about unencrypted TCP at every run.
-        self._sockets = tempfile.TemporaryDirectory(prefix="fou-review-kernel-")
-        self.manager = TrackedKernelManager(kernel_name=KERNEL, transport="ipc",
-                                            ip=str(Path(self._sockets.name) / "kernel"))
+        self._sockets = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")
+        folder = Path(self._sockets.name)  # the connection file too: a killed run leaves one folder
+        self.manager = TrackedKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "kernel"),
+                                            connection_file=str(folder / "connection.json"))
         run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
 
     def stop(self) -> None:

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from fou_review.errors import FouReviewError
+from fou_review.errors import ManifestError, Msg
 
 MANIFEST_NAME = "manifest.json"
 
@@ -36,7 +36,7 @@ def relative_posix(path: Path, root: Path) -> str:
     try:
         return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
     except ValueError:
-        raise FouReviewError(f"{path} ligger inte under projektets rotmapp {root}") from None
+        raise ManifestError(Msg.of("manifest.outside_root", domain="cli", path=str(path), root=str(root))) from None
 
 
 def input_entries(root: Path, files: Sequence[Path]) -> list[dict[str, str]]:
@@ -70,10 +70,11 @@ def manifest_to_json(manifest: Mapping[str, Any]) -> str:
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest as a dict; `ManifestError` when it is not a JSON object."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise FouReviewError(f"{path}: ogiltig JSON på rad {exc.lineno}") from None
+        raise ManifestError(Msg.of("manifest.not_json", domain="cli", path=str(path), line=exc.lineno)) from None
     if not isinstance(data, dict):
-        raise FouReviewError(f"{path}: förväntade ett JSON-objekt")
+        raise ManifestError(Msg.of("manifest.not_object", domain="cli", path=str(path)))
     return data

@@ -7,11 +7,14 @@
 4. Normalise the executed notebook, convert it to the static record, write the decisions as CSV
    and Excel and the manifest, all into a temporary folder beside the target.
 5. Swap the folder in (see `publish`). A failure at any step leaves the previous record untouched.
+
+Steps 2 to 5 hold the year's lock, so runs of one year take turns; leftovers of killed runs (staging
+folders, kernel socket folders) are removed at step 2.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +22,14 @@ from typing import Any
 
 from fou_review.core.load import load_year
 from fou_review.core.pipeline import Review, review_inputs
-from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Problem, RunError
+from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Msg, Problem, RunError, Value
 from fou_review.record.decisions_file import (
     decisions_export_frame,
     decisions_to_csv_string,
     decisions_to_xlsx_bytes,
 )
-from fou_review.yearly.kernel import KERNEL, Kernel, started_kernel
+from fou_review.texts.catalog import t
+from fou_review.yearly.kernel import KERNEL, Kernel, remove_stale_kernel_folders, started_kernel
 from fou_review.yearly.manifest import (
     MANIFEST_NAME,
     build_manifest,
@@ -35,12 +39,14 @@ from fou_review.yearly.manifest import (
 )
 from fou_review.yearly.normalise import normalise_notebook, notebook_bytes, without_review_only
 from fou_review.yearly.publish import (
+    fault,
+    fingerprint,
     next_superseded,
+    publish,
     record_dir,
-    stage_record,
-    staging,
+    remove_leftovers,
     superseded_entry,
-    swap_in,
+    year_lock,
 )
 
 NOTEBOOK = Path("notebooks") / "review.ipynb"
@@ -51,12 +57,18 @@ class RunOutcome:
     target: Path
     manifest: dict[str, Any]
     superseded: Path | None  # where the earlier record was kept, when superseded
+    removed: tuple[Path, ...] = ()  # leftovers of killed runs removed by this run
+    kept: tuple[Path, ...] = ()  # leftovers this run could not remove (never part of the record)
+
+
+def _cli(msgid: str, /, **values: Value) -> Msg:
+    return Msg.of(msgid, domain="cli", **values)
 
 
 def notebook_path(root: Path) -> Path:
     path = Path(root) / NOTEBOOK
     if not path.is_file():
-        raise InputError([Problem(NOTEBOOK.as_posix(), "notebooken saknas under projektets rotmapp")])
+        raise InputError([Problem(NOTEBOOK.as_posix(), msg=_cli("run.notebook_missing"))])
     return path
 
 
@@ -79,7 +91,7 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     table = decisions_export_frame(review.decisions, lang)
     files = {
         "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
-        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title="Decisions" if lang == "en" else "Beslut"),
+        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title=t(lang, "cli", "decisions.sheet")),
         "manifest.json": manifest_to_json(manifest).encode("utf-8"),
     }
     parameters: dict[str, object] = {"year": year, "lang": lang}
@@ -111,10 +123,10 @@ def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, pro
                                           kernel_name=KERNEL, progress_bar=progress, store_widget_state=False,
                                           request_save_on_cell_execute=False, log_output=False, **extra)
     except PapermillExecutionError as exc:
-        evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
         line = (str(exc.source).strip().splitlines() or [""])[-1][:60]
-        raise RunError(f"cell {exc.cell_index} (In [{exc.exec_count}]: {line}) misslyckades: {exc.ename}: {evalue}; "
-                       "tidigare protokoll är orört",
+        evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
+        raise RunError(_cli("run.cell_failed", index=exc.cell_index, count=str(exc.exec_count), line=line,
+                            ename=exc.ename, evalue=evalue),
                        cell_index=exc.cell_index, ename=exc.ename, evalue=str(exc.evalue)) from None
 
 
@@ -125,34 +137,39 @@ def check_frozen(target: Path, root: Path, files: tuple[Path, ...], supersede: b
         return
     before = read_manifest(manifest_file).get("inputs")
     if before != input_entries(root, files):
-        rel = target.relative_to(root).as_posix()
-        raise FrozenRecordError(f"indata har ändrats sedan {rel}/ gjordes; protokollet är fryst. Kör med "
-                                "--supersede för att behålla det som ersatt och göra ett nytt")
+        raise FrozenRecordError(_cli("run.frozen", path=target.relative_to(root).as_posix()))
 
 
 def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False,
-             progress: bool = True) -> RunOutcome:
-    """Make and publish `reports/<year>/` (or `reports/<year>/en/`); all or nothing."""
+             progress: bool = True, on_wait: Callable[[], None] | None = None) -> RunOutcome:
+    """Make and publish `reports/<year>/` (or `reports/<year>/en/`); all or nothing.
+
+    Either the new record is in place and this returns, or the old one is in place byte for byte and
+    this raises (a `PublishError` when publishing itself failed). `on_wait` is called once when
+    another run of the year holds the lock (this run then waits for it).
+    """
     root = Path(root).resolve()
+    remove_stale_kernel_folders()
     with started_kernel(root) as kernel:  # boots while the inputs are validated
+        fault("kernel")
         review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
         notebook_path(root)
         target = record_dir(root, year, lang)
-        check_frozen(target, root, review.inputs.files, supersede)
-        number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
-        supersedes = superseded_entry(root, target, number) if number is not None else None
-        if supersedes is None and not supersede and (target / MANIFEST_NAME).is_file():
-            supersedes = read_manifest(target / MANIFEST_NAME).get("supersedes")  # same inputs: same record
-        files = make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=kernel)
-    with staging(target) as tmp:
-        try:
-            stage_record(tmp, files, target, number)
-            swap_in(tmp, target)
-        except OSError as exc:
-            raise RunError(f"kunde inte publicera {target}: {exc.strerror}") from None
+        with year_lock(root, year, on_wait):
+            fault("locked")
+            removed, kept = remove_leftovers(root, year)
+            seen = fingerprint(target)
+            check_frozen(target, root, review.inputs.files, supersede)
+            number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
+            supersedes = superseded_entry(root, target, number) if number is not None else None
+            if supersedes is None and not supersede and (target / MANIFEST_NAME).is_file():
+                supersedes = read_manifest(target / MANIFEST_NAME).get("supersedes")  # same inputs: same record
+            files = make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=kernel)
+            kept += publish(root, target, files, number, seen)
+            fault("published")
     manifest = read_manifest(target / MANIFEST_NAME)
-    kept = target / "superseded" / str(number) if number is not None else None
-    return RunOutcome(target, manifest, kept)
+    superseded = target / "superseded" / str(number) if number is not None else None
+    return RunOutcome(target, manifest, superseded, tuple(removed), tuple(kept))
 
 
 __all__ = ["FouReviewError", "FrozenRecordError", "RunOutcome", "make_record", "run_year"]
