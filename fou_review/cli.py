@@ -1,68 +1,97 @@
-"""The command line: `fou-review validate|allocate|run|verify ...` (also `python -m fou_review`).
+"""The command line: `fou-review [--lang sv|en] validate|allocate|run|verify ...` (also `python -m fou_review`).
 
-Thin: it parses arguments, calls the library and prints. A user's mistake is one line on stderr and
-exit code 2, never a traceback; a failed run (a notebook cell raised, or the record is frozen) exits 1.
+Thin: it parses arguments, calls the library and prints. Every text it prints comes from the `cli`
+message catalogue (errors from the error's own `message(lang)`), in the language of the global
+`--lang` option (default sv); `run --lang` and `verify --lang` choose the language of the record.
+A user's mistake is one line on stderr and exit code 2, never a traceback; a failed run (a notebook
+cell raised, the record is frozen, it could not be published) exits 1 and names why.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from fou_review.core.load import load_year
 from fou_review.core.pipeline import review_inputs, review_year
 from fou_review.errors import FouReviewError, InputError, RunError
 from fou_review.record.decisions_file import write_decisions_csv
-from fou_review.texts.money import format_kr
+from fou_review.texts.catalog import LANGS, format_kr, t
+
+COMMANDS = ("validate", "allocate", "run", "verify")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fou-review", description="Granska och fördela FoU-medel (LUM och MUL).")
-    p.add_argument("--root", type=Path, default=Path("."),
-                   help="projektets rotmapp med params/ och data/ (standard: aktuell mapp)")
+def message_lang(argv: Sequence[str]) -> str:
+    """The value of the global `--lang` (before the command) when valid, else "sv"."""
+    args = list(argv)
+    i = 0
+    while i < len(args) and args[i] not in COMMANDS:
+        arg = args[i]
+        if arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+            return value if value in LANGS else "sv"
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1] if args[i + 1] in LANGS else "sv"
+        i += 2 if arg == "--root" else 1
+    return "sv"
+
+
+def _parser(lang: str) -> argparse.ArgumentParser:
+    def h(msgid: str) -> str:
+        return t(lang, "cli", f"cli.help.{msgid}")
+
+    p = argparse.ArgumentParser(prog="fou-review", description=t(lang, "cli", "cli.description"))
+    p.add_argument("--lang", dest="ui_lang", choices=LANGS, default="sv", help=h("lang"))
+    p.add_argument("--root", type=Path, default=Path("."), help=h("root"))
     sub = p.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("validate", help="lista alla problem i ett års indata")
-    v.add_argument("year", type=int)
-    a = sub.add_parser("allocate", help="fördela medlen och skriv beslutstabellen")
-    a.add_argument("year", type=int)
-    a.add_argument("--csv", type=Path, required=True, help="var beslutstabellen (CSV) ska skrivas")
-    r = sub.add_parser("run", help="kör notebooken med papermill och publicera reports/<år>/")
-    r.add_argument("year", type=int)
-    r.add_argument("--lang", choices=("sv", "en"), default="sv",
-                   help="protokollets språk; en skrivs till reports/<år>/en/ (standard: sv)")
-    r.add_argument("--supersede", action="store_true",
-                   help="behåll det tidigare protokollet som reports/<år>/superseded/<n>/ och gör ett nytt")
-    r.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
-    c = sub.add_parser("verify", help="gör om protokollet och jämför det byte för byte med reports/<år>/")
-    c.add_argument("year", type=int)
-    c.add_argument("--lang", choices=("sv", "en"), default=None,
-                   help="kontrollera bara detta språk (standard: alla publicerade)")
-    c.add_argument("--quiet", action="store_true", help="ingen förloppsindikator")
+    v = sub.add_parser("validate", help=h("validate"))
+    v.add_argument("year", type=int, help=h("year"))
+    a = sub.add_parser("allocate", help=h("allocate"))
+    a.add_argument("year", type=int, help=h("year"))
+    a.add_argument("--csv", type=Path, required=True, help=h("csv"))
+    r = sub.add_parser("run", help=h("run"))
+    r.add_argument("year", type=int, help=h("year"))
+    r.add_argument("--lang", dest="record_lang", choices=LANGS, default="sv", help=h("run_lang"))
+    r.add_argument("--supersede", action="store_true", help=h("supersede"))
+    r.add_argument("--quiet", action="store_true", help=h("quiet"))
+    c = sub.add_parser("verify", help=h("verify"))
+    c.add_argument("year", type=int, help=h("year"))
+    c.add_argument("--lang", dest="record_lang", choices=LANGS, default=None, help=h("verify_lang"))
+    c.add_argument("--quiet", action="store_true", help=h("quiet"))
     return p
 
 
-def _validate(root: Path, year: int) -> int:
+def _say(lang: str, msgid: str, /, *, err: bool = False, **values: object) -> None:
+    print(t(lang, "cli", msgid, **values), file=sys.stderr if err else sys.stdout)
+
+
+def _validate(root: Path, year: int, lang: str) -> int:
     try:
         review_inputs(load_year(root, year))
     except InputError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem i indata för {year}.", file=sys.stderr)
+            print(problem.text(lang), file=sys.stderr)
+        _say(lang, "validate.count", err=True, count=len(exc.problems), year=year)
         return 1
-    print(f"Indata för {year} är giltiga.")
+    _say(lang, "validate.ok", year=year)
     return 0
 
 
-def _allocate(root: Path, year: int, csv_path: Path) -> int:
+def _allocate(root: Path, year: int, csv_path: Path, lang: str) -> int:
     review = review_year(root, year)
     write_decisions_csv(review.decisions, csv_path)
     s = review.summary
     for f in s.funds:
-        print(f"{f.fund}: {f.received_n} ansökningar, {format_kr(f.received_kr)} sökt; "
-              f"{f.granted_n} beviljas, {format_kr(f.granted_kr)} av budgeten {format_kr(f.budget_kr)}")
-    print(f"Totalt: {format_kr(s.received_kr)} sökt, {format_kr(s.granted_kr)} föreslås. "
-          f"Kontroller: {'alla uppfyllda' if s.all_met else 'EJ UPPFYLLDA'}. Beslut: {csv_path}")
+        _say(lang, "allocate.fund", fund=f.fund, received_n=f.received_n, received=format_kr(f.received_kr),
+             granted_n=f.granted_n, granted=format_kr(f.granted_kr), budget=format_kr(f.budget_kr))
+    checks = t(lang, "cli", "allocate.checks_met" if s.all_met else "allocate.checks_unmet")
+    _say(lang, "allocate.total", received=format_kr(s.received_kr), granted=format_kr(s.granted_kr), checks=checks,
+         path=csv_path)
     return 0 if s.all_met else 1
 
 
@@ -78,53 +107,86 @@ def skip_unused_imports() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
-def _run(root: Path, year: int, lang: str, supersede: bool, quiet: bool) -> int:
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _run(root: Path, year: int, record_lang: str, supersede: bool, quiet: bool, lang: str) -> int:
     skip_unused_imports()
     from fou_review.yearly.run import run_year
 
-    outcome = run_year(root, year, lang, supersede=supersede, progress=not quiet)
+    def waiting() -> None:
+        _say(lang, "run.waiting", err=True, year=year)
+        sys.stderr.flush()
+
+    outcome = run_year(root, year, record_lang, supersede=supersede, progress=not quiet, on_wait=waiting)
+    for path in outcome.removed:
+        _say(lang, "run.removed_leftover", err=True, path=_display(root, path))
+    for path in outcome.kept:
+        _say(lang, "run.kept_leftover", err=True, path=_display(root, path))
     if outcome.superseded is not None:
-        print(f"Det tidigare protokollet finns kvar i {outcome.superseded}.")
-    print(f"Protokollet för {year} är publicerat i {outcome.target}.")
+        _say(lang, "run.superseded", path=_display(root, outcome.superseded))
+    _say(lang, "run.published", year=year, path=_display(root, outcome.target))
     return 0
 
 
-def _verify(root: Path, year: int, lang: str | None, quiet: bool) -> int:
+def _verify(root: Path, year: int, record_lang: str | None, quiet: bool, lang: str) -> int:
     skip_unused_imports()
-    from fou_review.yearly.verify import languages_published, verify_year
+    from fou_review.yearly.verify import languages_published, leftover_paths, verify_year
 
-    languages = [lang] if lang else languages_published(root, year) or ["sv"]
+    for path in leftover_paths(root, year):
+        _say(lang, "verify.leftover", err=True, path=path)
+    languages = [record_lang] if record_lang else languages_published(root, year) or ["sv"]
     differences = [d for code in languages for d in verify_year(root, year, code, progress=not quiet)]
     for d in differences:
-        print(d, file=sys.stderr)
+        print(d.text(lang), file=sys.stderr)
     if differences:
-        print(f"{len(differences)} skillnad(er): protokollet för {year} kan inte göras om byte för byte.",
-              file=sys.stderr)
+        _say(lang, "verify.count", err=True, count=len(differences), year=year)
         return 1
-    print(f"Protokollet för {year} ({', '.join(languages)}) är identiskt med en ny körning.")
+    _say(lang, "verify.ok", year=year, langs=", ".join(languages))
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: clean-up code runs, nothing half-published
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit code (0 ok, 1 a failed run or check, 2 a mistake)."""
+    argv = sys.argv[1:] if argv is None else argv
+    lang = message_lang(argv)
+    args = _parser(lang).parse_args(argv)
+    lang = args.ui_lang
     try:
         if args.command == "validate":
-            return _validate(args.root, args.year)
+            return _validate(args.root, args.year, lang)
         if args.command == "allocate":
-            return _allocate(args.root, args.year, args.csv)
+            return _allocate(args.root, args.year, args.csv, lang)
         if args.command == "run":
-            return _run(args.root, args.year, args.lang, args.supersede, args.quiet)
+            main_thread = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+            try:
+                return _run(args.root, args.year, args.record_lang, args.supersede, args.quiet, lang)
+            finally:
+                if main_thread:
+                    signal.signal(signal.SIGTERM, previous)
         if args.command == "verify":
-            return _verify(args.root, args.year, args.lang, args.quiet)
+            return _verify(args.root, args.year, args.record_lang, args.quiet, lang)
     except RunError as exc:
-        print(f"fou-review: {exc}", file=sys.stderr)
+        print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 1
     except FouReviewError as exc:
-        print(f"fou-review: {exc}", file=sys.stderr)
+        print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"fou-review: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        _say(lang, "cli.interrupted", err=True)
+        return 130
     return 2
 
 
