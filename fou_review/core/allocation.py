@@ -17,6 +17,7 @@ Per fund, in this order:
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -144,46 +145,70 @@ _GRANTED, _REDUCED, _PARTIAL = int(CODE[ReasonCode.GRANTED]), int(CODE[ReasonCod
 _CAP, _BUDGET = int(CODE[ReasonCode.REJECTED_CAP]), int(CODE[ReasonCode.REJECTED_BUDGET])
 
 
-def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: list[int], remaining: int,
+def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray, remaining: int,
             used: dict[str, int]) -> tuple[list[int], list[int], list[str], list[int]]:
-    """Walk one fund's ranked candidates; per candidate: granted, reason code, full applicant and its count."""
+    """Walk one fund's ranked candidates; per candidate: granted, reason code, full applicant and its count.
+
+    Once the remaining budget is below every request still to come (and no partial grant can be
+    made), nothing more is granted and no count changes: the rest are decided without the walk.
+    """
     cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
     reduce, joint_each = fund.over_max == "reduce", fund.joint_counts_for == "each_partner"
     partial, minimum = fund.remainder.partial, max(fund.remainder.minimum_kr, 1)
-    m = len(requested)
+    m = len(applicants)
+    wants = np.minimum(requested, maximum) if reduce else requested
+    below_all = np.minimum.accumulate(wants[::-1])[::-1].tolist()  # the smallest request from here on
+    asked, want_list = requested.tolist(), wants.tolist()
     granted = [0] * m
     codes = [_GRANTED] * m
     full = [""] * m
     counts = [0] * m
-    count = used.get
-    for i in range(m):
+    count = defaultdict(int, used)
+    i = 0
+    while i < m:
+        if remaining < below_all[i] and not (partial and remaining >= minimum):
+            break  # the rest: see below
         names = applicants[i]
         if len(names) == 1 or not joint_each:  # the common case: one administration counts
             name = names[0]
-            if count(name, 0) >= cap:
-                codes[i], full[i], counts[i] = _CAP, name, count(name, 0)
+            if count[name] >= cap:
+                codes[i], full[i], counts[i] = _CAP, name, count[name]
+                i += 1
                 continue
         else:
-            over = [name for name in names if count(name, 0) >= cap]
+            over = [name for name in names if count[name] >= cap]
             if over:
-                codes[i], full[i], counts[i] = _CAP, over[0], count(over[0], 0)
+                codes[i], full[i], counts[i] = _CAP, over[0], count[over[0]]
+                i += 1
                 continue
-        want = requested[i]
-        if reduce and want > maximum:
-            want, codes[i] = maximum, _REDUCED
+        want = want_list[i]
+        if want < asked[i]:
+            codes[i] = _REDUCED
         if want > remaining:
             if partial and remaining >= minimum:
                 want, codes[i] = remaining, _PARTIAL
             else:
                 codes[i] = _BUDGET
+                i += 1
                 continue
         granted[i] = want
         remaining -= want
         if len(names) == 1 or not joint_each:
-            used[names[0]] = count(names[0], 0) + 1
+            count[names[0]] += 1
         else:
             for name in names:
-                used[name] = count(name, 0) + 1
+                count[name] += 1
+        i += 1
+    if i < m:  # the rest get nothing: stopped by the count cap if an applicant is full, else by the budget
+        at_cap = {name for name, k in count.items() if k >= cap}
+        for j in range(i, m):
+            names = applicants[j]
+            hit = (names[0] if names[0] in at_cap else "") if len(names) == 1 or not joint_each else \
+                next((name for name in names if name in at_cap), "")
+            if hit:
+                codes[j], full[j], counts[j] = _CAP, hit, count[hit]
+            else:
+                codes[j] = _BUDGET
     return granted, codes, full, counts
 
 
@@ -222,8 +247,8 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
         at = rank_candidates(keys, candidates, params)
         rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
-        got, why, who, how_many = _greedy(fund, applicants[at].tolist(), requested[at].tolist(),
-                                          fund.budget_kr - spent, used)
+        got, why, who, how_many = _greedy(fund, applicants[at].tolist(), requested[at], fund.budget_kr - spent,
+                                          used)
         got_arr = np.asarray(got, dtype=np.int64)
         left = fund.budget_kr - spent - np.cumsum(got_arr)  # the remaining budget after each candidate's turn
         granted[at], code[at], full[at], full_count[at] = got_arr, why, who, how_many
