@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from fou_review.core.allocation import natural_key
+import numpy as np
+import pytest
+
+from fou_review.core.allocation import natural_key, rank_candidates
 from fou_review.core.eligibility import RULES, outside_window, over_maximum
 from fou_review.core.model import Decision, ReasonCode, Rule
+from fou_review.core.params import Params
 from fou_review.core.pipeline import review_year
+from fou_review.errors import TieError
 from fou_review.texts.reasons import reason_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +65,23 @@ def test_decision_follows_the_amounts() -> None:
         expected = (Decision.REJECTED if d.granted_kr == 0 else
                     Decision.PARTLY if d.granted_kr < d.requested_kr else Decision.GRANTED)
         assert d.decision is expected, d.id
+
+
+def _ranked(make_params: Callable[..., Params], ids: list[str], tie_break: list[str]) -> list[str]:
+    params = make_params(tie_break=tie_break)
+    keys = {"total_score": np.array([5.0, 7.0, 5.0, 5.0, 5.0][:len(ids)]), "id": np.array(ids, dtype=object)}
+    return [ids[p] for p in rank_candidates(keys, np.arange(len(ids)), params)]
+
+
+def test_ties_are_broken_by_id_in_natural_order_both_ways(make_params: Callable[..., Params]) -> None:
+    ids = ["X-10", "X-1", "X-9", "X-100", "X-11"]
+    assert _ranked(make_params, ids, ["total_score desc", "id asc"]) == ["X-1", "X-9", "X-10", "X-11", "X-100"]
+    assert _ranked(make_params, ids, ["total_score desc", "id desc"]) == ["X-1", "X-100", "X-11", "X-10", "X-9"]
+    assert _ranked(make_params, ids, ["total_score asc", "id asc"]) == ["X-9", "X-10", "X-11", "X-100", "X-1"]
+
+
+def test_a_tie_left_after_every_key_is_an_error(make_params: Callable[..., Params]) -> None:
+    with pytest.raises(TieError, match="X-9"):
+        _ranked(make_params, ["X-10", "X-1", "X-9", "X-9"], ["total_score desc", "id asc"])
+    with pytest.raises(TieError, match="X-10"):
+        _ranked(make_params, ["X-10", "X-1", "X-9"], ["total_score desc"])

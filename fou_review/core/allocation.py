@@ -89,7 +89,7 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
 
     `keys` maps each tie-break column to its values for all rows. Ids compare in natural order
     ("LUM-9" before "LUM-10"); as ids are unique, they are only compared where the keys declared
-    before `id` leave a tie (so the few tied ids are the only ones put in natural order).
+    before `id` leave a tie (so only the few tied ids are put in natural order).
     """
     cols, ascending = _sort_columns(params)
     head = cols.index("id") if "id" in cols else len(cols)
@@ -97,14 +97,20 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
              ((_sort_key(keys[c][candidates]), a) for c, a in zip(cols[:head], ascending[:head], strict=True))]
     order = np.lexsort(codes[::-1]) if codes else np.arange(len(candidates))  # last key is primary; stable
     same = _tied(codes, order)
-    if head < len(cols) and same.any():  # break the ties by id in natural order (ids are unique)
-        tied = order[_ends(same)]
-        ids = [str(i) for i in keys["id"][candidates[tied]].tolist()]
-        natural = np.zeros(len(candidates), dtype=np.int64)
-        natural[tied[_natural_order(ids)]] = np.arange(1, len(ids) + 1)
-        codes.append(natural if ascending[head] else -natural)
-        order = np.lexsort(codes[::-1])
-        same = _tied(codes, order)
+    if head < len(cols) and same.any():  # break each tie by id, in natural order
+        tied = np.flatnonzero(_ends(same))  # places in `order`, tied blocks one after the other
+        block = np.cumsum(np.concatenate(([True], ~same[tied[:-1]] | (np.diff(tied) > 1))))
+        ids = [str(i) for i in keys["id"][candidates[order[tied]]].tolist()]
+        natural = np.empty(len(ids), dtype=np.int64)
+        natural[_natural_order(ids)] = np.arange(len(ids))
+        within = np.lexsort((natural if ascending[head] else -natural, block))
+        order[tied] = order[tied[within]]
+        ids_sorted = [ids[k] for k in within.tolist()]
+        block_sorted = block[within]
+        same = np.zeros(len(same), dtype=bool)  # ids are unique: only a repeated id stays tied
+        for k in range(1, len(ids_sorted)):
+            if ids_sorted[k] == ids_sorted[k - 1] and block_sorted[k] == block_sorted[k - 1]:
+                same[tied[k - 1]] = True
     ranked = candidates[order]
     if same.any():
         ids_text = ", ".join(keys["id"][ranked[_ends(same)]].astype(str)[:6])
@@ -227,7 +233,8 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     by_id = {o.id: o for o in overrides}
     sort_cols, _ = _sort_columns(params)
     ids = apps["id"].to_numpy()
-    keys = {c: (scoring[c] if c in scoring.columns else apps[c]).to_numpy() for c in sort_cols if c != "id"}
+    keys = {c: _sort_key((scoring[c] if c in scoring.columns else apps[c]).to_numpy())  # once for all funds
+            for c in sort_cols if c != "id"}
     keys["id"] = ids
     is_override = np.isin(ids, list(by_id)) if by_id else np.zeros(n, dtype=bool)
     eligible = eligibility["eligible"].to_numpy(dtype=bool)
