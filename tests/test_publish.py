@@ -258,3 +258,18 @@ def test_a_terminated_run_cleans_up_and_leaves_the_old_record(project: Path, tmp
     assert "avbruten: inget är publicerat till hälften" in err and "Traceback" not in err
     assert snapshot(reports / YEAR) == old and hidden(reports) == []
     assert list((project / "tmp").iterdir()) == []
+
+
+def test_a_publish_error_reads_in_both_languages_and_survives_pickling() -> None:
+    import pickle
+
+    from fou_review.errors import RunError
+    from fou_review.yearly.publish import PublishError
+
+    err = PublishError.of("reports/2022", "disk_full", "No space left on device")
+    assert isinstance(err, RunError) and err.reason == "disk_full" and err.target == "reports/2022"
+    assert str(err) == ("kunde inte publicera reports/2022: disken är full (No space left on device); "
+                        "reports/2022 är som före körningen")
+    assert err.message("en") == ("could not publish reports/2022: the disk is full (No space left on device); "
+                                 "reports/2022 is as it was before the run")
+    assert pickle.loads(pickle.dumps(err)) == err

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 from fou_review.cli import main
-from fou_review.errors import RunError
+from fou_review.errors import ManifestError, RunError
 from fou_review.record.decisions_file import decisions_export_frame, decisions_to_xlsx_bytes
-from fou_review.yearly.manifest import sha256_file
+from fou_review.yearly.manifest import read_manifest, sha256_file
 from fou_review.yearly.publish import RECORD_FILES
 from fou_review.yearly.run import FrozenRecordError, run_year
 from fou_review.yearly.verify import verify_year
@@ -252,3 +252,15 @@ def test_committed_2022_record_is_reproducible(repo_root: Path) -> None:
     """`fou-review verify 2022` on the repository itself: the committed record is what today's code
     and inputs make, byte for byte (re-run `fou-review run 2022` after changing how records look)."""
     assert [str(d) for d in verify_year(repo_root, YEAR, progress=False)] == []
+
+
+def test_a_broken_manifest_is_a_manifest_error_in_either_language(tmp_path: Path) -> None:
+    bad = tmp_path / "manifest.json"
+    bad.write_text("{\n  oops\n", encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(bad)
+    assert f"{bad}: ogiltig JSON på rad 2" == str(caught.value)
+    assert f"{bad}: invalid JSON on line 2" == caught.value.message("en")
+    bad.write_text("[]\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="förväntade ett JSON-objekt"):
+        read_manifest(bad)
