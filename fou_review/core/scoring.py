@@ -20,7 +20,7 @@ from fou_review.core.params import Params
 TOTAL_DECIMALS = 9  # rounding of the total before ranking: removes float noise, keeps real differences
 
 
-def _codes(values: pd.Series, categories: list[str] | np.ndarray) -> np.ndarray:
+def _codes(values: pd.Series, categories: list[str] | np.ndarray, index: pd.Index | None = None) -> np.ndarray:
     """Position of each value among `categories` (-1 when absent).
 
     A categorical column (as `load_year` hands over the scores) costs one lookup per category, and
@@ -37,14 +37,19 @@ def _codes(values: pd.Series, categories: list[str] | np.ndarray) -> np.ndarray:
         lookup = np.append(pd.Index(wanted).get_indexer(own), -1)  # code -1 -> -1
         return np.asarray(lookup[cat.codes], dtype=np.int64)
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
-    if len(uniques) * 8 < len(wanted):  # few values (conflicts): hash them, not all the categories
-        found = pd.Index(uniques).get_indexer(wanted)
-        lookup = np.full(len(uniques) + 1, -1, dtype=np.int64)  # factorize's -1 -> -1
-        hit = np.flatnonzero(found >= 0)
-        lookup[found[hit]] = hit
-    else:
-        lookup = np.append(pd.Index(wanted).get_indexer(uniques), -1)  # factorize's -1 -> -1
+    index = pd.Index(wanted) if index is None else index  # `index`: `categories` as an Index, if at hand
+    lookup = np.append(index.get_indexer(uniques), -1)  # factorize's -1 -> -1
     return np.asarray(lookup[codes], dtype=np.int64)
+
+
+def _same_index(values: pd.Series, categories: np.ndarray) -> pd.Index | None:
+    """The categories of a categorical column as an Index, when they are `categories` (pandas keeps its
+    hash table from building the column, so looking more values up in it is cheap)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        own: pd.Index = values.dtype.categories
+        if len(own) == len(categories) and bool((own.to_numpy(dtype=object) == categories).all()):
+            return own
+    return None
 
 
 def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
@@ -57,30 +62,30 @@ def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.Dat
     lo, hi = params.scale.minimum, params.scale.maximum
     n_grades = hi - lo + 1
     ids = apps["id"].to_numpy(dtype=object)
-    app_code = _codes(scores["application_id"], ids)
+    id_index = _same_index(scores["application_id"], ids)  # as `load_year` hands the scores over
+    app_code = (np.asarray(scores["application_id"].array.codes, dtype=np.int64)
+                if id_index is not None else _codes(scores["application_id"], ids))
     crit_code = _codes(scores["criterion"], list(criteria))
-    keep = (app_code >= 0) & (crit_code >= 0)
+    cells = n_apps * len(criteria)
+    outside = n_grades * cells  # one extra bin for the scores that do not count, cut off at the end
+    flat = (scores["score"].to_numpy(dtype=np.int64) - lo) * cells + app_code * len(criteria) + crit_code
+    if len(app_code) and (app_code.min() < 0 or crit_code.min() < 0):  # an unknown application or criterion
+        flat[(app_code < 0) | (crit_code < 0)] = outside
     conflicted = np.zeros(n_apps, dtype=np.int64)
     if len(conflicts):
         reviewers = list(params.reviewers)
-        pairs = conflicts.drop_duplicates(["reviewer", "application_id"])
-        c_app = _codes(pairs["application_id"], ids)
-        c_rev = _codes(pairs["reviewer"], reviewers)
+        c_app = _codes(conflicts["application_id"], ids, id_index)
+        c_rev = _codes(conflicts["reviewer"], reviewers)
         ok = (c_app >= 0) & (c_rev >= 0)
-        np.add.at(conflicted, c_app[ok], 1)
+        pairs = np.unique(c_rev[ok] * n_apps + c_app[ok])  # each (reviewer, application) once
+        np.add.at(conflicted, pairs % n_apps, 1)
         flagged = np.zeros(n_apps + 1, dtype=bool)  # the extra last slot answers for app_code -1
-        flagged[c_app[ok]] = True
-        rows = np.flatnonzero(keep & flagged[app_code])  # only scores of applications with a conflict
+        flagged[pairs % n_apps] = True
+        rows = np.flatnonzero(flagged[app_code])  # only scores of applications with a conflict
         rev_code = _codes(scores["reviewer"].iloc[rows], reviewers)
-        drop = np.isin(rev_code * n_apps + app_code[rows], c_rev[ok] * n_apps + c_app[ok])
-        keep[rows[drop]] = False
-    cells = n_apps * len(criteria)
-    grade = scores["score"].to_numpy(dtype=np.int64)
-    if keep.all():
-        flat = (grade - lo) * cells + app_code * len(criteria) + crit_code
-    else:
-        flat = (grade[keep] - lo) * cells + app_code[keep] * len(criteria) + crit_code[keep]
-    hist = np.bincount(flat, minlength=n_grades * cells)
+        drop = np.isin(rev_code * n_apps + app_code[rows], pairs)
+        flat[rows[drop]] = outside  # a conflicted reviewer's scores do not count
+    hist = np.bincount(flat, minlength=outside + 1)[:outside]
     return hist.reshape(n_grades, cells), conflicted
 
 
