@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -104,6 +104,32 @@ class Decision:
     title_en: str
 
 
+# The record's published texts (see `decision_text:` in params/<year>.yaml), and which of the
+# year's assessment rules are illustrative; both optional, used only by the record.
+ILLUSTRATIVE_KINDS = ("scores", "conflicts", "scale", "weights", "thresholds", "tie_break", "reviewers")
+
+
+@dataclass(frozen=True)
+class Signatory:
+    name: str
+    role_sv: str
+    role_en: str
+
+
+@dataclass(frozen=True)
+class DecisionText:
+    """The decision document's prose of one language that changes between years (lists of paragraphs)."""
+
+    background: tuple[str, ...] = ()
+    priorities_lead: str = ""
+    priorities: tuple[str, ...] = ()
+    funds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    allocated_to: Mapping[str, str] = field(default_factory=dict)
+    reporting: tuple[str, ...] = ()
+    preparation: tuple[str, ...] = ()
+    matter: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Params:
     year: int
@@ -116,6 +142,9 @@ class Params:
     criteria: tuple[Criterion, ...]
     tie_break: tuple[TieBreakKey, ...]
     source_file: str = "params"
+    signatories: tuple[Signatory, ...] = ()
+    texts: Mapping[str, DecisionText] = field(default_factory=dict)  # by language: "sv", "en"
+    illustrative: frozenset[str] = frozenset()  # ILLUSTRATIVE_KINDS of this year
 
     def criterion_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.criteria)
@@ -239,6 +268,29 @@ class DecisionModel(_Model):
     title_en: str
 
 
+class SignatoryModel(_Model):
+    name: str
+    role_sv: str
+    role_en: str
+
+
+class DecisionTextLangModel(_Model):
+    background: list[str] = []
+    priorities_lead: str = ""
+    priorities: list[str] = []
+    funds: dict[str, list[str]] = {}
+    allocated_to: dict[str, str] = {}
+    reporting: list[str] = []
+    preparation: list[str] = []
+    matter: list[str] = []
+
+
+class DecisionTextModel(_Model):
+    signatories: list[SignatoryModel] = []
+    sv: DecisionTextLangModel = DecisionTextLangModel()
+    en: DecisionTextLangModel = DecisionTextLangModel()
+
+
 class ParamsModel(_Model):
     """The schema of `params/<year>.yaml`: every key required unless it has a default."""
 
@@ -251,6 +303,8 @@ class ParamsModel(_Model):
     scale: ScaleModel
     criteria: Annotated[list[CriterionModel], _list("params.criteria")]
     tie_break: Annotated[list[str], _list("params.tie_break_list")]
+    decision_text: DecisionTextModel = DecisionTextModel()
+    illustrative: list[Literal["scores", "conflicts", "scale", "weights", "thresholds", "tie_break", "reviewers"]] = []
 
 
 def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
@@ -277,6 +331,13 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
                 out.append(doc.problem(loc, "params.unknown_criterion", name=repr(other), known=", ".join(codes)))
             if scale_ok and not lo <= threshold <= hi:
                 out.append(doc.problem(loc, "params.threshold_outside", value=f"{threshold:g}"))
+    for lang in ("sv", "en"):
+        block: DecisionTextLangModel = getattr(m.decision_text, lang)
+        for key in ("funds", "allocated_to"):
+            for code in getattr(block, key):
+                if code not in m.funds:
+                    out.append(doc.problem(["decision_text", lang, key, code], "apps.unknown_fund",
+                                           fund=repr(code), funds=", ".join(m.funds)))
     known = TIE_BREAK_KEYS + tuple(f"criterion:{c}" for c in codes)
     for i, item in enumerate(m.tie_break):
         parts = item.split()
@@ -305,7 +366,19 @@ def _to_params(m: ParamsModel, file: str) -> Params:
                   funds=funds, administrations=tuple(m.administrations),
                   aliases=tuple(Alias(a.old, a.new, a.valid_from) for a in m.aliases),
                   reviewers=tuple(m.reviewers), scale=scale, criteria=criteria, tie_break=tie_break,
-                  source_file=file)
+                  source_file=file, signatories=tuple(Signatory(s.name, s.role_sv, s.role_en)
+                                                      for s in m.decision_text.signatories),
+                  texts=_record_texts(m), illustrative=frozenset(m.illustrative))
+
+
+def _record_texts(m: ParamsModel) -> dict[str, DecisionText]:
+    """The optional `decision_text:` per language."""
+    dt_ = m.decision_text
+    return {lang: DecisionText(
+        background=tuple(x.background), priorities_lead=x.priorities_lead, priorities=tuple(x.priorities),
+        funds={k: tuple(v) for k, v in x.funds.items()}, allocated_to=dict(x.allocated_to),
+        reporting=tuple(x.reporting), preparation=tuple(x.preparation), matter=tuple(x.matter))
+        for lang, x in (("sv", dt_.sv), ("en", dt_.en))}
 
 
 def parse_params_from_string(text: str, file: str = "params.yaml", *, year: int | None = None) -> Params:
