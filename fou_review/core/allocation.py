@@ -170,47 +170,44 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray
     full = [""] * m
     counts = [0] * m
     count = defaultdict(int, used)
-    i = 0
-    while i < m:
-        if remaining < below_all[i] and not (partial and remaining >= minimum):
+    firsts = [names[0] for names in applicants]
+    joint = [len(names) > 1 for names in applicants] if joint_each else [False] * m  # counts for each partner
+    i = m
+    for k in range(m):
+        if remaining < below_all[k] and not (partial and remaining >= minimum):
+            i = k
             break  # the rest: see below
-        names = applicants[i]
-        if len(names) == 1 or not joint_each:  # the common case: one administration counts
-            name = names[0]
-            if count[name] >= cap:
-                codes[i], full[i], counts[i] = _CAP, name, count[name]
-                i += 1
-                continue
-        else:
-            over = [name for name in names if count[name] >= cap]
+        if joint[k]:
+            over = [name for name in applicants[k] if count[name] >= cap]
             if over:
-                codes[i], full[i], counts[i] = _CAP, over[0], count[over[0]]
-                i += 1
+                codes[k], full[k], counts[k] = _CAP, over[0], count[over[0]]
                 continue
-        want = want_list[i]
-        if want < asked[i]:
-            codes[i] = _REDUCED
+        else:  # the common case: one administration counts
+            name = firsts[k]
+            if count[name] >= cap:
+                codes[k], full[k], counts[k] = _CAP, name, count[name]
+                continue
+        want = want_list[k]
+        if want < asked[k]:
+            codes[k] = _REDUCED
         if want > remaining:
             if partial and remaining >= minimum:
-                want, codes[i] = remaining, _PARTIAL
+                want, codes[k] = remaining, _PARTIAL
             else:
-                codes[i] = _BUDGET
-                i += 1
+                codes[k] = _BUDGET
                 continue
-        granted[i] = want
+        granted[k] = want
         remaining -= want
-        if len(names) == 1 or not joint_each:
-            count[names[0]] += 1
-        else:
-            for name in names:
+        if joint[k]:
+            for name in applicants[k]:
                 count[name] += 1
-        i += 1
+        else:
+            count[firsts[k]] += 1
     if i < m:  # the rest get nothing: stopped by the count cap if an applicant is full, else by the budget
         at_cap = {name for name, k in count.items() if k >= cap}
         for j in range(i, m):
-            names = applicants[j]
-            hit = (names[0] if names[0] in at_cap else "") if len(names) == 1 or not joint_each else \
-                next((name for name in names if name in at_cap), "")
+            hit = next((name for name in applicants[j] if name in at_cap), "") if joint[j] else \
+                firsts[j] if firsts[j] in at_cap else ""
             if hit:
                 codes[j], full[j], counts[j] = _CAP, hit, count[hit]
             else:
