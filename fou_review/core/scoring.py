@@ -89,6 +89,11 @@ def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.Dat
     return hist.reshape(n_grades, cells), conflicted
 
 
+def _grades_where(mask: np.ndarray) -> np.ndarray:
+    """How many grades (rows of `mask`) are True, per column (a small count: summed in int16)."""
+    return np.asarray(mask.sum(axis=0, dtype=np.int16))
+
+
 def score_applications(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
                        params: Params) -> pd.DataFrame:
     """One row per application (same index as `apps`).
@@ -110,8 +115,8 @@ def score_applications(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.D
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(scored, (grades @ hist) / n, np.nan)
     # The grade at sorted position p is lo + (how many grades have at most p scores below or at them).
-    median = np.where(scored, ((cum <= (n - 1) // 2).sum(axis=0) + (cum <= n // 2).sum(axis=0)) / 2 + lo, np.nan)
-    spread = np.where(scored, (cum < n).sum(axis=0) - (cum == 0).sum(axis=0), 0)  # highest − lowest grade
+    median = np.where(scored, (_grades_where(cum <= (n - 1) // 2) + _grades_where(cum <= n // 2)) / 2 + lo, np.nan)
+    spread = np.where(scored, _grades_where(cum < n) - _grades_where(cum == 0), 0).astype(np.int64)  # high − low
     mean, median, spread, n = (a.reshape(n_apps, n_crit) for a in (mean, median, spread, n))
     counts = np.ones_like(mean, dtype=bool)
     index = {c.code: j for j, c in enumerate(criteria)}
