@@ -1,11 +1,15 @@
-"""Allocation: rank, cap and budget each fund's applications, with a reason for every decision.
+"""Allocation: rank, cap and budget each fund's applications, with a typed reason for every decision.
+
+The result is a typed, text-free `DecisionTable` (reason codes, failed rules, ranks, budgets, the
+applicant whose cap decided); the texts are rendered from it only where they are shown.
 
 Per fund, in this order:
 1. Committee overrides are fixed first: their amounts use budget and caps like any grant, and an
    override that would break the budget or a cap is refused (the call's rules bind the committee's
    departures too; change the parameters instead).
-2. The eligible, scored applications are ranked by the year's tie-break keys (a stable sort). A tie
-   left after every key is a `TieError`, never a silent choice.
+2. The eligible, scored applications are ranked by the year's tie-break keys (a stable sort; ids
+   compare in natural order, "LUM-9" before "LUM-10"). A tie left after every key is a `TieError`,
+   never a silent choice.
 3. Greedy in rank order: a request over the maximum is reduced to it (when the fund reduces
    rather than rejects); an application whose applicant (each partner of a joint application,
    when the fund counts joint applications for each partner) already has the cap of granted
