@@ -227,27 +227,46 @@ def test_rejections_say_why(parsed: Page) -> None:
     assert "konferens" in reasons["MUL-13"] and "över högsta beloppet" in reasons["MUL-13"]
 
 
-def test_every_check_is_shown_and_met(parsed: Page, review: Review) -> None:
+def test_checks_one_line_per_administration_with_the_funds_maximum(parsed: Page, review: Review) -> None:
+    checks = review.summary.checks
     rows = [r for t in parsed.tables if t.caption.startswith("Kontroller ") for r in t.body]
-    assert len(rows) == len(review.summary.checks) > 0
+    assert len(rows) == sum(c.kind == "count_cap" for c in checks) > 0  # one line per administration and fund
     assert {r[-1] for r in rows} == {"uppfyllt"}
-    kinds = " ".join(r[1] for r in rows)
-    for words in ("budget", "per förvaltning", "högsta belopp"):
-        assert words in kinds
-    assert f"Alla {len(review.summary.checks)} kontroller är uppfyllda." in " ".join(parsed.text)
-    budget = parsed.table("Kontroller LUM 2022").body[0]
-    assert budget[2:] == ["högst " + kr(4000000), kr(3705000), "uppfyllt"]
+    lum = parsed.table("Kontroller LUM 2022 per förvaltning")
+    assert lum.head[0][1:3] == ["Beviljade ansökningar (högst 2)", f"Största beviljade belopp (högst {kr(500000)})"]
+    by_name = {r[0]: r for r in lum.body}
+    assert by_name["Rinkeby-Kista"][1:4] == ["2", kr(500000), "0"]  # its own grant and the joint one
+    assert by_name["Socialförvaltningen"][1:3] == ["0", "–"]
+    mul = parsed.table("Kontroller MUL 2022 per förvaltning")
+    assert mul.head[0][1:3] == ["Beviljade ansökningar (högst 3)", f"Största beviljade belopp (högst {kr(25000)})"]
+    details = [r for t in parsed.tables if t.caption.startswith("Beviljade ansökningar ") for r in t.body]
+    assert sorted(r[0] for r in details) == sorted(c.subject for c in checks if c.kind == "max_amount")
+    assert {r[-1] for r in details} == {"uppfyllt"}
+    text = squash(" ".join(parsed.text))
+    assert f"Alla {len(checks)} kontroller är uppfyllda." in text
+    assert f"LUM: beviljat {kr(3705000)} av budgeten {kr(4000000)} illustrativ – uppfyllt" in text
+    assert "Endast behöriga ansökningar beviljas" not in text  # no padding
+
+
+def test_the_check_details_sit_in_details_elements(page: str) -> None:
+    assert page.count("<details>") == 2 and page.count("<summary>") == 2
 
 
 def test_an_unmet_check_is_said_in_words(review: Review) -> None:
     from dataclasses import replace
 
-    broken = replace(review, summary=replace(review.summary, checks=(
-        replace(review.summary.checks[0], met=False, value=5000000),) + review.summary.checks[1:]))
+    checks = review.summary.checks
+    cap = next(i for i, c in enumerate(checks) if c.kind == "count_cap" and c.subject == "Farsta")
+    broken_checks = list(checks)
+    broken_checks[0] = replace(checks[0], met=False, value=5000000)
+    broken_checks[cap] = replace(checks[cap], met=False, value=3)
+    broken = replace(review, summary=replace(review.summary, checks=tuple(broken_checks)))
     parsed = Page(render_page(broken))
     text = squash(" ".join(parsed.text))
-    assert f"1 av {len(review.summary.checks)} kontroller är inte uppfyllda" in text
-    assert parsed.table("Kontroller LUM 2022").body[0][-1] == "ej uppfyllt"
+    assert f"2 av {len(checks)} kontroller är inte uppfyllda" in text
+    assert f"LUM: beviljat {kr(5000000)} av budgeten {kr(4000000)} illustrativ – ej uppfyllt" in text
+    farsta = {r[0]: r for r in parsed.table("Kontroller LUM 2022 per förvaltning").body}["Farsta"]
+    assert farsta[1] == "3" and farsta[-1] == "ej uppfyllt"
 
 
 def test_rules_and_criteria_come_from_the_parameters(parsed: Page) -> None:
@@ -272,9 +291,10 @@ def test_ranking_shows_scores_spread_and_criteria_that_did_not_count(parsed: Pag
     lum = parsed.table("Rangordning LUM 2022")
     assert [r[1] for r in lum.body] == list(review.allocation.ranked.query("fund == 'LUM'")["id"])
     first = dict(zip(lum.head[0], lum.body[0], strict=True))
-    assert first["Id"] == "LUM-06" and first["Totalpoäng"] == "31,75" and first["Granskare"] == "4 (1 jäv)"
+    assert (first["Id"] == "LUM-06" and first["Totalpoäng illustrativ"] == "31,75"
+            and first["Granskare illustrativ"] == "4 (1 jäv)")
     last = dict(zip(lum.head[0], lum.body[-1], strict=True))
-    assert last["K4 (vikt 1)"].endswith("räknas ej")
+    assert last["K4 (vikt 1) illustrativ"].endswith("räknas ej")
     assert "Kriterier som inte räknades: K4 för LUM-10." in " ".join(parsed.text)
     assert "MUL-13" in " ".join(parsed.text)  # not ranked, and why
 

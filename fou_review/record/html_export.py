@@ -18,6 +18,7 @@ import nbformat
 
 from fou_review.errors import RecordError
 from fou_review.record.markup import LANGS
+from fou_review.texts.catalog import t
 
 TEMPLATE_NAME = "record"
 FORBIDDEN_TAGS = ("script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form", "img", "video",
@@ -91,14 +92,27 @@ def _exporter() -> Any:
         exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False)
 
 
-def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str) -> str:
-    """The record page for an executed review notebook; raise RecordError if it would not be static."""
+def css_string(text: str) -> str:
+    """`text` as the inside of a CSS string in a <style> element (no quote, backslash or tag can escape)."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ").replace(">", "\\3e ")
+    return " ".join(out.split())
+
+
+def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "") -> str:
+    """The record page for an executed review notebook; raise RecordError if it would not be static.
+
+    With `dnr`, every printed page carries "Tjänsteutlåtande, Dnr <dnr>" and "Sida x (y)".
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     exporter = _exporter()
     clean = copy.deepcopy(nb)
     clean.metadata = nbformat.NotebookNode()  # type: ignore[no-untyped-call] # nothing of the run's metadata can reach the page
-    page, _ = exporter.from_notebook_node(clean, resources={"record": {"lang": lang, "title": title}})
+    record = {"lang": lang, "title": title, "page_head": "", "page_word": ""}
+    if dnr:
+        record |= {"page_head": css_string(t(lang, "record", "record.page_head", dnr=dnr)),
+                   "page_word": css_string(t(lang, "record", "record.page"))}
+    page, _ = exporter.from_notebook_node(clean, resources={"record": record})
     page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
     problems = static_problems(page)
     if problems:

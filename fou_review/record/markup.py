@@ -8,7 +8,9 @@ cells of `Part`) and calls `render`; it never writes HTML itself. Every word com
 ``record`` message catalogue: ``t(lang, "record", "record.<id>")`` (`fou_review.texts.catalog.t`),
 in the templates as in Python.
 
-Autoescape is on, so text from the inputs cannot become markup. Values are escaped as
+Autoescape is on, so text from the inputs cannot become markup. Bidirectional controls and
+zero-width characters (`HIDDEN`) are shown visibly as ``⟨U+202E⟩``, so a title cannot reorder its
+cell or its neighbours, nor hide text. Values are escaped as
 `html.escape(quote=True)` writes them (``'`` as ``&#x27;``, ``"`` as ``&quot;``) rather than as
 MarkupSafe does (``&#39;``, ``&#34;``): the published records were written that way, and the same
 review must keep giving the same bytes.
@@ -17,6 +19,7 @@ review must keep giving the same bytes.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -50,6 +53,7 @@ class Col:
     label: str
     numeric: bool = False
     css: str = ""  # extra classes for the column's cells: "nowrap", "wide"
+    badge: str = ""  # a mark after the heading, e.g. "illustrativ" for a column of illustrative values
 
     @property
     def classes(self) -> str:
@@ -57,9 +61,9 @@ class Col:
         return " ".join(c for c in ("num" if self.numeric else "", self.css) if c)
 
 
-def col(lang: str, msgid: str, numeric: bool = False, css: str = "") -> Col:
+def col(lang: str, msgid: str, numeric: bool = False, css: str = "", badge: str = "") -> Col:
     """A column headed by the message `msgid` of the record's catalogue."""
-    return Col(catalog.t(lang, "record", msgid), numeric, css)
+    return Col(catalog.t(lang, "record", msgid), numeric, css, badge)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Table:
     foot: Foot | None = None
     css: str = ""
     empty: str = "–"  # the one cell of a table without rows
+    badge: str = ""  # a mark after the caption
     foot_cols: Sequence[Col] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -93,11 +98,20 @@ class Table:
         object.__setattr__(self, "foot_cols", tuple(self.cols[self.foot.span:]) if self.foot else ())
 
 
+# Bidirectional embeddings, overrides and isolates, the marks, and the zero-width characters.
+HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c]")
+
+
+def visible(text: str) -> str:
+    """`text` with every bidi control and zero-width character written out as ⟨U+XXXX⟩."""
+    return HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
 def _escape(value: object) -> object:
     """Autoescape's escaping, with the entities `html.escape` writes (see the module's docstring)."""
     if hasattr(value, "__html__"):  # a macro's output, already safe
         return value
-    return Markup(html.escape(str(value), quote=True))
+    return Markup(html.escape(visible(str(value)), quote=True))
 
 
 @cache

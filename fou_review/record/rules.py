@@ -24,9 +24,20 @@ def _number(value: float, lang: str) -> str:
     return str(int(value)) if float(value).is_integer() else format_number(value, lang)
 
 
-def _condition(c: Criterion, params: Params, lang: str) -> str:
+def _mark(params: Params, kind: str, lang: str) -> str:
+    """The illustrative mark's word when the year's `kind` of rule or data is illustrative, else ""."""
+    return t(lang, "record", "record.illustrative") if kind in params.illustrative else ""
+
+
+def _condition(c: Criterion, params: Params, lang: str) -> Cell:
     if not c.requires_any:
         return t(lang, "record", "record.condition.always")
+    words = _condition_words(c, params, lang)
+    mark = _mark(params, "thresholds", lang)
+    return (Part(words), Part(" "), Part(mark, "badge")) if mark else words
+
+
+def _condition_words(c: Criterion, params: Params, lang: str) -> str:
     parts = [t(lang, "record", "record.condition.at_least", threshold=_number(threshold, lang),
                label=criterion_label(params, o, lang))
              for o, threshold in c.requires_any]
@@ -75,16 +86,20 @@ def render_rules(review: Review, lang: str) -> str:
     descriptors = getattr(scale, f"descriptors_{lang}")
     scale_table = Table(t(lang, "record", "record.scale.caption"),
                         [col(lang, "record.col.grade"), col(lang, "record.col.descriptor")],
-                        [[str(g), str(descriptors[g])] for g in sorted(descriptors)], css="scale")
+                        [[str(g), str(descriptors[g])] for g in sorted(descriptors)], css="scale",
+                        badge=_mark(params, "scale", lang))
     criteria = Table(t(lang, "record", "record.criteria.caption", year=params.year),
                      [col(lang, "record.col.number"), col(lang, "record.col.criterion"),
-                      col(lang, "record.col.weight", True), col(lang, "record.col.condition")],
+                      col(lang, "record.col.weight", True, badge=_mark(params, "weights", lang)),
+                      col(lang, "record.col.condition")],
                      [[criterion_label(params, c.code, lang), localized(c, "name", lang), str(c.weight),
                        _condition(c, params, lang)] for c in params.criteria], css="criteria")
     return render("rules.html.j2", lang, year=params.year, rules=rules,
                   deadline=format_long_date(d.repayment_deadline, lang), address=d.repayment_address,
                   reviewers=len(params.reviewers), minimum=scale.minimum, maximum=scale.maximum,
                   scale=scale_table, criteria=criteria,
+                  scoring_mark=_mark(params, "reviewers", lang) or _mark(params, "scale", lang),
+                  tie_break_mark=_mark(params, "tie_break", lang),
                   tie_break=[_tie_break_words(k, lang, params) for k in params.tie_break])
 
 
@@ -108,9 +123,12 @@ def render_ranking(review: Review, lang: str) -> str:
         rows_frame = ranked[ranked["fund"] == fund_code] if len(ranked) else ranked
         cols = [col(lang, "record.col.rank", True), col(lang, "record.col.id", css="nowrap"),
                 col(lang, "record.col.administration")]
+        scores = _mark(params, "scores", lang)
         cols += [Col(t(lang, "record", "record.ranking.criterion_col", label=criterion_label(params, c.code, lang),
-                          weight=c.weight), True) for c in params.criteria]
-        cols += [col(lang, "record.col.total_score", True), col(lang, "record.col.reviewers", True),
+                          weight=c.weight), True, badge=scores) for c in params.criteria]
+        cols += [col(lang, "record.col.total_score", True, badge=scores),
+                 col(lang, "record.col.reviewers", True,
+                     badge=_mark(params, "conflicts", lang) or _mark(params, "reviewers", lang)),
                  col(lang, "record.col.left_before", True), col(lang, "record.col.decision")]
         rows: list[list[Cell]] = []
         not_counted = []

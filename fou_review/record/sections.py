@@ -10,19 +10,22 @@ the functions here only gather its data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
-from fou_review.core.params import Fund, Params
+from fou_review.core.load import split_applicants
+from fou_review.core.params import DecisionText, Fund, Params
 from fou_review.core.pipeline import Review
-from fou_review.core.summary import Check, Summary
+from fou_review.core.summary import Summary
 from fou_review.record.appendix import render_appendix
 from fou_review.record.chart import render_chart
-from fou_review.record.markup import LANGS, Cell, Col, Foot, Part, Table, col, localized, render
+from fou_review.record.markup import LANGS, Cell, Col, Foot, Part, Table, col, localized, render, swedish_key
 from fou_review.record.rules import render_ranking, render_rules
-from fou_review.texts.catalog import format_kr, t
+from fou_review.texts.catalog import format_kr, format_long_date, t
 
 
 def record_title(review: Review, lang: str = "sv") -> str:
@@ -32,24 +35,42 @@ def record_title(review: Review, lang: str = "sv") -> str:
 
 
 def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: str = "sv") -> list[tuple[str, str]]:
-    """The whole record, in reading order, as (section id, HTML fragment) pairs."""
+    """The whole record, in reading order, as (section id, HTML fragment) pairs.
+
+    The order is the decision document's: proposal and signatories, summary, background, how the
+    matter was prepared, the matter, repayment, the proposed allocation; then what the program adds
+    (checks, rules, ranking, chart), the appendices and the provenance. The heading carries the
+    legend of the illustrative mark and a table of contents.
+    """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     params, decisions, summary = review.inputs.params, review.decisions, review.summary
-    sections = [
-        ("rubrik", _heading(params, lang)),
+    body = [
         ("forslag-till-beslut", _proposal(params, lang)),
         ("sammanfattning", _summary(params, summary, lang)),
+        ("bakgrund", _background(params, lang)),
+        ("beredning", _preparation(params, lang)),
+        ("arendet", _matter(params, summary, lang)),
+        ("aterbetalning", _repayment(params, lang)),
         ("fordelning", _granted_tables(params, decisions, lang)),
-        ("kontroller", _checks(params, summary, lang)),
+        ("kontroller", _checks(params, summary, decisions, lang)),
         ("regler", render_rules(review, lang)),
         ("rangordning", render_ranking(review, lang)),
         ("diagram", render_chart(review, lang)),
     ]
     for number, code in enumerate(params.funds, 1):
-        sections.append((f"bilaga-{number}", render_appendix(review, code, number, lang)))
-    sections.append(("ursprung", _provenance(params, manifest, lang)))
-    return sections
+        body.append((f"bilaga-{number}", render_appendix(review, code, number, lang)))
+    body.append(("ursprung", _provenance(params, manifest, lang)))
+    body = [(sid, html) for sid, html in body if html]
+    return [("rubrik", _heading(review, lang, body)), *body]
+
+
+_H2 = re.compile(r'<h2 id="([^"]+)-rubrik">(.*?)</h2>', re.DOTALL)
+
+
+def _contents(body: list[tuple[str, str]]) -> list[tuple[str, Markup]]:
+    """(anchor, heading) of every section, read from the rendered fragments (already escaped)."""
+    return [(m.group(1), Markup(m.group(2))) for _, html in body for m in _H2.finditer(html)]
 
 
 def fund_name(fund: Fund, lang: str) -> str:
@@ -70,21 +91,86 @@ def _kr(amount: int) -> str:
     return format_kr(int(amount))
 
 
-def _heading(params: Params, lang: str) -> str:
-    d = params.decision
+def any_illustrative(review: Review) -> bool:
+    """Does the record hold any illustrative value (and so need the legend)?"""
+    params = review.inputs.params
+    return bool(params.illustrative or params.decision.date_source == "illustrative"
+                or any(f.budget_source == "illustrative" for f in params.funds.values())
+                or (review.inputs.applications["source"] == "illustrative").any()
+                or review.inputs.applications["illustrative_fields"].astype(str).str.strip().ne("").any())
+
+
+def _heading(review: Review, lang: str, body: list[tuple[str, str]]) -> str:
+    d = review.inputs.params.decision
     return render("heading.html.j2", lang, title=localized(d, "title", lang), dnr=d.dnr, date=d.date.isoformat(),
-                  illustrative=d.date_source == "illustrative")
+                  illustrative=d.date_source == "illustrative", legend=any_illustrative(review),
+                  contents=_contents(body))
 
 
 def _proposal(params: Params, lang: str) -> str:
-    return render("proposal.html.j2", lang, funds=_funds_in_words(params, lang), year=params.year)
+    return render("proposal.html.j2", lang, funds=_funds_in_words(params, lang), year=params.year,
+                  signatories=[(s.name, localized(s, "role", lang)) for s in params.signatories])
+
+
+def _text(params: Params, lang: str) -> DecisionText:
+    return params.texts.get(lang) or DecisionText()
+
+
+def _allocated_to(params: Params, code: str, lang: str) -> str:
+    """What a fund's money is set aside for, as the decision says it ("lokala utvecklingsprojekt (LUM)")."""
+    words = _text(params, lang).allocated_to.get(code)
+    return words or t(lang, "record", "record.fund_with_code", name=fund_name(params.funds[code], lang), code=code)
+
+
+def _background(params: Params, lang: str) -> str:
+    text = _text(params, lang)
+    funds = []
+    for code, fund in params.funds.items():
+        facts = [t(lang, "record", "record.background.max_amount", amount=format_kr(fund.max_amount_kr))]
+        if fund.max_project_years:
+            facts.append(t(lang, "record", "record.background.years", code=code, years=fund.max_project_years))
+        funds.append({"heading": t(lang, "record", "record.fund_with_code", name=localized(fund, "name", lang),
+                                   code=code),
+                      "paragraphs": [*text.funds.get(code, ()), " ".join(facts)]})
+    return render("background.html.j2", lang, text=text, funds=funds)
+
+
+def _preparation(params: Params, lang: str) -> str:
+    text = _text(params, lang)
+    return render("preparation.html.j2", lang, paragraphs=text.preparation) if text.preparation else ""
+
+
+def _allocations(params: Params, summary: Summary, lang: str) -> list[str]:
+    return [t(lang, "record", "record.allocated", granted=format_kr(f.granted_kr, t(lang, "record", "record.kronor")),
+              to=_allocated_to(params, f.fund, lang)) for f in summary.funds]
+
+
+def _matter(params: Params, summary: Summary, lang: str) -> str:
+    windows = [t(lang, "record", "record.matter.window", code=code, opens=format_long_date(f.window.opens, lang),
+                 closes=format_long_date(f.window.closes, lang)) for code, f in params.funds.items()]
+    caps = [t(lang, "record", "record.matter.cap", code=code, cap=f.max_granted_per_applicant)
+            for code, f in params.funds.items()]
+    kronor = t(lang, "record", "record.kronor")
+    received = [t(lang, "record", "record.matter.received_fund", n=f.received_n, code=f.fund,
+                  applicants_n=f.applicants_n, received=format_kr(f.received_kr, kronor)) for f in summary.funds]
+    return render("matter.html.j2", lang, paragraphs=_text(params, lang).matter, rules=windows + caps,
+                  received_total=format_kr(summary.received_kr, kronor), received=received, year=params.year,
+                  allocations=_allocations(params, summary, lang))
+
+
+def _repayment(params: Params, lang: str) -> str:
+    d = params.decision
+    return render("repayment.html.j2", lang, deadline=format_long_date(d.repayment_deadline, lang),
+                  address=d.repayment_address)
 
 
 def _summary(params: Params, summary: Summary, lang: str) -> str:
     n_received = sum(f.received_n for f in summary.funds)
-    funds_granted = [{"code": f.fund, "name": fund_name(params.funds[f.fund], lang), "granted_kr": f.granted_kr,
-                      "granted_n": f.granted_n, "received_n": f.received_n, "applicants_n": f.applicants_n,
-                      "received_kr": f.received_kr} for f in summary.funds]
+    kronor = t(lang, "record", "record.kronor")
+    funds_granted = [t(lang, "record", "record.summary.fund", allocated=allocated, granted_n=f.granted_n,
+                       received_n=f.received_n, applicants_n=f.applicants_n,
+                       received=format_kr(f.received_kr, kronor))
+                     for f, allocated in zip(summary.funds, _allocations(params, summary, lang), strict=True)]
     cols = [col(lang, "record.col.fund"), col(lang, "record.col.applications", True),
             col(lang, "record.col.requested", True), col(lang, "record.col.granted_number", True),
             col(lang, "record.col.granted_amount", True), col(lang, "record.col.budget", True)]
@@ -94,9 +180,12 @@ def _summary(params: Params, summary: Summary, lang: str) -> str:
         if params.funds[f.fund].budget_source == "illustrative":
             budget = (Part(_kr(f.budget_kr)), Part(" "), Part(t(lang, "record", "record.illustrative"), "badge"))
         rows.append([f.fund, str(f.received_n), _kr(f.received_kr), str(f.granted_n), _kr(f.granted_kr), budget])
+    budget_total: Cell = _kr(sum(f.budget_kr for f in summary.funds))
+    if any(f.budget_source == "illustrative" for f in params.funds.values()):
+        budget_total = (Part(str(budget_total)), Part(" "), Part(t(lang, "record", "record.illustrative"), "badge"))
     foot = Foot(t(lang, "record", "record.total"), 1, [str(n_received), _kr(summary.received_kr),
                                          str(sum(f.granted_n for f in summary.funds)), _kr(summary.granted_kr),
-                                         _kr(sum(f.budget_kr for f in summary.funds))])
+                                         budget_total])
     per_fund = Table(t(lang, "record", "record.summary.caption", year=params.year), cols, rows, foot=foot)
     return render("summary.html.j2", lang, funds=_funds_in_words(params, lang), received_kr=summary.received_kr,
                   received_n=n_received, granted_kr=summary.granted_kr, year=params.year,
@@ -118,41 +207,56 @@ def _granted_tables(params: Params, decisions: pd.DataFrame, lang: str) -> str:
     return render("granted.html.j2", lang, tables=tables)
 
 
-_CHECK_ORDER = ("budget", "count_cap", "max_amount", "eligible_only")
+def _result(met: bool, lang: str) -> Cell:
+    return ((Part(t(lang, "record", "record.met"), "met"),) if met
+            else (Part(t(lang, "record", "record.unmet"), "unmet"),))
 
 
-def _check_row(check: Check, fund: Fund, lang: str) -> list[Cell]:
-    if check.kind == "budget":
-        what = t(lang, "record", "record.check.budget")
-        limit, value = t(lang, "record", "record.at_most", limit=_kr(check.limit)), _kr(check.value)
-    elif check.kind == "count_cap":
-        joint = t(lang, "record", f"record.joint.{fund.joint_counts_for}")
-        what = t(lang, "record", "record.check.count_cap", joint=joint)
-        limit, value = t(lang, "record", "record.at_most", limit=check.limit), str(check.value)
-    elif check.kind == "max_amount":
-        what = t(lang, "record", "record.check.max_amount")
-        limit, value = t(lang, "record", "record.at_most", limit=_kr(check.limit)), _kr(check.value)
-    else:
-        what = t(lang, "record", "record.check.eligible_only")
-        limit = t(lang, "record", "record.eligible")
-        value = t(lang, "record", "record.eligible" if check.met else "not_eligible")
-    result = ((Part(t(lang, "record", "record.met"), "met"),) if check.met
-              else (Part(t(lang, "record", "record.unmet"), "unmet"),))
-    return [check.subject, what, limit, value, result]
-
-
-def _checks(params: Params, summary: Summary, lang: str) -> str:
-    cols = [col(lang, "record.col.subject"), col(lang, "record.col.check"), col(lang, "record.col.limit", True),
-            col(lang, "record.col.outcome", True), col(lang, "record.col.result")]
-    tables = []
+def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str) -> str:
+    """Per fund: its budget, then one line per administration (granted count against the cap, largest
+    grant against the fund's maximum, grants to ineligible applications); every check in <details>."""
+    funds = []
     for code, fund in params.funds.items():
-        checks = sorted((c for c in summary.checks if c.fund == code), key=lambda c: _CHECK_ORDER.index(c.kind))
-        met = sum(c.met for c in checks)
-        caption = t(lang, "record", "record.checks.caption", fund=code, year=params.year, met=met, n=len(checks))
-        tables.append(Table(caption,
-                            cols, [_check_row(c, fund, lang) for c in checks], css="checks"))
+        checks = [c for c in summary.checks if c.fund == code]
+        budget = next(c for c in checks if c.kind == "budget")
+        per_app = {c.subject: c for c in checks if c.kind == "max_amount"}
+        eligible = {c.subject: c for c in checks if c.kind == "eligible_only"}
+        mine = decisions[(decisions["fund"] == code) & (decisions["granted_kr"] > 0)]
+        grants: dict[str, list[tuple[str, int]]] = {}
+        for app_id, names, amount in zip(mine["id"], mine["applicants"], mine["granted_kr"], strict=True):
+            for name in split_applicants(str(names)):
+                grants.setdefault(name, []).append((str(app_id), int(amount)))
+        cols = [col(lang, "record.col.administration"),
+                Col(t(lang, "record", "record.checks.col.count", cap=fund.max_granted_per_applicant), True),
+                Col(t(lang, "record", "record.checks.col.largest", maximum=_kr(fund.max_amount_kr)), True),
+                col(lang, "record.checks.col.ineligible", True), col(lang, "record.col.result")]
+        rows: list[list[Cell]] = []
+        for cap in sorted((c for c in checks if c.kind == "count_cap"), key=lambda c: swedish_key(c.subject)):
+            apps = grants.get(cap.subject, [])
+            over = [a for a, _ in apps if a in per_app and not per_app[a].met]
+            ineligible = [a for a, _ in apps if a in eligible and not eligible[a].met]
+            largest = max((g for _, g in apps), default=0)
+            rows.append([cap.subject, str(cap.value), _kr(largest) if apps else "–", str(len(ineligible)),
+                         _result(cap.met and not over and not ineligible, lang)])
+        per_fund = Table(t(lang, "record", "record.checks.caption", fund=code, year=params.year,
+                           met=sum(c.met for c in checks), n=len(checks)), cols, rows, css="checks",
+                         empty=t(lang, "record", "record.checks.none"))
+        detail_cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.col.granted", True),
+                       col(lang, "record.checks.col.limit_app", True), col(lang, "record.checks.col.eligible"),
+                       col(lang, "record.col.result")]
+        detail_rows: list[list[Cell]] = [
+            [a, _kr(c.value), _kr(c.limit),
+             t(lang, "record", "record.eligible" if eligible[a].met else "record.not_eligible"),
+             _result(c.met and eligible[a].met, lang)] for a, c in per_app.items()]
+        details = Table(t(lang, "record", "record.checks.details_caption", fund=code, year=params.year), detail_cols,
+                        detail_rows, css="checks-details", empty=t(lang, "record", "record.granted.none"))
+        budget_line = t(lang, "record", "record.checks.budget", fund=code, granted=_kr(budget.value),
+                        budget=_kr(budget.limit))
+        funds.append({"budget": budget_line, "budget_met": budget.met,
+                      "budget_illustrative": fund.budget_source == "illustrative", "table": per_fund,
+                      "details": details, "n_details": len(detail_rows)})
     return render("checks.html.j2", lang, n=len(summary.checks), unmet=sum(not c.met for c in summary.checks),
-                  tables=tables)
+                  funds=funds)
 
 
 def _provenance(params: Params, manifest: Mapping[str, Any], lang: str) -> str:
@@ -166,7 +270,7 @@ def _provenance(params: Params, manifest: Mapping[str, Any], lang: str) -> str:
                   files,
                   css="provenance")
     parameters = manifest.get("parameters")
-    pairs = ([(str(k), _plain(parameters[k])) for k in sorted(parameters, key=str)]
+    pairs = ([_setting(str(k), parameters[k], lang) for k in sorted(parameters, key=str)]
              if isinstance(parameters, Mapping) else [])
     superseded = manifest.get("supersedes")
     version = manifest.get("package_version", t(lang, "record", "record.unknown"))
@@ -174,6 +278,17 @@ def _provenance(params: Params, manifest: Mapping[str, Any], lang: str) -> str:
                   year=manifest.get("year", params.year), files=table, parameters=pairs,
                   superseded=({"path": superseded.get("path", ""), "sha256": superseded.get("sha256", "")}
                               if isinstance(superseded, Mapping) else None))
+
+
+_SETTINGS = ("lang", "year", "superseded_record", "superseded_sha256")
+
+
+def _setting(name: str, value: object, lang: str) -> tuple[str, str]:
+    """A setting of the run in words: ("Språk", "svenska") rather than ("lang", "sv")."""
+    label = t(lang, "record", f"record.provenance.setting.{name}") if name in _SETTINGS else name
+    if name == "lang" and value in LANGS:
+        return label, t(lang, "record", f"record.language.{value}")
+    return label, _plain(value)
 
 
 def _plain(value: object) -> str:

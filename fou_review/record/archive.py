@@ -1,0 +1,102 @@
+"""The archival copy of the record: `allocation.pdf`, PDF/A-2u, made by WeasyPrint from `allocation.html`.
+
+Why PDF/A-2u: part 2 (ISO 19005-2) is the current baseline that archives accept for born-digital
+documents (PDF 1.7 base, transparency, OpenType fonts); level "u" adds to the visual guarantee of
+level "b" that every glyph maps to Unicode, so the text can be searched and copied years later.
+Part 3 differs from part 2 only in allowing arbitrary embedded files; the record's data are published
+beside it as open data (`data/`), and an archive would have to vet attachments of any kind, so the
+archival copy carries none.
+
+The PDF is made from the very bytes of `allocation.html` (its print styles included), plus one small
+stylesheet of its own (`templates/archive/archive.css`) that sets every text in fonts named by file
+from two Debian packages: Liberation Sans and Mono (`fonts-liberation2`, the family the record's own
+font stack names, with Arial's metrics) and DejaVu Sans (`fonts-dejavu-core`) for any character
+Liberation lacks. What other fonts a machine has cannot change the PDF; every font is embedded (as a
+subset). The document's dates are the decision's date from
+the year's parameters, never the clock, so the same inputs give the same bytes on every run.
+
+Rendering costs a few seconds, most of it WeasyPrint's layout (see bench/bench_run.py); `prepare`
+does the import and the font set-up ahead of time, so a run can pay for them while its kernel works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fou_review.errors import RecordError
+
+PDF_VARIANT = "pdf/a-2u"
+FONT_ROOT = Path("/usr/share/fonts/truetype")
+# Debian package -> (its folder under FONT_ROOT, the placeholder in archive.css, the files used)
+FONT_PACKAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "fonts-liberation2": ("liberation2", "{liberation}", (
+        "LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "LiberationSans-Italic.ttf",
+        "LiberationSans-BoldItalic.ttf", "LiberationMono-Regular.ttf", "LiberationMono-Bold.ttf")),
+    "fonts-dejavu-core": ("dejavu", "{dejavu}", ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")),
+}
+FONT_FAMILIES = ("FoU Archive Sans", "FoU Archive Mono", "FoU Archive Fallback")
+SVG_FONT = '"FoU Archive Sans", "FoU Archive Fallback"'
+GENERATOR = "fou-review"
+
+_lock = threading.Lock()
+_prepared: dict[str, Any] = {}
+
+
+def font_files(font_root: Path = FONT_ROOT) -> list[Path]:
+    """Every font file the archival PDF may embed, in a fixed order."""
+    return [font_root / folder / name for folder, _, names in FONT_PACKAGES.values() for name in names]
+
+
+def archive_css_text(font_root: Path = FONT_ROOT) -> str:
+    """The archival stylesheet with the font folders filled in; RecordError when a font is missing."""
+    text = (resources.files("fou_review.record") / "templates" / "archive" / "archive.css").read_text("utf-8")
+    for package, (folder, placeholder, names) in FONT_PACKAGES.items():
+        missing = [name for name in names if not (font_root / folder / name).is_file()]
+        if missing:
+            raise RecordError(f"the archival PDF needs the fonts of Debian's {package} package "
+                              f"({', '.join(missing)} not found in {font_root / folder}); run scripts/setup.sh")
+        text = text.replace(placeholder, (font_root / folder).as_posix())
+    return text
+
+
+def prepare() -> None:
+    """Import WeasyPrint and set up the fonts and the archival stylesheet once per process.
+
+    Safe to call from a background thread while the run does other work; `record_pdf` calls it too.
+    """
+    with _lock:
+        if _prepared:
+            return
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        css = weasyprint.CSS(string=archive_css_text(), font_config=fonts)
+        _prepared.update(weasyprint=weasyprint, fonts=fonts, css=css)
+
+
+def record_pdf(html: str, *, decided: dt.date) -> bytes:
+    """`html` (the record page, as published) as a PDF/A-2u document, byte-identical for the same input.
+
+    `decided` is the decision's date: the PDF's creation and modification date (info dictionary and
+    XMP metadata). The title and language come from the page's `<title>` and `<html lang>`.
+    """
+    prepare()
+    weasyprint, fonts, css = _prepared["weasyprint"], _prepared["fonts"], _prepared["css"]
+    page = weasyprint.HTML(string=html, base_url=None)
+    for svg in page.etree_element.iter("{http://www.w3.org/2000/svg}svg"):
+        # WeasyPrint draws inline SVG without the page's styles: name the archival fonts on the
+        # element itself (in the parsed page only; the HTML's bytes are the published ones).
+        svg.set("font-family", SVG_FONT)
+    document = page.render(stylesheets=[css], font_config=fonts)
+    document.metadata.created = document.metadata.modified = decided.isoformat()
+    document.metadata.generator = GENERATOR
+    data: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return data
+
+
+__all__ = ["FONT_FAMILIES", "FONT_PACKAGES", "PDF_VARIANT", "archive_css_text", "font_files", "prepare", "record_pdf"]
