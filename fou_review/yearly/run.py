@@ -104,7 +104,8 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     title = record_title(review, lang)
     nb = normalise_notebook(executed, title)
     with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
-        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=title)
+        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=title,
+                           dnr=review.inputs.params.decision.dnr)
         kernel.stop()
         files["allocation.html"] = html.result().encode("utf-8")
     files["review.ipynb"] = notebook_bytes(nb)
