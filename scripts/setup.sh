@@ -23,3 +23,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
   touch "$stamp"
 fi
+if [ -n "$extras" ] && [ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]; then
+  # axe-core for the record's accessibility test (tests/test_record_browser.py), from the npm registry
+  mkdir -p .venv/axe
+  npm install --silent --no-audit --no-fund --prefix .venv/axe axe-core@4.14.1 >/dev/null
+fi

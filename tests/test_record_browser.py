@@ -90,7 +90,8 @@ def record_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
         nb.cells.append(cell)
     path = tmp_path / "allocation.html"
-    path.write_text(notebook_to_record_html(nb, lang="sv", title=record_title(review, "sv")), encoding="utf-8")
+    path.write_text(notebook_to_record_html(nb, lang="sv", title=record_title(review, "sv"),
+                                            dnr=review.inputs.params.decision.dnr), encoding="utf-8")
     return path
 
 
@@ -167,3 +168,136 @@ def test_the_request_counter_sees_a_load(browser: Browser, tmp_path: Path) -> No
     with visit(browser, path) as seen:
         assert seen.routed == ["https://example.invalid/x.png"]
         assert seen.requests == ["https://example.invalid/x.png"]
+
+
+# --- Accessibility, phone, print and hostile text (issue 12) ---
+
+AXE = Path(os.environ.get("AXE_PATH", Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules"
+                          / "axe-core" / "axe.min.js"))
+A4_CONTENT_PX = 680  # 210 mm less 2 × 15 mm, at 96 px per inch
+
+
+@contextmanager
+def opened(browser: Browser, path: Path, width: int, *, bypass_csp: bool = False) -> Iterator[Visit]:
+    """Like `visit`, at a given viewport width (and, for injecting axe in a test only, without the CSP)."""
+    url = path.resolve().as_uri()
+    context = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=bypass_csp)
+    page = context.new_page()
+    seen = Visit(page, [], [], [])
+    page.route("**/*", lambda r: r.continue_() if r.request.url == url else (seen.routed.append(r.request.url),
+                                                                             r.abort())[-1])
+    page.on("request", lambda req: None if req.url == url else seen.requests.append(req.url))
+    try:
+        page.goto(url, wait_until="load")
+        yield seen
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_axe_finds_no_wcag_violation(browser: Browser, record_file: Path, width: int) -> None:
+    assert AXE.is_file(), f"axe-core is missing: bash scripts/setup.sh --test installs it ({AXE})"
+    with opened(browser, record_file, width, bypass_csp=True) as seen:
+        page = seen.page
+        assert page.locator("script").count() == 0  # the page has none; axe is added for the test only
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})""")
+        violations = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in result["violations"]]
+        assert violations == []
+        assert len(result["passes"]) > 10  # axe ran
+        assert seen.requests == [] and seen.routed == []
+
+
+def test_phone_width_does_not_pan_and_chart_text_is_legible(browser: Browser, record_file: Path) -> None:
+    with opened(browser, record_file, 390) as seen:
+        page = seen.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        regions = page.evaluate("""() => [...document.querySelectorAll('.scroll')].map(d =>
+            [d.getAttribute('role'), d.getAttribute('aria-label') || '', d.tabIndex, d.scrollWidth > d.clientWidth])""")
+        assert regions and all(r[0] == "region" and r[1] and r[2] == 0 for r in regions)
+        assert any(r[3] for r in regions)  # some do scroll sideways, inside their region
+        sizes = page.evaluate("""() => [...document.querySelectorAll('svg.chart text')].map(t => {
+            const svg = t.ownerSVGElement;
+            return parseFloat(getComputedStyle(t).fontSize) * svg.getBoundingClientRect().width
+                   / svg.viewBox.baseVal.width; })""")
+        assert sizes and min(sizes) >= 12
+
+
+def test_print_fits_a4_with_one_total_per_table_and_a_running_head(browser: Browser, record_file: Path) -> None:
+    import io
+
+    import pypdf
+
+    with opened(browser, record_file, A4_CONTENT_PX) as seen:
+        page = seen.page
+        page.emulate_media(media="print")
+        clipped = page.evaluate("""() => [...document.querySelectorAll('td, th')]
+            .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.slice(0, 40))""")
+        assert clipped == []
+        wide = page.evaluate("""() => [...document.querySelectorAll('table')]
+            .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map(t => t.caption.textContent)""")
+        assert wide == []
+        totals = page.evaluate("""() => [...document.querySelectorAll('tfoot th')]
+            .filter(th => th.textContent.startsWith('Totalt')).length""")
+        assert page.evaluate("getComputedStyle(document.querySelector('tfoot')).display") == "table-row-group"
+        pdf = page.pdf(format="A4", margin={side: "15mm" for side in ("top", "right", "bottom", "left")})
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert 3 <= len(pages) < 40
+    for number, text in enumerate(pages, 1):
+        assert "Dnr 3.2.2-547/2021" in text and f"Sida {number} ({len(pages)})" in text, number
+    assert sum(text.count("Totalt") for text in pages) == totals > 5  # never repeated at a page break
+    whole = "\n".join(pages)
+    for last_row, total in (("MUL-13", "Totalt, 13 ansökningar"), ("LUM-10", "Totalt, 10 ansökningar")):
+        assert whole.rindex(last_row) < whole.index(total)
+    assert "Innehåll" in pages[0]
+
+
+BIDI_TITLE = "Våga \u202eanmäla\u202c våga vittna\u200b"
+
+
+def test_a_bidi_override_in_a_title_reorders_nothing(browser: Browser, tmp_path: Path,
+                                                     request: pytest.FixtureRequest) -> None:
+    import csv
+
+    root = tmp_path / "root"
+    shutil.copytree(request.config.rootpath / "params", root / "params")
+    shutil.copytree(request.config.rootpath / "data", root / "data")
+    path = root / "data" / "2022" / "applications.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["id"] == "LUM-01":
+            row["title"] = BIDI_TITLE
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    review = review_year(root, 2022)
+    nb = nbformat.v4.new_notebook()
+    for _, fragment in render_record_sections(review, MANIFEST, "sv"):
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
+        nb.cells.append(cell)
+    page_file = tmp_path / "allocation.html"
+    page_file.write_text(notebook_to_record_html(nb, lang="sv", title=record_title(review, "sv")), encoding="utf-8")
+    with opened(browser, page_file, 1280) as seen:
+        page = seen.page
+        raw = page.evaluate(r"""() => /[\u202a-\u202e\u2066-\u2069\u200b-\u200f]/.test(document.body.textContent)""")
+        assert raw is False
+        row = page.locator("table.granted tbody tr", has_text="⟨U+202E⟩anmäla").first
+        cells = row.locator("th, td")
+        expect(cells.nth(1)).to_have_text("Våga ⟨U+202E⟩anmäla⟨U+202C⟩ våga vittna⟨U+200B⟩")
+        lefts = [cells.nth(i).bounding_box()["x"] for i in range(3)]  # type: ignore[index]
+        assert lefts == sorted(lefts)  # the cells stand in their order
+        # Within the cell, "anmäla" reads left to right: its first letter stands left of its last.
+        xs = page.evaluate("""(cell) => {
+            const node = [...cell.childNodes].find(n => n.nodeType === 3);
+            const at = node.textContent.indexOf('anmäla');
+            const box = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                                 return r.getBoundingClientRect().left; };
+            return [box(at), box(at + 5)]; }""", cells.nth(1).element_handle())
+        assert xs[0] < xs[1]
+        amount = cells.nth(2)
+        expect(amount).to_have_text("500\u00a0000\u00a0kr")
