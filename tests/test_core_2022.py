@@ -87,7 +87,7 @@ def test_every_row_outside_the_published_tables_is_marked_illustrative(
 @pytest.mark.parametrize(("app_id", "code", "words"), [
     ("LUM-09", "rejected_cap", "Spånga-Tensta har redan beviljats 2"),  # the joint LUM-06 counts for it
     ("LUM-10", "rejected_budget", "återstående budget 295\u00a0000\u00a0kr räcker inte"),
-    ("MUL-13", "excluded_purpose", "inte för ändamålet 'konferens'"),
+    ("MUL-13", "excluded_purpose", "inte för ändamålet ”konferens”"),
 ])
 def test_illustrative_rows_show_the_rules(allocated: tuple[list[dict[str, str]], str], app_id: str, code: str,
                                           words: str) -> None:
