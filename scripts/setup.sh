@@ -5,6 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
+# WeasyPrint (the archival PDF) needs Pango, and the PDF embeds fonts from two Debian packages
+# (fou_review/record/archive.py): installed in both modes, only when missing.
+need=""
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need="$need $pkg"
+done
+if [ -n "$need" ]; then
+  echo "setup: installing Debian's$need for the archival PDF" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq $need >/dev/null
+fi
 if [ "${1:-}" = "--test" ]; then
   extras="[test]"
   if [ ! -x /usr/bin/chromium ]; then

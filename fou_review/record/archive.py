@@ -22,6 +22,8 @@ does the import and the font set-up ahead of time, so a run can pay for them whi
 from __future__ import annotations
 
 import datetime as dt
+import io
+import logging
 import threading
 from importlib import resources
 from pathlib import Path
@@ -30,6 +32,7 @@ from typing import Any
 from fou_review.errors import RecordError
 
 PDF_VARIANT = "pdf/a-2u"
+OUTPUT_INTENT = "archive-srgb"  # the key of the sRGB output intent among the document's colour profiles
 FONT_ROOT = Path("/usr/share/fonts/truetype")
 # Debian package -> (its folder under FONT_ROOT, the placeholder in archive.css, the files used)
 FONT_PACKAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -72,11 +75,17 @@ def prepare() -> None:
         if _prepared:
             return
         import weasyprint
+        from weasyprint.css import ColorProfile
         from weasyprint.text.fonts import FontConfiguration
 
         fonts = FontConfiguration()
         css = weasyprint.CSS(string=archive_css_text(), font_config=fonts)
-        _prepared.update(weasyprint=weasyprint, fonts=fonts, css=css)
+        icc = (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+        def srgb() -> Any:
+            return ColorProfile(io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+
+        _prepared.update(weasyprint=weasyprint, fonts=fonts, css=css, srgb=srgb)
 
 
 def record_pdf(html: str, *, decided: dt.date) -> bytes:
@@ -86,6 +95,16 @@ def record_pdf(html: str, *, decided: dt.date) -> bytes:
     XMP metadata). The title and language come from the page's `<title>` and `<html lang>`.
     """
     prepare()
+    quiet = logging.getLogger("weasyprint")  # its notes on screen-only CSS (@media (max-width)) are noise here
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        return _render(html, decided)
+    finally:
+        quiet.setLevel(level)
+
+
+def _render(html: str, decided: dt.date) -> bytes:
     weasyprint, fonts, css = _prepared["weasyprint"], _prepared["fonts"], _prepared["css"]
     page = weasyprint.HTML(string=html, base_url=None)
     for svg in page.etree_element.iter("{http://www.w3.org/2000/svg}svg"):
@@ -95,7 +114,10 @@ def record_pdf(html: str, *, decided: dt.date) -> bytes:
     document = page.render(stylesheets=[css], font_config=fonts)
     document.metadata.created = document.metadata.modified = decided.isoformat()
     document.metadata.generator = GENERATOR
-    data: bytes = document.write_pdf(pdf_variant=PDF_VARIANT)
+    # The output intent: WeasyPrint's own sRGB profile, read here with the file closed after it
+    # (WeasyPrint 70 opens it for output_intent="srgb" and never closes the file).
+    document.color_profiles[OUTPUT_INTENT] = _prepared["srgb"]()
+    data: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT)
     return data
 
 

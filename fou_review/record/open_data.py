@@ -1,0 +1,308 @@
+"""The record's open data: `data/` beside `allocation.html`, a Frictionless Data Package plus 360Giving.
+
+Files (all written by `open_data_files`, byte-identical for the same review):
+
+- `decisions.csv`: one row per application (the record's decisions, with language-neutral codes for
+  the decision and the reason, and the marks of what is illustrative);
+- `funds.csv`: the summary per fund; `administrations.csv`: per fund and administration;
+- `followup.csv`, only when a follow-up table is given (the project has none yet);
+- `grants-360giving.json`: the granted applications in the 360Giving Data Standard 1.4.3, each grant
+  checked against the standard's JSON schema (a copy ships in `templates/opendata/`, CC BY 4.0), with
+  the Swedish additions (fund, district, reason code, rank, illustrative fields) under `fouReview`;
+- `README.md`: what the files hold, the additions, what is illustrative, that there is no personal data;
+- `datapackage.json`: the package: every file above except the README as a resource, tabular ones with
+  their Table Schema (`templates/opendata/schemas.json`, titles and descriptions from the record
+  catalogue), each with its size and SHA-256 (`hash`).
+
+No personal data: the applications' contact persons and the signatories never appear; applicants are
+administrations. Text cells that a spreadsheet would read as formulas get a leading apostrophe, as in
+the record's `decisions.csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from fou_review.core.eligibility import RULES
+from fou_review.core.model import ReasonCode
+from fou_review.core.pipeline import Review
+from fou_review.errors import RecordError
+from fou_review.record.decisions_file import neutralise
+from fou_review.texts.catalog import t
+
+DATA_DIR = "data"
+PACKAGE_FILE = "datapackage.json"
+GRANTS_FILE = "grants-360giving.json"
+README_FILE = "README.md"
+SCHEMA_360 = "360giving-schema-1.4.3.json"
+# Identifiers in the 360Giving file: not registered with 360Giving nor org-id.guide (README says so).
+ID_PREFIX = "360G-stockholm-sof-fou"
+FUNDER_KEY = "socialforvaltningen"
+EXTENSION = "fouReview"
+TABLES = ("decisions", "funds", "administrations", "followup")
+FOLLOWUP_COLUMNS = ("id", "report_received", "spent_kr", "repaid_kr", "status")
+
+
+def _opendata_file(name: str) -> str:
+    return (resources.files("fou_review.record") / "templates" / "opendata" / name).read_text("utf-8")
+
+
+@cache
+def table_schemas() -> dict[str, Any]:
+    """The package's table definitions (path, fields, keys) as shipped, without texts."""
+    data: dict[str, Any] = json.loads(_opendata_file("schemas.json"))
+    return data
+
+
+@cache
+def schema_360giving() -> dict[str, Any]:
+    """The 360Giving Data Standard 1.4.3 JSON schema of one grant (the shipped copy)."""
+    data: dict[str, Any] = json.loads(_opendata_file(SCHEMA_360))
+    return data
+
+
+def _slug(name: str) -> str:
+    """An identifier part from a name: ASCII letters and digits, Swedish letters folded, '-' between."""
+    folded = name.lower().translate(str.maketrans("åäöéü", "aaoeu"))
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or "x"
+
+
+def _csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else str(neutralise(v)) if isinstance(v, str) else str(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+def _json(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _applicants(review: Review) -> dict[str, tuple[str, ...]]:
+    apps = review.inputs.applications
+    return {str(i): tuple(a) for i, a in zip(apps["id"], apps["applicants"], strict=True)}
+
+
+def _illustrative(review: Review) -> dict[str, str]:
+    apps = review.inputs.applications
+    return {str(i): str(v) for i, v in zip(apps["id"], apps["illustrative_fields"], strict=True)}
+
+
+def decisions_rows(review: Review) -> list[list[object]]:
+    """The rows of `decisions.csv`, in the record's order."""
+    marks = _illustrative(review)
+    d = review.decisions
+    rows: list[list[object]] = []
+    for r in d.itertuples(index=False):
+        rank = None if pd.isna(r.rank) else int(r.rank)
+        score = None if pd.isna(r.total_score) else f"{float(r.total_score):.2f}"
+        rows.append([r.id, r.fund, r.applicants, r.title, int(r.requested_kr), int(r.granted_kr), r.decision_en,
+                     r.reason_code, r.reason, rank, score, r.source, marks.get(str(r.id), "")])
+    return rows
+
+
+def _decisions_rows_lang(review: Review, lang: str) -> list[list[object]]:
+    rows = decisions_rows(review)
+    if lang == "en":
+        reasons = dict(zip(review.decisions["id"], review.decisions["reason_en"], strict=True))
+        for row in rows:
+            row[8] = reasons[row[0]]
+    return rows
+
+
+def funds_rows(review: Review, lang: str) -> list[list[object]]:
+    """The rows of `funds.csv`, one per fund in the parameters' order."""
+    params = review.inputs.params
+    rows: list[list[object]] = []
+    for f in review.summary.funds:
+        fund = params.funds[f.fund]
+        name = getattr(fund, f"name_{lang}")
+        rows.append([f.fund, name, f.budget_kr, fund.budget_source, fund.max_amount_kr, f.received_n,
+                     f.received_kr, f.granted_n, f.granted_kr, f.remaining_kr])
+    return rows
+
+
+def administrations_rows(review: Review) -> list[list[object]]:
+    """The rows of `administrations.csv`: per fund (parameters' order) and administration (sorted)."""
+    applicants = _applicants(review)
+    d = review.decisions
+    counted: dict[tuple[str, str], list[int]] = {}
+    for app_id, fund, requested in zip(d["id"], d["fund"], d["requested_kr"], strict=True):
+        for name in applicants[str(app_id)]:
+            entry = counted.setdefault((str(fund), name), [0, 0])
+            entry[0] += 1
+            entry[1] += int(requested)
+    use = {(str(r.fund), str(r.applicant)): r for r in review.summary.cap_use.itertuples(index=False)}
+    rows: list[list[object]] = []
+    for code, fund in review.inputs.params.funds.items():
+        for name in sorted(n for f, n in counted if f == code):
+            n_apps, requested = counted[(code, name)]
+            u = use.get((code, name))
+            rows.append([code, name, n_apps, requested, int(u.granted_n) if u is not None else 0,
+                         fund.max_granted_per_applicant, int(u.granted_kr) if u is not None else 0])
+    return rows
+
+
+def followup_rows(followup: pd.DataFrame) -> list[list[object]]:
+    """The rows of `followup.csv` from a follow-up table with FOLLOWUP_COLUMNS (sorted by id)."""
+    missing = [c for c in FOLLOWUP_COLUMNS if c not in followup.columns]
+    if missing:
+        raise RecordError(f"the follow-up table lacks the columns {', '.join(missing)}")
+    rows = []
+    for r in followup.sort_values("id")[list(FOLLOWUP_COLUMNS)].itertuples(index=False):
+        rows.append([None if pd.isna(v) else v.isoformat() if hasattr(v, "isoformat") else
+                     int(v) if isinstance(v, float) and v.is_integer() else v for v in r])
+    return rows
+
+
+def grants(review: Review, lang: str) -> list[dict[str, Any]]:
+    """The granted applications as 360Giving grants (only standard fields plus `fouReview`)."""
+    params = review.inputs.params
+    year, decided = params.year, params.decision.date.isoformat()
+    applicants = _applicants(review)
+    marks = _illustrative(review)
+    funder = {"id": f"{ID_PREFIX}-ORG-{FUNDER_KEY}", "name": t(lang, "record", "data.funder.name")}
+    out: list[dict[str, Any]] = []
+    for r in review.decisions.itertuples(index=False):
+        if int(r.granted_kr) <= 0:
+            continue
+        fund = params.funds[str(r.fund)]
+        fund_name = getattr(fund, f"name_{lang}")
+        names = applicants[str(r.id)]
+        marked = marks.get(str(r.id), "").split()
+        illustrative = sorted({"amountAppliedFor"} if ("all" in marked or "requested_kr" in marked) else set())
+        if params.decision.date_source == "illustrative":
+            illustrative = sorted({*illustrative, "awardDate"})
+        if "all" in marked:
+            illustrative = ["all"]
+        extension: dict[str, Any] = {"fund": str(r.fund), "district": list(names), "reasonCode": str(r.reason_code),
+                                     "illustrative": illustrative}
+        if not pd.isna(r.rank):
+            extension["rank"] = int(r.rank)
+        out.append({
+            "id": f"{ID_PREFIX}-{year}-{r.id}",
+            "title": str(r.title),
+            "description": t(lang, "record", "data.grant.description", fund_name=fund_name, fund=str(r.fund),
+                             year=year, title=str(r.title)),
+            "currency": "SEK",
+            "amountAppliedFor": int(r.requested_kr),
+            "amountAwarded": int(r.granted_kr),
+            "awardDate": decided,
+            "recipientOrganization": [{"id": f"{ID_PREFIX}-ORG-{_slug(n)}", "name": n} for n in names],
+            "fundingOrganization": [funder],
+            "grantProgramme": [{"code": str(r.fund), "title": fund_name}],
+            "fromOpenCall": "Yes",
+            EXTENSION: extension,
+        })
+    return out
+
+
+def check_grants(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every way the grants break the 360Giving schema (empty: all valid)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [f"{g.get('id')}: {e.message}" for g in items for e in validator.iter_errors(g)]
+
+
+def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
+    spec = table_schemas()[name]
+    fields = []
+    for f in spec["fields"]:
+        field = {"name": f["name"], "type": f["type"],
+                 "description": t(lang, "record", f"data.field.{f['name']}")}
+        constraints = dict(f.get("constraints", {}))
+        if f["name"] == "fund":
+            constraints["enum"] = list(review.inputs.params.funds)
+        if name == "decisions" and f["name"] == "reason_code":
+            constraints["enum"] = [c.value for c in ReasonCode] + [rule.code for rule in RULES]
+        if constraints:
+            field["constraints"] = constraints
+        fields.append(field)
+    schema: dict[str, Any] = {"fields": fields, "missingValues": [""], "primaryKey": spec["primaryKey"]}
+    if "foreignKeys" in spec:
+        schema["foreignKeys"] = spec["foreignKeys"]
+    return schema
+
+
+def _resource(name: str, path: str, data: bytes, description: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "path": path, "description": description, **extra,
+            "bytes": len(data), "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
+
+
+def _readme(review: Review, lang: str, resources_: Sequence[Mapping[str, Any]], followup: bool) -> bytes:
+    params = review.inputs.params
+    title = getattr(params.decision, f"title_{lang}")
+
+    def tr(msgid: str, **values: object) -> str:
+        return t(lang, "record", msgid, **values)
+
+    lines = [f"# {tr('data.readme.heading')}", "",
+             tr("data.readme.lead", title=title, dnr=params.decision.dnr), "",
+             f"## {tr('data.readme.files')}", ""]
+    lines += [f"- `{r['path']}`: {r['description']}" for r in resources_]
+    lines += ["", tr("data.readme.illustrative"), "", tr("data.readme.personal"), "", tr("data.readme.formula"), ""]
+    if not followup:
+        lines += [tr("data.readme.followup_none"), ""]
+    lines += [f"## {tr('data.readme.grants')}", "",
+              tr("data.readme.grants_lead", file=f"`{GRANTS_FILE}`", prefix=f"`{ID_PREFIX}`"), ""]
+    lines += [f"- {tr(f'data.readme.add.{key}')}" for key in ("fund", "district", "reason_code", "rank", "illustrative")]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def open_data_files(review: Review, lang: str, followup: pd.DataFrame | None = None) -> dict[str, bytes]:
+    """Every file of `data/`, keyed by its path in the record (`data/<name>`), sorted by path.
+
+    `followup`: a table with FOLLOWUP_COLUMNS, when the year has a follow-up; else no `followup.csv`.
+    Raises RecordError when a grant would break the 360Giving schema.
+    """
+    params = review.inputs.params
+    names = {name: [f["name"] for f in table_schemas()[name]["fields"]] for name in TABLES}
+    tables: dict[str, bytes] = {
+        "decisions": _csv(names["decisions"], _decisions_rows_lang(review, lang)),
+        "funds": _csv(names["funds"], funds_rows(review, lang)),
+        "administrations": _csv(names["administrations"], administrations_rows(review)),
+    }
+    if followup is not None:
+        tables["followup"] = _csv(names["followup"], followup_rows(followup))
+    grant_list = grants(review, lang)
+    problems = check_grants(grant_list)
+    if problems:
+        raise RecordError("the 360Giving file would not follow the standard: " + "; ".join(problems[:5]))
+    grants_bytes = _json({"grants": grant_list})
+    res = [_resource(name, table_schemas()[name]["path"], data, t(lang, "record", f"data.resource.{name}"),
+                     profile="tabular-data-resource", format="csv", mediatype="text/csv", encoding="utf-8",
+                     schema=_schema(name, lang, review))
+           for name, data in tables.items()]
+    res.append(_resource("grants-360giving", GRANTS_FILE, grants_bytes, t(lang, "record", "data.resource.grants"),
+                         format="json", mediatype="application/json", encoding="utf-8"))
+    title = getattr(params.decision, f"title_{lang}")
+    package = {
+        "profile": "data-package",
+        "name": f"fou-review-{params.year}" + ("-en" if lang == "en" else ""),
+        "title": t(lang, "record", "data.package.title", title=title),
+        "description": t(lang, "record", "data.package.description", dnr=params.decision.dnr),
+        "created": f"{params.decision.date.isoformat()}T00:00:00Z",  # the decision's day
+        "resources": res,
+    }
+    files = {f"{DATA_DIR}/{table_schemas()[name]['path']}": data for name, data in tables.items()}
+    files[f"{DATA_DIR}/{GRANTS_FILE}"] = grants_bytes
+    files[f"{DATA_DIR}/{PACKAGE_FILE}"] = _json(package)
+    files[f"{DATA_DIR}/{README_FILE}"] = _readme(review, lang, res, followup is not None)
+    return {path: files[path] for path in sorted(files)}
+
+
+__all__ = ["DATA_DIR", "GRANTS_FILE", "PACKAGE_FILE", "check_grants", "grants", "open_data_files",
+           "schema_360giving", "table_schemas"]
