@@ -1,7 +1,8 @@
 """The manifest of a record: what it was made from, so anyone can check it later.
 
 `{"year", "package_version", "notebook": {"path", "sha256"}, "parameters", "inputs": [{"path",
-"sha256"}], "supersedes": null | {"path", "sha256"}}`. Paths are relative to the project root in
+"sha256"}], "supersedes": null | {"path", "sha256"}, "files": [{"path", "sha256"}]}`; `files` lists every
+other file of the record (paths relative to the record folder: `allocation.pdf`, `data/…`). Paths are relative to the project root in
 posix form and sorted; there is no time and no absolute path, so the same inputs give the same
 bytes on any clone, at any path.
 """
@@ -62,6 +63,12 @@ def build_manifest(root: Path, year: int, notebook: Path, parameters: Mapping[st
         "supersedes": None if supersedes is None else {"path": str(supersedes["path"]),
                                                        "sha256": str(supersedes["sha256"])},
     }
+
+
+def output_entries(files: Mapping[str, bytes]) -> list[dict[str, str]]:
+    """One {path, sha256} per file of the record except the manifest itself, sorted by path."""
+    return [{"path": name, "sha256": hashlib.sha256(files[name]).hexdigest()}
+            for name in sorted(files) if name != MANIFEST_NAME]
 
 
 def manifest_to_json(manifest: Mapping[str, Any]) -> str:

@@ -41,7 +41,10 @@ from pathlib import Path
 from fou_review.errors import Msg, RunError
 from fou_review.yearly.manifest import MANIFEST_NAME, sha256_file
 
-RECORD_FILES = ("allocation.html", "decisions.csv", "decisions.xlsx", "manifest.json", "review.ipynb")
+RECORD_FILES = ("allocation.html", "allocation.pdf", "data/README.md", "data/administrations.csv",
+                "data/datapackage.json", "data/decisions.csv", "data/funds.csv", "data/grants-360giving.json",
+                "decisions.csv", "decisions.xlsx", "manifest.json", "review.ipynb")
+# (`data/followup.csv` joins the record's files in a year with a follow-up: see record.open_data.)
 SUPERSEDED = "superseded"
 ENGLISH = "en"
 FAULT_ENV = "FOU_REVIEW_FAULT"
@@ -277,12 +280,14 @@ def staging(target: Path) -> Iterator[Path]:
 def stage_record(tmp: Path, files: Mapping[str, bytes], target: Path, supersede_as: int | None) -> None:
     """Fill `tmp` with the new files plus what of the old folder must survive."""
     for i, (name, data) in enumerate(files.items()):
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)  # data/…
         (tmp / name).write_bytes(data)
         if i == 0:
             fault("staged-file")
+    made = {name.split("/", 1)[0] for name in files}  # a folder of the record (data/) is made anew
     if target.is_dir():
         for entry in sorted(target.iterdir()):
-            if entry.name.startswith(".") or entry.name in files:
+            if entry.name.startswith(".") or entry.name in made:
                 continue  # hidden entries (leftovers of killed runs among them) are never carried over
             if entry.is_dir():
                 shutil.copytree(entry, tmp / entry.name, symlinks=True)
@@ -293,6 +298,7 @@ def stage_record(tmp: Path, files: Mapping[str, bytes], target: Path, supersede_
             keep.mkdir(parents=True)
             for name in RECORD_FILES:
                 if (target / name).is_file():
+                    (keep / name).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(target / name, keep / name)
     for path in [tmp, *tmp.rglob("*")]:
         if path.is_dir():

@@ -35,6 +35,7 @@ from fou_review.yearly.manifest import (
     build_manifest,
     input_entries,
     manifest_to_json,
+    output_entries,
     read_manifest,
 )
 from fou_review.yearly.normalise import normalise_notebook, notebook_bytes, without_review_only
@@ -88,11 +89,17 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         review = review_inputs(load_year(root, year))
     manifest = build_manifest(root, year, notebook, {"lang": lang, "year": year}, supersedes,
                               files=review.inputs.files)
+    from fou_review.record import archive
+    from fou_review.record.open_data import open_data_files
+
+    warm = ThreadPoolExecutor(max_workers=1)  # WeasyPrint's import and fonts while the kernel works
+    warming = warm.submit(archive.prepare)
+    warm.shutdown(wait=False)
     table = decisions_export_frame(review.decisions, lang)
     files = {
         "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
         "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title=t(lang, "cli", "decisions.sheet")),
-        "manifest.json": manifest_to_json(manifest).encode("utf-8"),
+        **open_data_files(review, lang),
     }
     parameters: dict[str, object] = {"year": year, "lang": lang}
     if supersedes is not None:
@@ -109,6 +116,11 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         kernel.stop()
         files["allocation.html"] = html.result().encode("utf-8")
     files["review.ipynb"] = notebook_bytes(nb)
+    warming.result()
+    files["allocation.pdf"] = archive.record_pdf(files["allocation.html"].decode("utf-8"),
+                                                 decided=review.inputs.params.decision.date)
+    manifest["files"] = output_entries(files)
+    files["manifest.json"] = manifest_to_json(manifest).encode("utf-8")
     return {name: files[name] for name in sorted(files)}
 
 

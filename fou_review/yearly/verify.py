@@ -17,7 +17,7 @@ from fou_review.yearly.manifest import MANIFEST_NAME, input_entries, read_manife
 from fou_review.yearly.publish import RECORD_FILES, leftovers, record_dir
 from fou_review.yearly.run import make_record
 
-TEXT_SUFFIXES = (".html", ".csv", ".json", ".ipynb")
+TEXT_SUFFIXES = (".html", ".csv", ".json", ".ipynb", ".md")
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,13 @@ def first_difference(old: bytes, new: bytes) -> tuple[str, dict[str, object]]:
 
 def compare_files(published: Path, remade: dict[str, bytes], root: Path) -> list[Difference]:
     out: list[Difference] = []
-    for name in RECORD_FILES:
+    for name in sorted(set(RECORD_FILES) | set(remade)):  # a follow-up adds data/followup.csv
         rel = (published / name).relative_to(root).as_posix()
         path = published / name
         if not path.is_file():
             out.append(Difference(rel, "verify.missing"))
             continue
-        old, new = path.read_bytes(), remade[name]
+        old, new = path.read_bytes(), remade.get(name, b"")
         if old == new:
             continue
         if name.endswith(TEXT_SUFFIXES):
