@@ -128,3 +128,12 @@ def test_no_personal_data(review: Review) -> None:
 
 def test_same_review_same_bytes(review: Review) -> None:
     assert open_data_files(review, "sv") == open_data_files(review_year(ROOT, YEAR), "sv")
+
+
+def test_the_published_package_validates() -> None:
+    """`frictionless validate reports/2022/data/datapackage.json` on the committed record."""
+    package = ROOT / "reports" / str(YEAR) / "data" / "datapackage.json"
+    assert _errors(package) == []
+    grants_file = json.loads((package.parent / GRANTS_FILE).read_text("utf-8"))
+    validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert grants_file["grants"] and all(not list(validator.iter_errors(g)) for g in grants_file["grants"])
