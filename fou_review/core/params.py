@@ -130,6 +130,24 @@ class DecisionText:
     matter: tuple[str, ...] = ()
 
 
+ALLOCATION_SCORES = ("raw", "calibrated")
+
+
+@dataclass(frozen=True)
+class RobustnessSettings:
+    """How the decision's robustness and the reviewers' calibration are tested (`robustness:`).
+
+    `bootstrap_resamples` resamples of the reviewers (and of the applications, for the calibration's
+    intervals) drawn from a generator seeded with `seed`, so the same inputs give the same figures;
+    an application is "cannot be told apart" when fewer than `confidence` of the resamples and of the
+    leave-one-reviewer-out runs put it on the side of the funding line it got.
+    """
+
+    bootstrap_resamples: int = 1000
+    seed: int = 2022
+    confidence: float = 0.95
+
+
 @dataclass(frozen=True)
 class Params:
     year: int
@@ -145,6 +163,8 @@ class Params:
     signatories: tuple[Signatory, ...] = ()
     texts: Mapping[str, DecisionText] = field(default_factory=dict)  # by language: "sv", "en"
     illustrative: frozenset[str] = frozenset()  # ILLUSTRATIVE_KINDS of this year
+    allocation_scores: str = "raw"  # ALLOCATION_SCORES: the allocation ranks raw or calibrated totals
+    robustness: RobustnessSettings = RobustnessSettings()
 
     def criterion_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.criteria)
@@ -291,6 +311,12 @@ class DecisionTextModel(_Model):
     en: DecisionTextLangModel = DecisionTextLangModel()
 
 
+class RobustnessModel(_Model):
+    bootstrap_resamples: Annotated[int, Field(gt=0, le=100_000)] = 1000
+    seed: Annotated[int, Field(ge=0)] = 2022
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+
+
 class ParamsModel(_Model):
     """The schema of `params/<year>.yaml`: every key required unless it has a default."""
 
@@ -305,6 +331,8 @@ class ParamsModel(_Model):
     tie_break: Annotated[list[str], _list("params.tie_break_list")]
     decision_text: DecisionTextModel = DecisionTextModel()
     illustrative: list[Literal["scores", "conflicts", "scale", "weights", "thresholds", "tie_break", "reviewers"]] = []
+    allocation_scores: Literal["raw", "calibrated"] = "raw"
+    robustness: RobustnessModel = RobustnessModel()
 
 
 def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
@@ -368,7 +396,10 @@ def _to_params(m: ParamsModel, file: str) -> Params:
                   reviewers=tuple(m.reviewers), scale=scale, criteria=criteria, tie_break=tie_break,
                   source_file=file, signatories=tuple(Signatory(s.name, s.role_sv, s.role_en)
                                                       for s in m.decision_text.signatories),
-                  texts=_record_texts(m), illustrative=frozenset(m.illustrative))
+                  texts=_record_texts(m), illustrative=frozenset(m.illustrative),
+                  allocation_scores=m.allocation_scores,
+                  robustness=RobustnessSettings(m.robustness.bootstrap_resamples, m.robustness.seed,
+                                                m.robustness.confidence))
 
 
 def _record_texts(m: ParamsModel) -> dict[str, DecisionText]:
