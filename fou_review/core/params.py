@@ -149,6 +149,46 @@ class RobustnessSettings:
 
 
 @dataclass(frozen=True)
+class OneOff:
+    """A value set for this year only (2022: the MUL cap of 3) and its normal value."""
+
+    key: str  # the key path, e.g. "funds.MUL.max_granted_per_applicant"
+    normal: int
+    note_sv: str = ""
+    note_en: str = ""
+
+
+@dataclass(frozen=True)
+class Population:
+    """Inhabitants per administration (for grants per inhabitant), with its source."""
+
+    source: str
+    as_of: dt.date
+    districts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """The optional keys of the yearly cycle; every default keeps an older params file as it was.
+
+    `predecessor_names`: an application naming an administration after it was merged into another
+    is read as its successor ("accept") or refused with the successor's name as a hint ("reject").
+    `report_due`: when the reports on this year's grants are due (for the follow-up ledger).
+    `illustrative_year`: the whole call is illustrative (an example), marked on every page and file.
+    `published_totals`: per fund the published (received_kr, granted_kr); the record says the
+    illustrative rows agree with them only when they are given and do.
+    """
+
+    predecessor_names: str = "accept"
+    one_off: tuple[OneOff, ...] = ()
+    population: Population | None = None
+    report_due: dt.date | None = None
+    report_due_source: str = "illustrative"
+    illustrative_year: bool = False
+    published_totals: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Params:
     year: int
     decision: Decision
@@ -165,6 +205,7 @@ class Params:
     illustrative: frozenset[str] = frozenset()  # ILLUSTRATIVE_KINDS of this year
     allocation_scores: str = "raw"  # ALLOCATION_SCORES: the allocation ranks raw or calibrated totals
     robustness: RobustnessSettings = RobustnessSettings()
+    cycle: Cycle = Cycle()  # the keys of the yearly cycle (issue 11)
 
     def criterion_codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.criteria)
@@ -317,6 +358,29 @@ class RobustnessModel(_Model):
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
 
 
+class OneOffModel(_Model):
+    key: str
+    normal: int
+    note_sv: str = ""
+    note_en: str = ""
+
+
+class PopulationModel(_Model):
+    source: str
+    as_of: YamlDate
+    districts: dict[str, Positive]
+
+
+class FollowupTermsModel(_Model):
+    report_due: YamlDate
+    report_due_source: Source = "illustrative"
+
+
+class TotalsModel(_Model):
+    received_kr: Annotated[int, Field(ge=0)]
+    granted_kr: Annotated[int, Field(ge=0)]
+
+
 class ParamsModel(_Model):
     """The schema of `params/<year>.yaml`: every key required unless it has a default."""
 
@@ -331,6 +395,12 @@ class ParamsModel(_Model):
     tie_break: Annotated[list[str], _list("params.tie_break_list")]
     decision_text: DecisionTextModel = DecisionTextModel()
     illustrative: list[Literal["scores", "conflicts", "scale", "weights", "thresholds", "tie_break", "reviewers"]] = []
+    predecessor_names: Literal["accept", "reject"] = "accept"
+    one_off: list[OneOffModel] = []
+    population: PopulationModel | None = None
+    followup: FollowupTermsModel | None = None
+    illustrative_year: bool = False
+    published_totals: dict[str, TotalsModel] = {}
     allocation_scores: Literal["raw", "calibrated"] = "raw"
     robustness: RobustnessModel = RobustnessModel()
 
@@ -366,6 +436,7 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
                 if code not in m.funds:
                     out.append(doc.problem(["decision_text", lang, key, code], "apps.unknown_fund",
                                            fund=repr(code), funds=", ".join(m.funds)))
+    out += _cycle_problems(doc, m)
     known = TIE_BREAK_KEYS + tuple(f"criterion:{c}" for c in codes)
     for i, item in enumerate(m.tie_break):
         parts = item.split()
@@ -373,6 +444,48 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
             out.append(doc.problem(["tie_break", i], "params.tie_break_key", known=", ".join(known),
                                    value=repr(item)))
     return out
+
+
+def one_off_value(m: ParamsModel | Mapping[str, object], key: str) -> object:
+    """The value at a dotted key path ("funds.MUL.max_granted_per_applicant"), or None."""
+    node: object = m.model_dump(by_alias=True) if isinstance(m, BaseModel) else m
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _cycle_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
+    """The cycle's keys: one-off keys naming an integer, totals and populations naming funds and names."""
+    out: list[Problem] = []
+    for i, item in enumerate(m.one_off):
+        value = one_off_value(m, item.key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            out.append(doc.problem(["one_off", i, "key"], "params.one_off_key", key=repr(item.key)))
+    for code in m.published_totals:
+        if code not in m.funds:
+            out.append(doc.problem(["published_totals", code], "apps.unknown_fund", fund=repr(code),
+                                   funds=", ".join(m.funds)))
+    if m.population is not None:
+        known = set(m.administrations) | {a.old for a in m.aliases} | {a.new for a in m.aliases}
+        for name in m.population.districts:
+            if name not in known:
+                out.append(doc.problem(["population", "districts", name], "params.population_name",
+                                       name=repr(name), names=", ".join(m.administrations)))
+    return out
+
+
+def _cycle(m: ParamsModel) -> Cycle:
+    pop = m.population
+    return Cycle(
+        predecessor_names=m.predecessor_names,
+        one_off=tuple(OneOff(o.key, o.normal, o.note_sv, o.note_en) for o in m.one_off),
+        population=Population(pop.source, pop.as_of, dict(pop.districts)) if pop is not None else None,
+        report_due=m.followup.report_due if m.followup is not None else None,
+        report_due_source=m.followup.report_due_source if m.followup is not None else "illustrative",
+        illustrative_year=m.illustrative_year,
+        published_totals={k: (v.received_kr, v.granted_kr) for k, v in m.published_totals.items()})
 
 
 def _to_params(m: ParamsModel, file: str) -> Params:
@@ -397,7 +510,7 @@ def _to_params(m: ParamsModel, file: str) -> Params:
                   source_file=file, signatories=tuple(Signatory(s.name, s.role_sv, s.role_en)
                                                       for s in m.decision_text.signatories),
                   texts=_record_texts(m), illustrative=frozenset(m.illustrative),
-                  allocation_scores=m.allocation_scores,
+                  allocation_scores=m.allocation_scores, cycle=_cycle(m),
                   robustness=RobustnessSettings(m.robustness.bootstrap_resamples, m.robustness.seed,
                                                 m.robustness.confidence))
 
@@ -467,3 +580,26 @@ def is_known_name(params: Params, name: str) -> bool:
         known.update((a.old, a.new))
     return name.strip() in known
 
+
+
+def renamed_before(params: Params, name: str, day: dt.date) -> Alias | None:
+    """The alias by which `name` had already become another administration on `day`, or None.
+
+    "Rinkeby-Kista" on 2023-09-01 -> the alias Rinkeby-Kista -> Järva from 2023-07-01.
+    """
+    found = [a for a in params.aliases if a.old == name.strip() and a.valid_from <= day]
+    return max(found, key=lambda a: a.valid_from) if found else None
+
+
+def successors_map(params: Params, on: dt.date | None = None) -> dict[str, str]:
+    """Every name the alias map knows -> the name valid on `on` (default: the decision date).
+
+    A current name maps to itself; names unknown on that date are left out.
+    """
+    names = set(params.administrations) | {a.old for a in params.aliases} | {a.new for a in params.aliases}
+    out: dict[str, str] = {}
+    for name in sorted(names):
+        resolved = resolve_name(params, name, on)
+        if resolved is not None:
+            out[name] = resolved
+    return out
