@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from fou_review.core.allocation import Allocation, allocate
+from fou_review.core.calibration import calibrated_scoring
 from fou_review.core.eligibility import check_eligibility
 from fou_review.core.load import YearInputs, load_year
 from fou_review.core.model import Override
@@ -32,9 +33,13 @@ def decide(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, 
 
     `apps` may be any subset of a year's applications made of whole funds (the live preview
     recomputes one fund at a time), with `eligibility` for the same rows. Writes no text: the
-    allocation's `decisions` DataFrame renders its texts when first asked for.
+    allocation's `decisions` DataFrame renders its texts when first asked for. When the year's
+    `allocation_scores` is `calibrated`, the ranking uses the calibrated means and totals
+    (`core.calibration.calibrated_scoring`); by default (`raw`) the reviewers' scores as given.
     """
     scoring = score_applications(apps, scores, conflicts, params)
+    if params.allocation_scores == "calibrated":
+        scoring = calibrated_scoring(apps, scores, conflicts, params, raw=scoring)
     allocation = allocate(apps, eligibility, scoring, params, overrides)
     eligible_ids = set(apps["id"].to_numpy()[eligibility["eligible"].to_numpy(dtype=bool)].tolist())
     return Decided(scoring, allocation, summarise(allocation.table, eligible_ids, params))

@@ -1,0 +1,282 @@
+"""Reviewer calibration: each reviewer's additive bias against co-reviewers on the same applications.
+
+API (for the workbook and the record):
+- `estimate_biases(cube: ScoreCube) -> np.ndarray`: one bias per reviewer (grade points, summing to 0).
+- `calibrated_scoring(apps, scores, conflicts, params, biases=None) -> pd.DataFrame`: `score_applications`'
+  frame with `<criterion>_mean`, `<criterion>_counts` and `total_score` computed from calibrated
+  scores (score − the reviewer's bias); medians and spreads stay raw. `pipeline.decide` uses it when
+  the year's `allocation_scores` is `calibrated`.
+- `calibrate(apps, eligibility, scores, conflicts, params, overrides=()) -> Calibration`: the biases with
+  their uncertainty (`Calibration.reviewers`: `ReviewerBias`), raw and calibrated totals and ranks side by
+  side (`Calibration.totals`, a DataFrame with `TOTALS_COLUMNS`), and the decisions that would change
+  under calibration (`Calibration.changes`: `core.compare.Change`, raw → calibrated).
+
+Method (`METHOD`): additive bias by least squares over the reviewer × application design, as in
+revNorm (Roos, Rothe, Scheuermann 2011): score(r, a, c) = μ(a, c) + b(r) + ε, one effect per
+application and criterion, one bias per reviewer common to all criteria (four times the data of a
+bias per criterion, which with five reviewers is what makes it estimable), biases summing to zero.
+Only applications a reviewer scored together with at least one other reviewer inform the biases;
+conflicted reviewers' scores are left out, as in scoring. A reviewer's *spread* is the standard
+deviation of their scores around the calibrated consensus (what is left after the bias). The
+uncertainty of both: the least-squares standard error of the bias, and a seeded bootstrap over
+applications (`params.robustness.bootstrap_resamples`, `seed`; interval at `confidence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fou_review.core.allocation import allocate
+from fou_review.core.compare import Change, diff_tables
+from fou_review.core.cube import ScoreCube, score_cube
+from fou_review.core.model import Override
+from fou_review.core.params import Params
+from fou_review.core.scoring import TOTAL_DECIMALS, score_applications
+
+METHOD = "additive_least_squares"  # its name in words is in the catalogues ("calibration.method")
+TOTALS_COLUMNS = ("id", "fund", "total_raw", "total_calibrated", "rank_raw", "rank_calibrated",
+                  "granted_raw_kr", "granted_calibrated_kr")
+
+
+@dataclass(frozen=True)
+class ReviewerBias:
+    """One reviewer's calibration: bias and spread in grade points, with their uncertainty."""
+
+    reviewer: str
+    n_scores: int  # counted scores on applications shared with another reviewer
+    bias: float  # mean difference to co-reviewers on the same applications (biases sum to 0)
+    bias_se: float  # least-squares standard error (NaN when it cannot be estimated)
+    bias_low: float  # bootstrap interval over applications
+    bias_high: float
+    spread: float  # standard deviation around the calibrated consensus
+    spread_low: float
+    spread_high: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The year's reviewer calibration (see the module docstring)."""
+
+    method: str
+    reviewers: tuple[ReviewerBias, ...]
+    biases: np.ndarray  # per reviewer of params.reviewers, in that order
+    bias_sd: float  # how much the biases differ: their standard deviation across reviewers
+    resamples: int
+    seed: int
+    confidence: float
+    totals: pd.DataFrame  # TOTALS_COLUMNS, one row per application in the input's order
+    changes: tuple[Change, ...]  # raw -> calibrated
+    applied: bool  # does this year's allocation use the calibrated totals?
+
+
+def _design(cube: ScoreCube) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts M and sums Y per cell (application × criterion) and reviewer, cells with at least 2 scores;
+    and the cells' numbers of scores n."""
+    _, _, n_rev = cube.shape
+    m = cube.counts.reshape(-1, n_rev).astype(np.float64)
+    y = cube.sums.reshape(-1, n_rev)
+    n = m.sum(axis=1)
+    shared = n >= 2
+    return np.where(shared[:, None], m, 0.0), np.where(shared[:, None], y, 0.0), np.where(shared, n, 0.0)
+
+
+def _normal_parts(m: np.ndarray, y: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the contributions to the reduced normal equations A b = g (application effects eliminated)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n[:, None] > 0, m / np.where(n > 0, n, 1.0)[:, None], 0.0)  # M / n
+        mean = np.where(n > 0, y.sum(axis=1) / np.where(n > 0, n, 1.0), 0.0)
+    a_cells = np.einsum("kr,rs->krs", m, np.eye(m.shape[1])) - np.einsum("kr,ks->krs", m, p)
+    g_cells = y - m * mean[:, None]
+    return a_cells, g_cells
+
+
+def _bordered(a: np.ndarray) -> np.ndarray:
+    """[[A, 1], [1ᵀ, 0]] (batched over leading axes): the normal equations with Σ b = 0."""
+    r = a.shape[-1]
+    out = np.zeros((*a.shape[:-2], r + 1, r + 1))
+    out[..., :r, :r] = a
+    out[..., :r, r] = 1.0
+    out[..., r, :r] = 1.0
+    return out
+
+
+def _solve(a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Biases (batched) and the bordered matrix's pseudo-inverse (its top-left block / σ² is Cov(b))."""
+    inv = np.linalg.pinv(_bordered(a))
+    rhs = np.concatenate([g, np.zeros((*g.shape[:-1], 1))], axis=-1)
+    b = np.einsum("...ij,...j->...i", inv, rhs)[..., :-1]
+    return b, inv
+
+
+def estimate_biases(cube: ScoreCube) -> np.ndarray:
+    """Each reviewer's additive bias (grade points; they sum to zero). A reviewer who shares no
+    application with another gets 0."""
+    m, y, n = _design(cube)
+    a_cells, g_cells = _normal_parts(m, y, n)
+    b, _ = _solve(a_cells.sum(axis=0), g_cells.sum(axis=0))
+    return np.round(np.asarray(b, dtype=np.float64), 12) + 0.0  # no float noise, no -0.0
+
+
+def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per reviewer, the standard deviation of their scores around the calibrated consensus.
+
+    `b` may be a batch (B, R), with `weights` (B, n_apps) the applications' multiplicities.
+    """
+    m, _, n = _design(cube)
+    _, n_crit, n_rev = cube.shape
+    cell = cube.app * n_crit + cube.crit
+    shared = n[cell] >= 2
+    cell, rev, app, score = cell[shared], cube.rev[shared], cube.app[shared], cube.score[shared]
+    y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
+    d = score - y_cell[cell] / n[cell]  # the score against the cell's raw mean
+    dof = 1.0 - 1.0 / n[cell]
+    p = m / np.where(n > 0, n, 1.0)[:, None]
+    batch = np.atleast_2d(b)
+    w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
+    out = np.empty_like(batch)
+    for start in range(0, len(batch), 64):  # a block of resamples at a time keeps memory small
+        bb, ww = batch[start:start + 64], w[start:start + 64]
+        mean_bias = bb @ p.T  # (B, cells): the mean bias of each cell's reviewers
+        e = d[None, :] - bb[:, rev] + mean_bias[:, cell]
+        wa = ww[:, app]
+        for r in range(n_rev):
+            mine = rev == r
+            rss = (wa[:, mine] * e[:, mine] ** 2).sum(axis=1)
+            df = (wa[:, mine] * dof[mine]).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[start:start + 64, r] = np.sqrt(np.where(df > 0, rss / df, np.nan))
+    return out[0] if np.ndim(b) == 1 else out
+
+
+def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Biases and spreads over `bootstrap_resamples` resamples of the applications (seeded)."""
+    settings = params.robustness
+    m, y, n = _design(cube)
+    a_cells, g_cells = _normal_parts(m, y, n)
+    n_apps, n_crit, n_rev = cube.shape
+    a_apps = a_cells.reshape(n_apps, n_crit, n_rev, n_rev).sum(axis=1).reshape(n_apps, -1)
+    g_apps = g_cells.reshape(n_apps, n_crit, n_rev).sum(axis=1)
+    rng = np.random.default_rng(settings.seed)
+    draws = rng.integers(0, n_apps, size=(settings.bootstrap_resamples, n_apps)) if n_apps else \
+        np.zeros((settings.bootstrap_resamples, 0), dtype=np.int64)
+    weights = np.zeros((settings.bootstrap_resamples, n_apps))
+    np.add.at(weights, (np.repeat(np.arange(len(draws)), n_apps), draws.ravel()), 1.0)
+    b, _ = _solve((weights @ a_apps).reshape(-1, n_rev, n_rev), weights @ g_apps)
+    b = np.round(b, 12) + 0.0
+    return b, _spread(cube, b, weights)
+
+
+def _standard_errors(cube: ScoreCube, b: np.ndarray) -> np.ndarray:
+    m, y, n = _design(cube)
+    a_cells, _ = _normal_parts(m, y, n)
+    _, inv = _solve(a_cells.sum(axis=0), np.zeros(len(b)))
+    _, n_crit, n_rev = cube.shape
+    cell = cube.app * n_crit + cube.crit
+    shared = n[cell] >= 2
+    cells_used = int((n >= 2).sum())
+    active = int((m.sum(axis=0) > 0).sum())
+    dof = int(shared.sum()) - cells_used - max(active - 1, 0)
+    if dof <= 0:
+        return np.full(n_rev, np.nan)
+    p = m / np.where(n > 0, n, 1.0)[:, None]
+    y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
+    c, r = cell[shared], cube.rev[shared]
+    e = cube.score[shared] - y_cell[c] / n[c] - b[r] + (p @ b)[c]
+    sigma2 = float((e ** 2).sum()) / dof
+    variance = np.clip(np.diag(inv)[:n_rev] * sigma2, 0.0, None)
+    return np.where(m.sum(axis=0) > 0, np.sqrt(variance), np.nan)
+
+
+def calibrated_means(cube: ScoreCube, raw_means: np.ndarray, biases: np.ndarray) -> np.ndarray:
+    """Per application and criterion, the mean of the calibrated scores (score − reviewer's bias)."""
+    counts = cube.counts.astype(np.float64)
+    n = counts.sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = (counts @ biases) / n
+    return np.asarray(raw_means - shift, dtype=np.float64)
+
+
+def totals_from_means(means: np.ndarray, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each criterion counts, and the weighted total, from means (applications × criteria;
+    NaN = no score): the rule of `core.scoring`, on any means. Totals rounded as there."""
+    criteria = params.criteria
+    n_apps = means.shape[0]
+    counts = np.ones(means.shape, dtype=bool)
+    index = {c.code: j for j, c in enumerate(criteria)}
+    for j, c in enumerate(criteria):
+        if c.requires_any:
+            ok = np.zeros(n_apps, dtype=bool)
+            for other, threshold in c.requires_any:
+                ok |= np.nan_to_num(means[:, index[other]], nan=-np.inf) >= threshold
+            counts[:, j] = ok
+    weights = np.array([c.weight for c in criteria], dtype=np.float64)
+    total = np.where(counts, means * weights, 0.0).sum(axis=1)
+    total[np.isnan(means).any(axis=1)] = np.nan
+    return counts, np.round(total, TOTAL_DECIMALS)
+
+
+def calibrated_scoring(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame, params: Params,
+                       biases: np.ndarray | None = None, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`score_applications` with the means, the conditional criteria and the totals of calibrated scores.
+
+    `biases` (per reviewer of `params.reviewers`) default to `estimate_biases` of these scores; `raw`
+    is `score_applications` of the same inputs when already at hand.
+    """
+    raw = score_applications(apps, scores, conflicts, params) if raw is None else raw
+    cube = score_cube(apps, scores, conflicts, params)
+    b = estimate_biases(cube) if biases is None else np.asarray(biases, dtype=np.float64)
+    codes = params.criterion_codes()
+    raw_means = np.column_stack([raw[f"{c}_mean"].to_numpy(dtype=np.float64) for c in codes]) if codes \
+        else np.zeros((len(apps), 0))
+    means = calibrated_means(cube, raw_means, b)
+    counts, total = totals_from_means(means, params)
+    out = raw.copy()
+    for j, c in enumerate(codes):
+        out[f"{c}_mean"] = means[:, j]
+        out[f"{c}_counts"] = counts[:, j]
+    out["total_score"] = total
+    return out
+
+
+def _ranks(table_rank: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Ranks as nullable integers (<NA> where not ranked)."""
+    return pd.array([int(x) if x > 0 else None for x in table_rank.tolist()], dtype="Int64")
+
+
+def calibrate(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
+              params: Params, overrides: Sequence[Override] = ()) -> Calibration:
+    """The reviewers' biases and spreads with their uncertainty, raw against calibrated totals, and the
+    decisions that calibration would change (see the module docstring)."""
+    cube = score_cube(apps, scores, conflicts, params)
+    b = estimate_biases(cube)
+    se = _standard_errors(cube, b)
+    spread = _spread(cube, b)
+    boot_b, boot_s = _bootstrap(cube, params)
+    settings = params.robustness
+    tail = (1.0 - settings.confidence) / 2 * 100
+    with np.errstate(invalid="ignore"):
+        b_low, b_high = np.nanpercentile(boot_b, [tail, 100 - tail], axis=0) if len(boot_b) else (b, b)
+        s_low, s_high = np.nanpercentile(boot_s, [tail, 100 - tail], axis=0) if len(boot_s) else (spread, spread)
+    m, _, _ = _design(cube)
+    shared_scores = m.sum(axis=0).astype(np.int64)
+    reviewers = tuple(ReviewerBias(name, int(shared_scores[r]), float(b[r]), float(se[r]), float(b_low[r]),
+                                   float(b_high[r]), float(spread[r]), float(s_low[r]), float(s_high[r]))
+                      for r, name in enumerate(params.reviewers))
+    raw = score_applications(apps, scores, conflicts, params)
+    cal = calibrated_scoring(apps, scores, conflicts, params, b, raw)
+    before = allocate(apps, eligibility, raw, params, overrides).table
+    after = allocate(apps, eligibility, cal, params, overrides).table
+    totals = pd.DataFrame({
+        "id": apps["id"].to_numpy(dtype=object), "fund": apps["fund"].to_numpy(dtype=object),
+        "total_raw": raw["total_score"].to_numpy(dtype=np.float64),
+        "total_calibrated": cal["total_score"].to_numpy(dtype=np.float64),
+        "rank_raw": _ranks(before.rank), "rank_calibrated": _ranks(after.rank),
+        "granted_raw_kr": before.granted_kr.astype(np.int64), "granted_calibrated_kr": after.granted_kr.astype(np.int64),
+    })
+    return Calibration(METHOD, reviewers, b, float(np.std(b)) if len(b) else 0.0, settings.bootstrap_resamples,
+                       settings.seed, settings.confidence, totals, diff_tables(before, after, list(params.funds)),
+                       params.allocation_scores == "calibrated")
