@@ -1,4 +1,4 @@
-"""The command line: `fou-review [--lang sv|en] validate|allocate|run|verify ...` (also `python -m fou_review`).
+"""The command line: `fou-review [--lang sv|en] validate|allocate|run|verify|compare ...` (also `python -m fou_review`).
 
 Thin: it parses arguments, calls the library and prints. Every text it prints comes from the `cli`
 message catalogue (errors from the error's own `message(lang)`), in the language of the global
@@ -13,7 +13,7 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -23,7 +23,7 @@ from fou_review.errors import FouReviewError, InputError, RunError
 from fou_review.record.decisions_file import write_decisions_csv
 from fou_review.texts.catalog import LANGS, format_kr, t
 
-COMMANDS = ("validate", "allocate", "run", "verify")
+COMMANDS = ("validate", "allocate", "run", "verify", "compare")
 
 
 def message_lang(argv: Sequence[str]) -> str:
@@ -63,7 +63,15 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     c.add_argument("year", type=int, help=h("year"))
     c.add_argument("--lang", dest="record_lang", choices=LANGS, default=None, help=h("verify_lang"))
     c.add_argument("--quiet", action="store_true", help=h("quiet"))
+    _compare_parser(sub, h)
     return p
+
+
+def _compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], h: Callable[[str], str]) -> None:
+    w = sub.add_parser("compare", help=h("compare"))
+    w.add_argument("year", type=int, help=h("year"))
+    w.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help=h("set"))
+    w.add_argument("--csv", type=Path, default=None, help=h("compare_csv"))
 
 
 def _say(lang: str, msgid: str, /, *, err: bool = False, **values: object) -> None:
@@ -150,6 +158,51 @@ def _verify(root: Path, year: int, record_lang: str | None, quiet: bool, lang: s
     return 0
 
 
+def _compare(root: Path, year: int, settings: Sequence[str], csv_path: Path | None, lang: str) -> int:
+    """`compare`: the allocation with `--set` changes against the computed one (gains and losses)."""
+    import pandas as pd
+
+    from fou_review.core.compare import CHANGE_COLUMNS
+    from fou_review.core.whatif import baseline, parse_assignment, what_if
+    from fou_review.record.decisions_file import decisions_to_csv_string
+
+    bad = [text for text in settings if "=" not in text or not text.partition("=")[0].strip()]
+    for text in bad:
+        _say(lang, "compare.bad_set", err=True, value=repr(text))
+    if bad:
+        return 2
+    try:
+        changes = dict(parse_assignment(text) for text in settings)
+        result = what_if(baseline(load_year(root, year)), changes)
+    except InputError as exc:  # every bad key and value at once, each naming its key
+        for problem in exc.problems:
+            print(problem.text(lang), file=sys.stderr)
+        return 2
+    frame = result.frame(lang)
+    _say(lang, "compare.heading", year=year, settings=", ".join(f"{k}={v}" for k, v in changes.items()) or "–")
+    headings = [t(lang, "cli", f"compare.col.{c}") for c in CHANGE_COLUMNS]
+    shown = [[str(v) if c in ("id", "fund", "applicants") else
+              format_kr(int(v), "") if c.endswith("_kr") else "–" if v is pd.NA else str(v)
+              for c, v in zip(CHANGE_COLUMNS, row, strict=True)] for row in frame.itertuples(index=False)]
+    if not shown:
+        _say(lang, "compare.none")
+    else:
+        numeric = [c.endswith("_kr") or c.startswith("rank") for c in CHANGE_COLUMNS]
+        widths = [max([len(h)] + [len(r[i]) for r in shown]) for i, h in enumerate(headings)]
+        for row in [headings, *shown]:
+            cells = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(row, widths, numeric, strict=True)]
+            print("  ".join(cells).rstrip())
+    gains, losses = len(result.gains), len(result.losses)
+    _say(lang, "compare.total", gains=gains, losses=losses, others=len(result.changes) - gains - losses,
+         net=format_kr(sum(c.delta_kr for c in result.changes)))
+    if csv_path is not None:
+        from fou_review.atomic import write_atomic
+
+        write_atomic(csv_path, decisions_to_csv_string(frame.set_axis(headings, axis=1), headings).encode("utf-8"))
+        _say(lang, "compare.csv_written", path=csv_path)
+    return 0
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: clean-up code runs, nothing half-published
 
@@ -175,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                     signal.signal(signal.SIGTERM, previous)
         if args.command == "verify":
             return _verify(args.root, args.year, args.record_lang, args.quiet, lang)
+        if args.command == "compare":
+            return _compare(args.root, args.year, args.settings, args.csv, lang)
     except RunError as exc:
         print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 1
