@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fou_review.core.eligibility import RULES
-from fou_review.core.model import REASON_CODES, DecisionTable, Override, ReasonCode
+from fou_review.core.model import REASON_CODES, ROW_FACTS, DecisionTable, Override, ReasonCode
 from fou_review.core.params import Params
 from fou_review.texts.catalog import t
 from fou_review.texts.reasons import INELIGIBLE, reason_text, reason_texts, rule_text
@@ -80,7 +80,7 @@ def test_every_rule_has_its_text_in_both_languages(make_params: Callable[..., Pa
         for lang in ("sv", "en"):
             template = t(lang, "core", rule.msgid)  # KeyError when missing
             fields = {name for _, name, _, _ in Formatter().parse(template) if name}
-            assert fields <= {"fund", "requested_kr", "purpose", *rule.facts(fund)}, (rule, lang)
+            assert fields <= {"fund", "requested_kr", "purpose", *ROW_FACTS, *rule.facts(fund)}, (rule, lang)
             assert "{" not in rule_text(rule, fund, lang, requested_kr=600_000, purpose="kurs")
             assert INELIGIBLE[rule][0 if lang == "sv" else 1] == template
 

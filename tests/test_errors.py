@@ -20,7 +20,8 @@ from fou_review.yearly.notebook_params import DECLARED
 APPS = "data/2022/applications.csv"
 SOURCES = ("fou_review/errors.py", "fou_review/core/params.py", "fou_review/core/load.py",
            "fou_review/core/tables.py", "fou_review/core/yamlinput.py",
-           "fou_review/yearly/notebook_params.py", "fou_review/texts/catalog.py")
+           "fou_review/yearly/notebook_params.py", "fou_review/texts/catalog.py",
+           "fou_review/core/followup.py", "fou_review/core/cycle.py")
 
 
 def _subclasses(cls: type[FouReviewError]) -> list[type[FouReviewError]]:

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from fou_review.core.model import CODE, Allocation, DecisionTable, Override, ReasonCode
+from fou_review.core.model import CODE, ROW_FACTS, Allocation, DecisionTable, Override, ReasonCode
 from fou_review.core.params import Fund, Params
 from fou_review.errors import InputError, Problem, TieError
 
@@ -266,5 +266,6 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         ids=ids, funds=funds, applicants=applicants, requested_kr=requested, granted_kr=granted, code=code,
         failed=eligibility["ineligible"].to_numpy(), rank=rank, ranked=ranked_count, budget_before_kr=before,
         budget_after_kr=after, cap_applicant=full, cap_count=full_count,
-        purpose=apps["purpose"].to_numpy(dtype=object), overrides=by_id)
+        purpose=apps["purpose"].to_numpy(dtype=object), overrides=by_id,
+        row_facts={c: apps[c].to_numpy(dtype=object) for c in ROW_FACTS if c in apps.columns})
     return Allocation(table, tuple(ranked_positions), params, (apps, scoring, eligibility))

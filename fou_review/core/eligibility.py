@@ -56,8 +56,15 @@ def unknown_applicant(a: RuleInputs, fund: Fund) -> np.ndarray | None:
 
 @rule("no_approved_report")
 def no_approved_report(a: RuleInputs, fund: Fund) -> np.ndarray | None:
-    """No approved report on last year's grant ("ej aktuell": there was no grant)."""
-    return ~np.isin(a.last_report, APPROVED_REPORT)
+    """No approved report on last year's grant ("ej aktuell": there was no grant).
+
+    Where the report is known from the follow-up ledger (`from_ledger`), the cycle's rules below say
+    which grant is owed instead.
+    """
+    fails = ~np.isin(a.last_report, APPROVED_REPORT)
+    if "from_ledger" in a.apps.columns:
+        fails &= ~a.apps["from_ledger"].to_numpy(dtype=bool)[a.rows]
+    return fails
 
 
 @rule("outside_window", facts=lambda f: {"opens": f.window.opens.isoformat(), "closes": f.window.closes.isoformat()})
@@ -86,6 +93,35 @@ def project_too_long(a: RuleInputs, fund: Fund) -> np.ndarray | None:
     if fund.max_project_years is None:
         return None
     return a.years > fund.max_project_years  # NaN (unknown) compares False
+
+
+# -- The yearly cycle (core/followup.py, core/cycle.py): what the administration still owes on the
+#    grants of the ledger that gates this call, each text naming the grants ("LUM-03 (2022)"). A
+#    successor owes what its predecessors owe. Registered last, so older years keep their reasons.
+
+
+def _owed(a: RuleInputs, column: str) -> np.ndarray | None:
+    if column not in a.apps.columns:
+        return None  # no ledger gates this year
+    return np.asarray(a.apps[column].to_numpy(dtype=object)[a.rows] != "", dtype=bool)
+
+
+@rule("report_not_approved")
+def report_not_approved(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """A report on an earlier grant of the administration (or a predecessor) was not approved."""
+    return _owed(a, "owed_not_approved")
+
+
+@rule("report_not_received")
+def report_not_received(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """A report on an earlier grant of the administration (or a predecessor) has not come in."""
+    return _owed(a, "owed_not_received")
+
+
+@rule("repayment_owed")
+def repayment_owed(a: RuleInputs, fund: Fund) -> np.ndarray | None:
+    """Unused money of an earlier grant of the administration (or a predecessor) is not yet repaid."""
+    return _owed(a, "owed_repayment")
 
 
 RULES: tuple[Rule, ...] = tuple(_REGISTRY)  # every rule registered above, in order

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -21,14 +22,23 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
+from fou_review.core.followup import Grant, Ledger, parse_followup
 from fou_review.core.model import Override
-from fou_review.core.params import Params, is_known_name, params_path, parse_params_from_string, resolve_name
+from fou_review.core.params import (
+    Params,
+    is_known_name,
+    params_path,
+    parse_params_from_string,
+    renamed_before,
+    resolve_name,
+)
 from fou_review.core.tables import Table, parse_csv_from_string, read_table, read_text, require_columns
 from fou_review.core.yamlinput import fail, parse_yaml, validate
 from fou_review.errors import InputError, Msg, Problem
 
 APPLICATION_COLUMNS = ("id", "fund", "applicants", "title", "requested_kr", "received", "last_report", "source")
-APPLICATION_OPTIONAL = ("purpose", "project_year", "planned_years", "contact_person", "illustrative_fields")
+APPLICATION_OPTIONAL = ("purpose", "project_year", "planned_years", "contact_person", "illustrative_fields",
+                        "continues")
 REPORT_STATUSES = ("godkänd", "ej godkänd", "ej inkommen", "ej aktuell")  # "ej aktuell": no grant last year
 SOURCES = ("published", "illustrative")
 SCORE_COLUMNS = ("application_id", "criterion", "score")
@@ -67,9 +77,17 @@ def split_applicants(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split("&") if p.strip())
 
 
-def parse_applications(table: Table, params: Params) -> pd.DataFrame:
-    """Validate the applications table and return one typed row per application."""
-    problems = require_columns(table, APPLICATION_COLUMNS, APPLICATION_OPTIONAL)
+def parse_applications(table: Table, params: Params, *, ledger: bool = False) -> pd.DataFrame:
+    """Validate the applications table and return one typed row per application.
+
+    Each name is read at the application's received date: a name already merged into another
+    administration then (the dated alias map) is read as its successor or refused with the
+    successor's name, as the year's `predecessor_names` says; the name as written is kept in
+    `applicants_as_written`. With `ledger` (the previous year's follow-up ledger is known), the
+    `last_report` column may be left out or empty: it is derived from the ledger.
+    """
+    required = tuple(c for c in APPLICATION_COLUMNS if not (ledger and c == "last_report"))
+    problems = require_columns(table, required, APPLICATION_OPTIONAL + (("last_report",) if ledger else ()))
     if problems:
         raise InputError(problems)
     out: list[dict[str, object]] = []
@@ -90,6 +108,10 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
         fund = v["fund"]
         if fund not in params.funds:
             bad(row, "fund", "apps.unknown_fund", fund=repr(fund), funds=", ".join(params.funds))
+        try:
+            received_on: dt.date | None = dt.date.fromisoformat(v["received"])
+        except ValueError:
+            received_on = None
         names = split_applicants(v["applicants"])
         if not names:
             bad(row, "applicants", "apps.no_applicant")
@@ -97,9 +119,18 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
         for name in names:
             if not is_known_name(params, name):
                 bad(row, "applicants", "apps.unknown_applicant", name=repr(name), hint=_suggest(name, params))
+            merged = renamed_before(params, name, received_on) if received_on is not None else None
+            if merged is not None and params.cycle.predecessor_names == "reject":
+                bad(row, "applicants", "apps.predecessor_name", name=repr(name), new=repr(merged.new),
+                    since=merged.valid_from.isoformat())
             resolved.append(resolve_name(params, name) or name)
         if len(set(resolved)) < len(resolved):
-            bad(row, "applicants", "apps.applicant_twice")
+            twice = sorted({r for r in resolved if resolved.count(r) > 1})
+            if set(names) & set(resolved) == set(names):
+                bad(row, "applicants", "apps.applicant_twice")
+            else:  # two names that became one administration ("Rinkeby-Kista & Spånga-Tensta" -> Järva)
+                bad(row, "applicants", "apps.applicant_twice_merged", name=repr(twice[0]),
+                    names=" & ".join(repr(n) for n in names))
         if not v["title"].strip():
             bad(row, "title", "apps.no_title")
         amount = _whole_kronor(v["requested_kr"])
@@ -114,8 +145,10 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
         except ValueError:
             received = ""
             bad(row, "received", "expected.date", value=repr(v["received"]))
-        if v["last_report"] not in REPORT_STATUSES:
-            bad(row, "last_report", "expected.one_of", choices=", ".join(REPORT_STATUSES), value=repr(v["last_report"]))
+        if ledger and not v.get("last_report", ""):
+            pass  # derived from the previous year's follow-up ledger
+        elif v.get("last_report", "") not in REPORT_STATUSES:
+            bad(row, "last_report", "expected.one_of", choices=", ".join(REPORT_STATUSES), value=repr(v.get("last_report", "")))
         if v["source"] not in SOURCES:
             bad(row, "source", "apps.source", value=repr(v["source"]))
         years: dict[str, int | None] = {}
@@ -132,7 +165,8 @@ def parse_applications(table: Table, params: Params) -> pd.DataFrame:
             "id": app_id, "fund": fund, "applicants": tuple(resolved), "applicants_as_written": v["applicants"],
             "title": v["title"], "requested_kr": amount or 0, "received": received,
             "purpose": v.get("purpose", ""), "project_year": years["project_year"],
-            "planned_years": years["planned_years"], "last_report": v["last_report"],
+            "planned_years": years["planned_years"], "last_report": v.get("last_report", ""),
+            "continues": v.get("continues", ""),
             "contact_person": v.get("contact_person", ""), "source": v["source"],
             "illustrative_fields": v.get("illustrative_fields", ""), "row": row,
         })
@@ -306,9 +340,17 @@ def load_year(root: Path, year: int) -> YearInputs:
     problems: list[Problem] = []
     table: Table | None = None
     apps: pd.DataFrame | None = None
+    ledger_files: tuple[Path, ...] = ()
     try:
         table = read_table(app_path, rel)
-        apps = parse_applications(table, params)
+        apps = parse_applications(table, params, ledger=_gated(root, year))
+        from fou_review.core.cycle import all_outside_window, apply_cycle  # cycle reviews earlier years
+
+        if all_outside_window(apps, params):
+            problems.append(Problem.of(rel, "apps.all_outside_window", year=year))
+        cycle = apply_cycle(root, year, params, apps, rel)
+        problems += cycle.problems
+        apps, ledger_files = cycle.applications, cycle.files
     except InputError as exc:
         problems += exc.problems
     if apps is None and (table is None or "id" not in table.columns):
@@ -319,7 +361,7 @@ def load_year(root: Path, year: int) -> YearInputs:
     else:
         known = apps
     app_ids = set(known["id"])
-    files = [root / "params" / f"{year}.yaml", app_path]
+    files = [root / "params" / f"{year}.yaml", app_path, *ledger_files]
     frames: list[pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
@@ -357,6 +399,18 @@ def load_year(root: Path, year: int) -> YearInputs:
         application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
         criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
     return YearInputs(params, apps, scores, conflicts, overrides, tuple(files))
+
+
+def _gated(root: Path, year: int) -> bool:
+    """Is there an earlier year's follow-up ledger (so `last_report` may be derived)?"""
+    return any((data_dir(root, y) / "followup.csv").is_file() for y in range(year - 3, year))
+
+
+def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:
+    """Read and validate `data/<year>/followup.csv` against the year's grants (see `core.followup`)."""
+    rel = f"data/{year}/followup.csv"
+    return parse_followup(read_table(Path(root) / rel, rel), year, grants, params.decision.date,
+                          params.decision.repayment_deadline)
 
 
 # -- Read by the workbook's live preview (added by the workbook's helper; the preview reads no file itself) --

@@ -109,6 +109,9 @@ class RuleInputs:
                                   apps["project_year"].to_numpy(dtype=np.float64, na_value=np.nan))[self.rows])
 
 
+# The application columns (set by `core.cycle`) that rule texts may show per row, "" where unused.
+ROW_FACTS = ("owed_not_approved", "owed_not_received", "owed_repayment", "continues_label")
+
 RuleCheck = Callable[[RuleInputs, Fund], "np.ndarray | None"]
 RuleFacts = Callable[[Fund], Mapping[str, object]]
 
@@ -161,6 +164,7 @@ class DecisionDetail:
     cap_count: int | None  # how many granted applications that applicant already had
     purpose: str
     override_reason: str | None  # the committee's written reason (code OVERRIDE)
+    row_facts: Mapping[str, str] = field(default_factory=dict)  # its values of ROW_FACTS
 
     @property
     def reason_code(self) -> str:
@@ -192,6 +196,9 @@ class DecisionTable:
     cap_count: np.ndarray
     purpose: np.ndarray
     overrides: Mapping[str, Override] = field(default_factory=dict)
+    # Per-row facts a rule's text shows beyond the purpose (`ROW_FACTS`, e.g. the grants an
+    # administration still owes a report on: "LUM-03 (2022)"); text-free: ids and years only.
+    row_facts: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -217,7 +224,8 @@ class DecisionTable:
             budget_after_kr=after if rank > 0 and before >= 0 and after >= 0 else None,
             cap_applicant=who or None, cap_count=int(self.cap_count[i]) if who else None,
             purpose=str(self.purpose[i]),
-            override_reason=self.overrides[app_id].reason if code is ReasonCode.OVERRIDE else None)
+            override_reason=self.overrides[app_id].reason if code is ReasonCode.OVERRIDE else None,
+            row_facts={k: str(v[i]) for k, v in self.row_facts.items()})
 
     @cached_property
     def details(self) -> tuple[DecisionDetail, ...]:

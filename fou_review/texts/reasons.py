@@ -18,6 +18,7 @@ import pandas as pd
 from fou_review.core.model import (
     DECISIONS,
     REASON_CODES,
+    ROW_FACTS,
     Decision,
     DecisionDetail,
     DecisionTable,
@@ -83,15 +84,21 @@ def fund_facts(fund: Fund, lang: str, rules: Sequence[Rule] = ()) -> dict[str, o
     return facts
 
 
-def rule_text(rule: Rule, fund: Fund, lang: str, requested_kr: int, purpose: str) -> str:
-    """The text of one failed eligibility rule alone ("received outside the application window ...")."""
-    facts = {**fund_facts(fund, lang, (rule,)), "requested_kr": requested_kr, "purpose": purpose}
+def rule_text(rule: Rule, fund: Fund, lang: str, requested_kr: int, purpose: str,
+              row_facts: Mapping[str, object] | None = None) -> str:
+    """The text of one failed eligibility rule alone ("received outside the application window ...").
+
+    `row_facts`: the application's values of `ROW_FACTS` (the grants it still owes on, ...).
+    """
+    facts = {**dict.fromkeys(ROW_FACTS, ""), **(row_facts or {}), **fund_facts(fund, lang, (rule,)),
+             "requested_kr": requested_kr, "purpose": purpose}
     return _text(lang, rule.msgid).format(**{k: _shown(k, v) for k, v in facts.items()})
 
 
 def reason_text(detail: DecisionDetail, fund: Fund, lang: str = "sv") -> str:
     """The reason for one decision, written out from its typed detail."""
-    facts = {**fund_facts(fund, lang, detail.failed), "rank": detail.rank, "ranked": detail.ranked,
+    facts = {**dict.fromkeys(ROW_FACTS, ""), **detail.row_facts,
+             **fund_facts(fund, lang, detail.failed), "rank": detail.rank, "ranked": detail.ranked,
              "remaining_kr": detail.budget_before_kr, "requested_kr": detail.requested_kr,
              "partner": detail.cap_applicant, "count": detail.cap_count, "purpose": detail.purpose,
              "override_reason": detail.override_reason}
@@ -134,9 +141,12 @@ def _row_facts(table: DecisionTable) -> dict[str, np.ndarray]:
     overrides = table.overrides
     reasons = np.array([overrides[i].reason if i in overrides else "" for i in table.ids.tolist()]
                        if overrides else [""] * len(table), dtype=object)
-    return {"rank": table.rank, "ranked": table.ranked, "remaining_kr": table.budget_before_kr,
-            "requested_kr": table.requested_kr, "partner": table.cap_applicant, "count": table.cap_count,
-            "purpose": table.purpose, "override_reason": reasons}
+    facts = {"rank": table.rank, "ranked": table.ranked, "remaining_kr": table.budget_before_kr,
+             "requested_kr": table.requested_kr, "partner": table.cap_applicant, "count": table.cap_count,
+             "purpose": table.purpose, "override_reason": reasons}
+    empty = np.full(len(table), "", dtype=object)
+    facts.update({k: table.row_facts.get(k, empty) for k in ROW_FACTS})  # the cycle's per-row facts
+    return facts
 
 
 def reason_texts(table: DecisionTable, params: Params) -> dict[str, list[str]]:

@@ -1,0 +1,202 @@
+"""From one call to the next: continuations, the ledger that gates a call, names read at a date.
+
+`apply_cycle` is called by `core.load.load_year` once a year's applications are parsed. It
+
+- checks every continuation (an application naming, in `continues`, the id of the previous year's
+  grant it continues): the grant exists, same fund, the project year follows, the year is within the
+  planned length, the applicant is the same administration or its successor, and a continuation
+  cannot say there was no grant last year (`last_report` "ej aktuell");
+- finds the follow-up ledger that gates the call (see `core.followup` for the rule) and derives each
+  application's report status from it, with the grants owed (`owed_*` columns, shown by the rules
+  `report_not_approved`, `report_not_received`, `repayment_owed`); a hand-typed `last_report` that
+  disagrees with the ledger is a problem naming file, row and column.
+
+`year_warnings` lists what `fou-review validate` warns about: applications outside their fund's
+window, names no longer valid when the application came in. `history` sums every year under a
+project root onto the administrations of the latest year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Grant, Ledger, obligations, owed_by
+from fou_review.core.params import Params, params_path, renamed_before, resolve_name, successors_map
+from fou_review.errors import InputError, Msg, Problem, Value
+
+APPLICABLE_NONE = "ej aktuell"
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    applications: pd.DataFrame
+    problems: tuple[Problem, ...]
+    files: tuple[Path, ...]  # the ledger read, for the manifest
+    ledger: Ledger | None
+
+
+def year_exists(root: Path, year: int) -> bool:
+    """Are there parameters and applications for `year` under the root?"""
+    data = Path(root) / "data" / str(year)
+    return params_path(Path(root), year).is_file() and any(
+        (data / name).is_file() for name in ("applications.csv", "applications.xlsx"))
+
+
+def grants_of_year(root: Path, year: int) -> tuple[dict[str, Grant], pd.DataFrame, Params]:
+    """The grants of `year` (by id), all its applications, and its parameters (its inputs reviewed)."""
+    from fou_review.core.pipeline import review_year  # the pipeline loads through this module
+
+    review = review_year(root, year)
+    apps = review.inputs.applications.set_index("id", drop=False)
+    out: dict[str, Grant] = {}
+    for app_id, granted in zip(review.decisions["id"], review.decisions["granted_kr"], strict=True):
+        if int(granted) > 0:
+            a = apps.loc[app_id]
+            out[str(app_id)] = Grant(str(app_id), year, str(a["fund"]), tuple(a["applicants"]), int(granted),
+                                     str(a["title"]), _opt_int(a["project_year"]), _opt_int(a["planned_years"]))
+    return out, review.inputs.applications, review.inputs.params
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def gating_ledger(root: Path, year: int, params: Params) -> Ledger | None:
+    """The ledger that gates the call of `year`: the latest earlier year's ledger whose reports were all
+    due before this call's decision date (normally two years back), or None."""
+    from fou_review.core.load import load_followup
+
+    for earlier in range(year - 1, year - 4, -1):
+        path = Path(root) / "data" / str(earlier) / "followup.csv"
+        if not path.is_file() or not year_exists(root, earlier):
+            continue
+        grants, _, earlier_params = grants_of_year(root, earlier)
+        ledger = load_followup(root, earlier, grants, earlier_params)
+        if ledger.rows and all(r.report_due < params.decision.date for r in ledger.rows):
+            return ledger
+    return None
+
+
+def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file: str) -> CycleResult:
+    """Continuations checked and the gating ledger applied to a year's parsed applications (see module)."""
+    problems: list[Problem] = []
+
+    def bad(row: int, column: str, msgid: str, **values: Value) -> None:
+        problems.append(Problem(file, row=row, column=column, msg=Msg.with_values(msgid, values)))
+
+    apps = apps.copy()
+    successor = successors_map(params)
+    continues = apps["continues"].astype(str) if "continues" in apps.columns else pd.Series("", index=apps.index)
+    labels = [""] * len(apps)
+    if continues.ne("").any() or (apps["project_year"].fillna(1) > 1).any():
+        previous = year_exists(root, year - 1)
+        prev_grants, prev_apps, _ = grants_of_year(root, year - 1) if previous else ({}, None, None)
+        prev_ids = set(prev_apps["id"]) if prev_apps is not None else set()
+        for i, (_, a) in enumerate(apps.iterrows()):
+            row, cont = int(a["row"]), str(a["continues"])
+            py = _opt_int(a["project_year"])
+            planned = _opt_int(a["planned_years"])
+            if not cont:
+                if previous and py is not None and py > 1:
+                    bad(row, "continues", "cont.missing", year=py, previous=year - 1)
+                continue
+            labels[i] = f"{cont} ({year - 1})"
+            if not previous:
+                bad(row, "continues", "cont.no_previous_year", id=repr(cont), previous=year - 1)
+                continue
+            grant = prev_grants.get(cont)
+            if grant is None:
+                bad(row, "continues", "cont.not_granted" if cont in prev_ids else "cont.unknown", id=repr(cont),
+                    previous=year - 1)
+                continue
+            if grant.fund != a["fund"]:
+                bad(row, "continues", "cont.fund", id=cont, fund=grant.fund)
+            expected = (grant.project_year or 1) + 1
+            if py != expected:
+                bad(row, "project_year", "cont.year_follows", id=cont, value=str(py or ""), expected=expected,
+                    previous=grant.project_year or 1)
+            if py is not None and planned is not None and py > planned:
+                bad(row, "project_year", "cont.year_over_planned", year=py, planned=planned)
+            then = {successor.get(n, resolve_name(params, n) or n) for n in grant.applicants}
+            if then != set(a["applicants"]):
+                bad(row, "applicants", "cont.other_applicant", id=cont, granted=" & ".join(grant.applicants),
+                    expected=" & ".join(sorted(then)))
+            if a["last_report"] == APPLICABLE_NONE:
+                bad(row, "last_report", "cont.report_not_applicable", id=cont, previous=year - 1)
+    apps["continues_label"] = labels
+    files: list[Path] = []
+    ledger = gating_ledger(root, year, params)
+    if ledger is not None:
+        files.append(Path(root) / ledger.file)
+        _apply_ledger(apps, ledger, successor, bad)
+    return CycleResult(apps, tuple(problems), tuple(files), ledger)
+
+
+def _apply_ledger(apps: pd.DataFrame, ledger: Ledger, successor: Mapping[str, str], bad: object) -> None:
+    """Derive each application's report status from the ledger; a typed one must agree."""
+    owed = owed_by(obligations(ledger), successor)
+    had_grant = {successor.get(n, n) for r in ledger.rows for n in r.applicants}
+    cols: dict[str, list[str]] = {"owed_not_approved": [], "owed_not_received": [], "owed_repayment": []}
+    derived: list[str] = []
+    for _, a in apps.iterrows():
+        mine = [o for name in a["applicants"] for o in owed.get(name, [])]
+        mine = list(dict.fromkeys(mine))
+        not_approved = [o.label for o in mine if o.kind == "report" and o.status == NOT_APPROVED]
+        not_received = [o.label for o in mine if o.kind == "report" and o.status == NOT_RECEIVED]
+        repay = [o.label for o in mine if o.kind == "repayment"]
+        cols["owed_not_approved"].append(", ".join(not_approved))
+        cols["owed_not_received"].append(", ".join(not_received))
+        cols["owed_repayment"].append(", ".join(repay))
+        status = (NOT_APPROVED if not_approved else NOT_RECEIVED if not_received
+                  else APPROVED if set(a["applicants"]) & had_grant else APPLICABLE_NONE)
+        typed = str(a["last_report"])
+        if typed and typed != status:
+            assert callable(bad)
+            bad(int(a["row"]), "last_report", "apps.last_report_differs", value=repr(typed), derived=repr(status),
+                ledger=ledger.file, grants=", ".join(not_approved + not_received) or "–")
+        derived.append(status)
+    for name, values in cols.items():
+        apps[name] = values
+    apps["last_report"] = derived
+    apps["from_ledger"] = True
+
+
+def year_warnings(apps: pd.DataFrame, params: Params, file: str) -> list[Problem]:
+    """What `validate` warns about: an application outside its fund's window, a name that was no longer
+    valid when the application came in (read as its successor)."""
+    out: list[Problem] = []
+    for _, a in apps.iterrows():
+        fund = params.funds.get(str(a["fund"]))
+        received = dt.date.fromisoformat(str(a["received"])) if a["received"] else None
+        if fund is not None and received is not None and not fund.window.contains(received):
+            out.append(Problem.of(file, "warn.outside_window", row=int(a["row"]), column="received",
+                                  value=received.isoformat(), fund=fund.code, opens=fund.window.opens.isoformat(),
+                                  closes=fund.window.closes.isoformat()))
+        if received is not None:
+            for name in str(a["applicants_as_written"]).split("&"):
+                merged = renamed_before(params, name.strip(), received)
+                if merged is not None:
+                    out.append(Problem.of(file, "warn.name_not_valid", row=int(a["row"]), column="applicants",
+                                          name=repr(name.strip()), new=repr(resolve_name(params, name.strip())
+                                                                            or merged.new),
+                                          since=merged.valid_from.isoformat()))
+    return out
+
+
+def all_outside_window(apps: pd.DataFrame, params: Params) -> bool:
+    """Is every application outside its fund's window (a stale copy of another year's files)?"""
+    if apps.empty:
+        return False
+    inside = [params.funds[str(f)].window.contains(dt.date.fromisoformat(str(r)))
+              for f, r in zip(apps["fund"], apps["received"], strict=True) if str(f) in params.funds and r]
+    return bool(inside) and not any(inside)
+
+
+def raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise InputError(problems)
