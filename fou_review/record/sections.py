@@ -21,6 +21,7 @@ from fou_review.core.load import split_applicants
 from fou_review.core.params import DecisionText, Fund, Params
 from fou_review.core.pipeline import Review
 from fou_review.core.summary import Summary
+from fou_review.record.analysis import render_analysis
 from fou_review.record.appendix import render_appendix
 from fou_review.record.chart import render_chart
 from fou_review.record.markup import LANGS, Cell, Col, Foot, Part, Table, col, localized, render, swedish_key
@@ -39,7 +40,7 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
 
     The order is the decision document's: proposal and signatories, summary, background, how the
     matter was prepared, the matter, repayment, the proposed allocation; then what the program adds
-    (checks, rules, ranking, chart), the appendices and the provenance. The heading carries the
+    (checks, rules, ranking, reviewer calibration and robustness, chart), the appendices and the provenance. The heading carries the
     legend of the illustrative mark and a table of contents.
     """
     if lang not in LANGS:
@@ -56,6 +57,7 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
         ("kontroller", _checks(params, summary, decisions, lang)),
         ("regler", render_rules(review, lang)),
         ("rangordning", render_ranking(review, lang)),
+        ("kalibrering", render_analysis(review, lang)),
         ("diagram", render_chart(review, lang)),
     ]
     for number, code in enumerate(params.funds, 1):

@@ -1,0 +1,129 @@
+"""The record's section on reviewer calibration and the robustness of the decision.
+
+`render_analysis(review, lang) -> str` gathers `core.calibration.calibrate` and
+`core.robustness.robustness` of the year's inputs into the `analysis.html.j2` template: the method
+named, each reviewer's bias and spread with their uncertainty, raw and calibrated totals side by side
+per fund, which decisions calibration would change, and per fund how often each ranked application
+is granted with a reviewer left out and in the reviewer resamples, marking those at the funding line
+that cannot be told apart. Values computed from illustrative scores carry the illustrative mark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fou_review.core.allocation import natural_key
+from fou_review.core.calibration import Calibration, calibrate
+from fou_review.core.params import Params
+from fou_review.core.pipeline import Review
+from fou_review.core.robustness import Robustness, robustness
+from fou_review.record.markup import Cell, Col, Part, Table, col, render
+from fou_review.texts.catalog import format_kr, format_number, t
+
+
+def _mark(params: Params, kind: str, lang: str) -> str:
+    return t(lang, "record", "record.illustrative") if kind in params.illustrative else ""
+
+
+def _percent(share: float, lang: str) -> str:
+    return f"{format_number(share * 100, lang, 0)}\u00a0%"
+
+
+def _interval(low: float, high: float, lang: str) -> str:
+    return t(lang, "record", "record.analysis.interval", low=format_number(low, lang), high=format_number(high, lang))
+
+
+def _rank(value: object) -> str:
+    return "–" if value is pd.NA or pd.isna(value) else str(int(value))  # type: ignore[call-overload]
+
+
+def _bias_table(cal: Calibration, params: Params, lang: str) -> Table:
+    conf = _percent(cal.confidence, lang)
+    scores = _mark(params, "scores", lang)
+    cols = [col(lang, "record.analysis.col.reviewer", badge=_mark(params, "reviewers", lang)),
+            col(lang, "record.analysis.col.n_scores", True),
+            col(lang, "record.analysis.col.bias", True, badge=scores),
+            col(lang, "record.analysis.col.bias_se", True),
+            Col(t(lang, "record", "record.analysis.col.bias_interval", confidence=conf), True),
+            col(lang, "record.analysis.col.spread", True, badge=scores),
+            Col(t(lang, "record", "record.analysis.col.spread_interval", confidence=conf), True)]
+    rows: list[list[Cell]] = [[r.reviewer, str(r.n_scores), format_number(r.bias, lang), format_number(r.bias_se, lang),
+                               _interval(r.bias_low, r.bias_high, lang), format_number(r.spread, lang),
+                               _interval(r.spread_low, r.spread_high, lang)] for r in cal.reviewers]
+    return Table(t(lang, "record", "record.analysis.bias_caption", year=params.year), cols, rows, css="calibration")
+
+
+def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
+    scores = _mark(params, "scores", lang)
+    tables = []
+    for code in params.funds:
+        mine = cal.totals[(cal.totals["fund"] == code) & cal.totals["total_raw"].notna()]
+        order = sorted(range(len(mine)), key=lambda k: natural_key(str(mine["id"].iloc[k])))
+        cols = [col(lang, "record.col.id", css="nowrap"),
+                col(lang, "record.analysis.col.total_raw", True, badge=scores),
+                col(lang, "record.analysis.col.total_calibrated", True, badge=scores),
+                col(lang, "record.analysis.col.rank_raw", True), col(lang, "record.analysis.col.rank_calibrated", True),
+                col(lang, "record.analysis.col.granted_raw", True),
+                col(lang, "record.analysis.col.granted_calibrated", True)]
+        rows: list[list[Cell]] = []
+        for k in order:
+            r = mine.iloc[k]
+            rows.append([str(r["id"]), format_number(float(r["total_raw"]), lang),
+                         format_number(float(r["total_calibrated"]), lang), _rank(r["rank_raw"]),
+                         _rank(r["rank_calibrated"]), format_kr(int(r["granted_raw_kr"])),
+                         format_kr(int(r["granted_calibrated_kr"]))])
+        tables.append(Table(t(lang, "record", "record.analysis.totals_caption", fund=code, year=params.year), cols,
+                            rows, css="calibration-totals", empty=t(lang, "record", "record.ranking.none")))
+    return tables
+
+
+def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
+    n_loo = rob.leave_one_out.shape[1]
+    tables = []
+    for code in params.funds:
+        rows: list[list[Cell]] = []
+        mine = [int(i) for i in np.flatnonzero((rob.funds == code) & rob.ranked)]
+        for i in sorted(mine, key=lambda k: natural_key(str(rob.ids[k]))):
+            kept = int(rob.leave_one_out[i].sum()) if n_loo else int(rob.funded[i])
+            at_line: Cell = ((Part(t(lang, "record", "record.robust.uncertain"), "strong"),) if rob.uncertain[i]
+                             else "–")
+            rows.append([str(rob.ids[i]), t(lang, "record", "record.robust.yes" if rob.funded[i] else "record.robust.no"),
+                         t(lang, "record", "record.robust.of", k=kept, n=max(n_loo, 1)),
+                         _percent(float(rob.bootstrap_share[i]), lang), at_line])
+        cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),
+                col(lang, "record.robust.col.loo", True), col(lang, "record.robust.col.bootstrap", True),
+                col(lang, "record.robust.col.uncertain")]
+        tables.append(Table(t(lang, "record", "record.robust.caption", fund=code, year=params.year), cols, rows,
+                            css="robustness", empty=t(lang, "record", "record.ranking.none"),
+                            badge=_mark(params, "scores", lang)))
+    return tables
+
+
+def render_analysis(review: Review, lang: str) -> str:
+    """The calibration and robustness section (see the module docstring)."""
+    inputs, params = review.inputs, review.inputs.params
+    args = (inputs.applications, review.eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
+    cal, rob = calibrate(*args), robustness(*args)
+    settings = params.robustness
+    conf = _percent(settings.confidence, lang)
+    changed = sorted({c.id for c in cal.changes}, key=natural_key)
+    uncertain = sorted((str(i) for i in rob.ids[rob.uncertain]), key=natural_key)
+    return render(
+        "analysis.html.j2", lang,
+        method=t(lang, "record", "record.analysis.method", confidence=conf, resamples=settings.bootstrap_resamples,
+                 seed=settings.seed),
+        uses=t(lang, "record", "record.analysis.uses_calibrated" if cal.applied else "record.analysis.uses_raw"),
+        biases=_bias_table(cal, params, lang),
+        bias_sd=t(lang, "record", "record.analysis.bias_sd", sd=format_number(cal.bias_sd, lang)),
+        totals=_totals_tables(cal, params, lang),
+        calibration_changes=(t(lang, "record", "record.analysis.changes", ids=", ".join(changed)) if changed
+                             else t(lang, "record", "record.analysis.no_change")),
+        robust_lead=t(lang, "record", "record.robust.lead", resamples=settings.bootstrap_resamples,
+                      seed=settings.seed, confidence=conf),
+        robust=_robust_tables(rob, params, lang),
+        uncertain=(t(lang, "record", "record.robust.some_uncertain", ids=", ".join(uncertain)) if uncertain
+                   else t(lang, "record", "record.robust.none_uncertain")))
+
+
+__all__ = ["render_analysis"]
