@@ -168,7 +168,7 @@ def _compare(root: Path, year: int, settings: Sequence[str], csv_path: Path | No
 
     bad = [text for text in settings if "=" not in text or not text.partition("=")[0].strip()]
     for text in bad:
-        _say(lang, "compare.bad_set", err=True, value=repr(text))
+        print(f"fou-review: {t(lang, 'cli', 'compare.bad_set', value=repr(text))}", file=sys.stderr)
     if bad:
         return 2
     try:
@@ -176,7 +176,7 @@ def _compare(root: Path, year: int, settings: Sequence[str], csv_path: Path | No
         result = what_if(baseline(load_year(root, year)), changes)
     except InputError as exc:  # every bad key and value at once, each naming its key
         for problem in exc.problems:
-            print(problem.text(lang), file=sys.stderr)
+            print(f"fou-review: {problem.text(lang)}", file=sys.stderr)
         return 2
     frame = result.frame(lang)
     _say(lang, "compare.heading", year=year, settings=", ".join(f"{k}={v}" for k, v in changes.items()) or "–")
