@@ -17,13 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from fou_review.core.load import load_year
+from fou_review.core.load import YearInputs, load_year
 from fou_review.core.pipeline import review_inputs, review_year
 from fou_review.errors import FouReviewError, InputError, RunError
 from fou_review.record.decisions_file import write_decisions_csv
 from fou_review.texts.catalog import LANGS, format_kr, t
 
-COMMANDS = ("validate", "allocate", "run", "verify", "compare")
+COMMANDS = ("validate", "allocate", "run", "verify", "compare", "new-year", "followup", "history")
 
 
 def message_lang(argv: Sequence[str]) -> str:
@@ -64,6 +64,7 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     c.add_argument("--lang", dest="record_lang", choices=LANGS, default=None, help=h("verify_lang"))
     c.add_argument("--quiet", action="store_true", help=h("quiet"))
     _compare_parser(sub, h)
+    _cycle_parsers(sub, h)
     return p
 
 
@@ -80,12 +81,14 @@ def _say(lang: str, msgid: str, /, *, err: bool = False, **values: object) -> No
 
 def _validate(root: Path, year: int, lang: str) -> int:
     try:
-        review_inputs(load_year(root, year))
+        inputs = load_year(root, year)
+        review_inputs(inputs)
     except InputError as exc:
         for problem in exc.problems:
             print(problem.text(lang), file=sys.stderr)
         _say(lang, "validate.count", err=True, count=len(exc.problems), year=year)
         return 1
+    _cycle_warnings(inputs, lang)
     _say(lang, "validate.ok", year=year)
     return 0
 
@@ -203,6 +206,90 @@ def _compare(root: Path, year: int, settings: Sequence[str], csv_path: Path | No
     return 0
 
 
+# -- The yearly cycle (issue 11): new-year, followup, history, and validate's warnings --
+
+
+def _cycle_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser], h: Callable[[str], str]) -> None:
+    n = sub.add_parser("new-year", help=h("new_year"))
+    n.add_argument("year", type=int, help=h("year"))
+    n.add_argument("--call-only", action="store_true", help=h("call_only"))
+    n.add_argument("--no-pdf", action="store_true", help=h("no_pdf"))
+    f = sub.add_parser("followup", help=h("followup"))
+    f.add_argument("year", type=int, help=h("year"))
+    f.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD", help=h("as_of"))
+    y = sub.add_parser("history", help=h("history"))
+    y.add_argument("year", type=int, help=h("history_year"))
+    y.add_argument("--html", type=Path, default=None, help=h("history"))
+
+
+def _cycle_warnings(inputs: YearInputs, lang: str) -> None:
+    from fou_review.core.cycle import year_warnings
+
+    rel = next((p.relative_to(p.parents[2]).as_posix() for p in inputs.files if p.stem == "applications"),
+               "applications.csv")
+    warnings = year_warnings(inputs.applications, inputs.params, rel)
+    for problem in warnings:
+        print(problem.text(lang), file=sys.stderr)
+    if warnings:
+        _say(lang, "validate.warnings", err=True, count=len(warnings), year=inputs.params.year)
+
+
+def _cycle_command(args: argparse.Namespace, lang: str) -> int:
+    import datetime as dt
+
+    root: Path = args.root
+    if args.command == "new-year":
+        from fou_review.yearly.new_year import new_year, write_call
+
+        if args.call_only:
+            for path in write_call(root, args.year, lang, pdf=not args.no_pdf):
+                _say(lang, "newyear.written", path=_display(root, path))
+            return 0
+        made = new_year(root, args.year, lang, pdf=not args.no_pdf)
+        for path in made.written:
+            _say(lang, "newyear.written", path=_display(root, path))
+        _say(lang, "newyear.administrations", year=made.year, names=", ".join(made.administrations))
+        for item in made.confirm:
+            _say(lang, "newyear.confirm", item=item.text(lang))
+        return 0
+    if args.command == "followup":
+        from fou_review.yearly.followup_report import followup_report, rows
+
+        try:
+            as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+        except ValueError:
+            _say(lang, "followup.bad_date", err=True, value=repr(args.as_of))
+            return 2
+        report = followup_report(root, args.year, as_of, lang)
+        for o, cells in zip(report.owed, rows(report.owed, as_of, lang), strict=True):
+            _say(lang, "followup.line", id=o.grant_id, applicants=cells[2], owes=cells[3],
+                 amount=format_kr(o.amount_kr) if o.amount_kr else "", due=cells[5],
+                 overdue=t(lang, "cli", "followup.overdue_mark") if o.overdue(as_of) else "")
+        overdue = sum(o.overdue(as_of) for o in report.owed)
+        if report.owed:
+            _say(lang, "followup.summary", n=len(report.owed), year=args.year, as_of=as_of.isoformat(), overdue=overdue)
+        else:
+            _say(lang, "followup.none", year=args.year, as_of=as_of.isoformat())
+        for path in report.written:
+            _say(lang, "newyear.written", path=_display(root, path))
+        return 0
+    from fou_review.core.cycle import history
+    from fou_review.record.cycle_pages import render_history_page
+
+    h = history(root, args.year)
+    for year in h.years:
+        for fund in h.funds:
+            mine = [r for r in h.rows if r.year == year and r.fund == fund]
+            _say(lang, "history.line", year=year, fund=fund, applications=sum(r.applications_n for r in mine),
+                 granted_n=sum(r.granted_n for r in mine), granted=format_kr(sum(r.granted_kr for r in mine)))
+    if args.html is not None:
+        from fou_review.atomic import write_atomic
+
+        write_atomic(args.html, render_history_page(h, lang).encode("utf-8"))
+        _say(lang, "newyear.written", path=_display(root, args.html))
+    return 0
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: clean-up code runs, nothing half-published
 
@@ -230,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             return _verify(args.root, args.year, args.record_lang, args.quiet, lang)
         if args.command == "compare":
             return _compare(args.root, args.year, args.settings, args.csv, lang)
+        if args.command in ("new-year", "followup", "history"):
+            return _cycle_command(args, lang)
     except RunError as exc:
         print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 1

@@ -200,3 +200,80 @@ def all_outside_window(apps: pd.DataFrame, params: Params) -> bool:
 def raise_if(problems: list[Problem]) -> None:
     if problems:
         raise InputError(problems)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One administration's applications and grants from one fund in one year (current names)."""
+
+    year: int
+    fund: str
+    administration: str
+    applications_n: int
+    granted_n: int
+    granted_kr: int
+
+
+@dataclass(frozen=True)
+class History:
+    """Every year under a project root up to `last`, mapped onto the administrations of `last`."""
+
+    years: tuple[int, ...]
+    funds: tuple[str, ...]
+    administrations: tuple[str, ...]  # of the last year
+    rows: tuple[HistoryRow, ...]
+    mapping: tuple[tuple[str, str], ...]  # (name in an earlier year, name in the last year), where they differ
+    population: Mapping[str, int]
+    population_source: str
+    illustrative_years: tuple[int, ...]
+
+
+def history(root: Path, last: int, first: int | None = None) -> History:
+    """What was applied for and granted per administration, fund and year, every year from `first`
+    (default: the earliest with parameters and applications) to `last`.
+
+    Names are mapped onto the administrations valid at `last`'s decision date through `last`'s dated
+    alias map. A joint application counts as an application of each partner; its grant is shared
+    between them (whole kronor, the remainder to the first named), so the sums stay the sums granted.
+    """
+    from fou_review.core.load import load_params
+
+    root = Path(root)
+    params = load_params(root, last)
+    successor = successors_map(params)
+    start = first if first is not None else min(
+        (y for y in range(last - 30, last + 1) if year_exists(root, y)), default=last)
+    counts: dict[tuple[int, str, str], list[int]] = {}
+    years: list[int] = []
+    illustrative: list[int] = []
+    mapping: dict[str, str] = {}
+    for year in range(start, last + 1):
+        if not year_exists(root, year):
+            continue
+        from fou_review.core.pipeline import review_year
+
+        review = review_year(root, year)
+        years.append(year)
+        if review.inputs.params.cycle.illustrative_year:
+            illustrative.append(year)
+        for names, fund, granted in zip(review.decisions["applicants"], review.decisions["fund"],
+                                        review.decisions["granted_kr"], strict=True):
+            group = [n.strip() for n in str(names).split("&")]
+            now = [successor.get(n, n) for n in group]
+            for old, new in zip(group, now, strict=True):
+                if old != new:
+                    mapping[old] = new
+            share, rest = divmod(int(granted), len(now))
+            for i, name in enumerate(now):
+                c = counts.setdefault((year, str(fund), name), [0, 0, 0])
+                c[0] += 1
+                c[1] += int(granted > 0)
+                c[2] += share + (rest if i == 0 else 0)
+    rows = tuple(HistoryRow(y, f, a, c[0], c[1], c[2]) for (y, f, a), c in sorted(counts.items()))
+    pop = params.cycle.population
+    inhabitants: dict[str, int] = {}
+    for name, n in (pop.districts.items() if pop else ()):
+        current = successor.get(name, name)  # a population given for predecessors adds up to the successor's
+        inhabitants[current] = inhabitants.get(current, 0) + n
+    return History(tuple(years), tuple(params.funds), params.administrations, rows, tuple(sorted(mapping.items())),
+                   inhabitants, pop.source if pop else "", tuple(illustrative))
