@@ -277,3 +277,10 @@ def history(root: Path, last: int, first: int | None = None) -> History:
         inhabitants[current] = inhabitants.get(current, 0) + n
     return History(tuple(years), tuple(params.funds), params.administrations, rows, tuple(sorted(mapping.items())),
                    inhabitants, pop.source if pop else "", tuple(illustrative))
+
+
+def published_totals_agree(params: Params, received: Mapping[str, int], granted: Mapping[str, int]) -> bool:
+    """Do the year's parameters give published totals (`published_totals`), and do the computed sums per
+    fund (`received`, `granted`: fund -> kr) equal them? Only then may the record say so."""
+    totals = params.cycle.published_totals
+    return bool(totals) and all(received.get(code) == r and granted.get(code) == g for code, (r, g) in totals.items())

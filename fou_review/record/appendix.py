@@ -91,7 +91,11 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
                 len(cols) - 5, [format_kr(int(rows_frame["requested_kr"].sum())),
                                 format_kr(int(rows_frame["granted_kr"].sum())), "", "", ""])
     heading = t(lang, "record", "record.appendix.heading", number=number, fund=fund_code, year=params.year)
+    from fou_review.record.sections import agrees_with_published  # sections imports this module
+
+    lead_id = "record.appendix.lead" if agrees_with_published(review) else "cycle.appendix.lead"
     return render("appendix.html.j2", lang, id=f"bilaga-{number}", heading=heading, n=len(rows), fund=fund_code,
+                  lead_id=lead_id,
                   illustrative=int((rows_frame["source"] == "illustrative").sum()), common=common,
                   gross=Table(heading, cols, rows, foot=foot, css="gross",
                               empty=t(lang, "record", "record.appendix.none")))

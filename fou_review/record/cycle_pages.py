@@ -22,7 +22,7 @@ from fou_review.texts.catalog import format_kr, format_long_date, format_number,
 
 
 def _css() -> Markup:
-    text = (resources.files("fou_review.record") / "templates" / "record" / "record.css").read_text(encoding="utf-8")
+    text = resources.files("fou_review.record").joinpath("templates/record/record.css").read_text(encoding="utf-8")
     return Markup(text.replace("</", "<\\/"))
 
 

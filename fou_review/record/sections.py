@@ -102,10 +102,21 @@ def any_illustrative(review: Review) -> bool:
                 or review.inputs.applications["illustrative_fields"].astype(str).str.strip().ne("").any())
 
 
+def agrees_with_published(review: Review) -> bool:
+    """Do the year's parameters give published totals, and do this review's sums agree with them? (Only
+    then do the legend and the appendices say that the illustrative rows agree with them.)"""
+    from fou_review.core.cycle import published_totals_agree
+
+    funds = review.summary.funds
+    return published_totals_agree(review.inputs.params, {f.fund: f.received_kr for f in funds},
+                                  {f.fund: f.granted_kr for f in funds})
+
+
 def _heading(review: Review, lang: str, body: list[tuple[str, str]]) -> str:
     d = review.inputs.params.decision
     return render("heading.html.j2", lang, title=localized(d, "title", lang), dnr=d.dnr, date=d.date.isoformat(),
                   illustrative=d.date_source == "illustrative", legend=any_illustrative(review),
+                  legend_id="record.legend" if agrees_with_published(review) else "cycle.legend",
                   contents=_contents(body))
 
 
