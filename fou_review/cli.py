@@ -263,7 +263,7 @@ def _cycle_command(args: argparse.Namespace, lang: str) -> int:
         report = followup_report(root, args.year, as_of, lang)
         for o, cells in zip(report.owed, rows(report.owed, as_of, lang), strict=True):
             _say(lang, "followup.line", id=o.grant_id, applicants=cells[2], owes=cells[3],
-                 amount=format_kr(o.amount_kr) if o.amount_kr else "", due=cells[5],
+                 amount=f" {format_kr(o.amount_kr)}" if o.amount_kr else "", due=cells[5],
                  overdue=t(lang, "cli", "followup.overdue_mark") if o.overdue(as_of) else "")
         overdue = sum(o.overdue(as_of) for o in report.owed)
         if report.owed:

@@ -6,7 +6,7 @@
   grant it continues): the grant exists, same fund, the project year follows, the year is within the
   planned length, the applicant is the same administration or its successor, and a continuation
   cannot say there was no grant last year (`last_report` "ej aktuell");
-- finds the follow-up ledger that gates the call (see `core.followup` for the rule) and derives each
+- applies the follow-up ledger that gates the call (`gating_ledger`; see `core.followup` for the rule): derives each
   application's report status from it, with the grants owed (`owed_*` columns, shown by the rules
   `report_not_approved`, `report_not_received`, `repayment_owed`); a hand-typed `last_report` that
   disagrees with the ledger is a problem naming file, row and column.
@@ -82,7 +82,8 @@ def gating_ledger(root: Path, year: int, params: Params) -> Ledger | None:
     return None
 
 
-def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file: str) -> CycleResult:
+def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file: str,
+                ledger: Ledger | None) -> CycleResult:
     """Continuations checked and the gating ledger applied to a year's parsed applications (see module)."""
     problems: list[Problem] = []
 
@@ -130,7 +131,6 @@ def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file:
                 bad(row, "last_report", "cont.report_not_applicable", id=cont, previous=year - 1)
     apps["continues_label"] = labels
     files: list[Path] = []
-    ledger = gating_ledger(root, year, params)
     if ledger is not None:
         files.append(Path(root) / ledger.file)
         _apply_ledger(apps, ledger, successor, bad)
@@ -228,36 +228,43 @@ class History:
     illustrative_years: tuple[int, ...]
 
 
-def history(root: Path, last: int, first: int | None = None) -> History:
-    """What was applied for and granted per administration, fund and year, every year from `first`
-    (default: the earliest with parameters and applications) to `last`.
+YearDecisions = tuple[int, pd.DataFrame, bool]  # (year, its decisions, is the year illustrative)
 
-    Names are mapped onto the administrations valid at `last`'s decision date through `last`'s dated
+
+def earlier_decisions(root: Path, year: int) -> tuple[YearDecisions, ...]:
+    """The decisions of every year before `year` under the root (for the year-over-year history)."""
+    from fou_review.core.pipeline import review_year
+
+    out: list[YearDecisions] = []
+    for y in range(year - 30, year):
+        if year_exists(root, y):
+            review = review_year(root, y)
+            out.append((y, review.decisions[["applicants", "fund", "granted_kr"]].copy(),
+                        review.inputs.params.cycle.illustrative_year))
+    return tuple(out)
+
+
+def history(root: Path, last: int) -> History:
+    """`history_from` every year under the root up to `last` (reviewed here)."""
+    from fou_review.core.load import load_params
+
+    return history_from(load_params(Path(root), last), earlier_decisions(root, last + 1))
+
+
+def history_from(params: Params, years: tuple[YearDecisions, ...]) -> History:
+    """What was applied for and granted per administration, fund and year.
+
+    Names are mapped onto the administrations valid at `params`' decision date through its dated
     alias map. A joint application counts as an application of each partner; its grant is shared
     between them (whole kronor, the remainder to the first named), so the sums stay the sums granted.
     """
-    from fou_review.core.load import load_params
-
-    root = Path(root)
-    params = load_params(root, last)
     successor = successors_map(params)
-    start = first if first is not None else min(
-        (y for y in range(last - 30, last + 1) if year_exists(root, y)), default=last)
     counts: dict[tuple[int, str, str], list[int]] = {}
-    years: list[int] = []
-    illustrative: list[int] = []
+    illustrative = [y for y, _, flag in years if flag]
     mapping: dict[str, str] = {}
-    for year in range(start, last + 1):
-        if not year_exists(root, year):
-            continue
-        from fou_review.core.pipeline import review_year
-
-        review = review_year(root, year)
-        years.append(year)
-        if review.inputs.params.cycle.illustrative_year:
-            illustrative.append(year)
-        for names, fund, granted in zip(review.decisions["applicants"], review.decisions["fund"],
-                                        review.decisions["granted_kr"], strict=True):
+    for year, decisions, _ in years:
+        for names, fund, granted in zip(decisions["applicants"], decisions["fund"], decisions["granted_kr"],
+                                        strict=True):
             group = [n.strip() for n in str(names).split("&")]
             now = [successor.get(n, n) for n in group]
             for old, new in zip(group, now, strict=True):
@@ -275,8 +282,8 @@ def history(root: Path, last: int, first: int | None = None) -> History:
     for name, n in (pop.districts.items() if pop else ()):
         current = successor.get(name, name)  # a population given for predecessors adds up to the successor's
         inhabitants[current] = inhabitants.get(current, 0) + n
-    return History(tuple(years), tuple(params.funds), params.administrations, rows, tuple(sorted(mapping.items())),
-                   inhabitants, pop.source if pop else "", tuple(illustrative))
+    return History(tuple(y for y, _, _ in years), tuple(params.funds), params.administrations, rows,
+                   tuple(sorted(mapping.items())), inhabitants, pop.source if pop else "", tuple(illustrative))
 
 
 def published_totals_agree(params: Params, received: Mapping[str, int], granted: Mapping[str, int]) -> bool:

@@ -57,6 +57,9 @@ class YearInputs:
     conflicts: pd.DataFrame  # reviewer, application_id, reason
     overrides: tuple[Override, ...]
     files: tuple[Path, ...] = field(default=())  # every file read, for the manifest
+    # The decisions of every earlier year under the root (year, decisions, illustrative), for the record's
+    # year-over-year section (`core.cycle.history_from`); empty for a first year.
+    earlier: tuple[tuple[int, pd.DataFrame, bool], ...] = field(default=())
 
 
 def _whole_kronor(text: str) -> int | None:
@@ -343,12 +346,17 @@ def load_year(root: Path, year: int) -> YearInputs:
     ledger_files: tuple[Path, ...] = ()
     try:
         table = read_table(app_path, rel)
-        apps = parse_applications(table, params, ledger=_gated(root, year))
-        from fou_review.core.cycle import all_outside_window, apply_cycle  # cycle reviews earlier years
+        from fou_review.core.cycle import (  # reviews earlier years
+            all_outside_window,
+            apply_cycle,
+            gating_ledger,
+        )
 
+        ledger = gating_ledger(root, year, params)
+        apps = parse_applications(table, params, ledger=ledger is not None)
         if all_outside_window(apps, params):
             problems.append(Problem.of(rel, "apps.all_outside_window", year=year))
-        cycle = apply_cycle(root, year, params, apps, rel)
+        cycle = apply_cycle(root, year, params, apps, rel, ledger)
         problems += cycle.problems
         apps, ledger_files = cycle.applications, cycle.files
     except InputError as exc:
@@ -398,12 +406,9 @@ def load_year(root: Path, year: int) -> YearInputs:
         reviewer=pd.Categorical(scores["reviewer"], categories=list(params.reviewers)),
         application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
         criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
-    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files))
+    from fou_review.core.cycle import earlier_decisions
 
-
-def _gated(root: Path, year: int) -> bool:
-    """Is there an earlier year's follow-up ledger (so `last_report` may be derived)?"""
-    return any((data_dir(root, y) / "followup.csv").is_file() for y in range(year - 3, year))
+    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier_decisions(root, year))
 
 
 def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:

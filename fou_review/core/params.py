@@ -603,3 +603,19 @@ def successors_map(params: Params, on: dt.date | None = None) -> dict[str, str]:
         if resolved is not None:
             out[name] = resolved
     return out
+
+
+def successor_on(params: Params, name: str, day: dt.date) -> str:
+    """The name `name` has become by `day` through the dated alias map (itself when it never changed).
+
+    Unlike `resolve_name`, this follows the map even for a name this year's parameters list, so the
+    next year's administrations can be read from this year's: "Rinkeby-Kista" on 2023-12-14 -> "Järva".
+    """
+    current, seen = name.strip(), set()
+    while current not in seen:
+        seen.add(current)
+        alias = renamed_before(params, current, day)
+        if alias is None:
+            return current
+        current = alias.new
+    return current

@@ -59,6 +59,7 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
         ("rangordning", render_ranking(review, lang)),
         ("kalibrering", render_analysis(review, lang)),
         ("diagram", render_chart(review, lang)),
+        ("historik", _history(review, lang)),
     ]
     for number, code in enumerate(params.funds, 1):
         body.append((f"bilaga-{number}", render_appendix(review, code, number, lang)))
@@ -110,6 +111,19 @@ def agrees_with_published(review: Review) -> bool:
     funds = review.summary.funds
     return published_totals_agree(review.inputs.params, {f.fund: f.received_kr for f in funds},
                                   {f.fund: f.granted_kr for f in funds})
+
+
+def _history(review: Review, lang: str) -> str:
+    """Year over year (issue 11): only when the project holds earlier years; "" otherwise."""
+    from fou_review.core.cycle import history_from
+    from fou_review.record.cycle_pages import render_history_section
+
+    inputs = review.inputs
+    if not inputs.earlier:
+        return ""
+    this = (inputs.params.year, review.decisions[["applicants", "fund", "granted_kr"]],
+            inputs.params.cycle.illustrative_year)
+    return render_history_section(history_from(inputs.params, (*inputs.earlier, this)), lang)
 
 
 def _heading(review: Review, lang: str, body: list[tuple[str, str]]) -> str:

@@ -30,7 +30,7 @@ from fou_review.atomic import write_atomic
 from fou_review.core.cycle import grants_of_year, year_exists
 from fou_review.core.followup import LEDGER_FILE_COLUMNS, ledger_template_rows
 from fou_review.core.load import load_params
-from fou_review.core.params import Params, params_path, parse_params_from_string, resolve_name
+from fou_review.core.params import Params, params_path, parse_params_from_string, successor_on
 from fou_review.errors import FouReviewError, Msg
 from fou_review.texts.catalog import t
 
@@ -119,7 +119,7 @@ def next_params_data(data: dict[str, Any], prev: Params) -> tuple[dict[str, Any]
     new_date = _as_date(decision.get("date")) or prev.decision.date
     names: list[str] = []
     for name in prev.administrations:
-        now = resolve_name(prev, name, new_date) or name
+        now = successor_on(prev, name, new_date)
         if now not in names:
             names.append(now)
     out["administrations"] = names
