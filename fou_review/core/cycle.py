@@ -231,17 +231,28 @@ class History:
 YearDecisions = tuple[int, pd.DataFrame, bool]  # (year, its decisions, is the year illustrative)
 
 
-def earlier_decisions(root: Path, year: int) -> tuple[YearDecisions, ...]:
-    """The decisions of every year before `year` under the root (for the year-over-year history)."""
+def earlier_years(root: Path, year: int) -> tuple[tuple[YearDecisions, ...], tuple[Path, ...]]:
+    """The decisions of every year before `year` under the root (for the year-over-year history), and
+    every file they rest on (their inputs and follow-up ledgers: the run's snapshot must hold them)."""
     from fou_review.core.pipeline import review_year
 
     out: list[YearDecisions] = []
+    files: list[Path] = []
     for y in range(year - 30, year):
         if year_exists(root, y):
             review = review_year(root, y)
             out.append((y, review.decisions[["applicants", "fund", "granted_kr"]].copy(),
                         review.inputs.params.cycle.illustrative_year))
-    return tuple(out)
+            files += [f for f in review.inputs.files if f not in files]
+            ledger = Path(root) / "data" / str(y) / "followup.csv"
+            if ledger.is_file() and ledger not in files:
+                files.append(ledger)
+    return tuple(out), tuple(files)
+
+
+def earlier_decisions(root: Path, year: int) -> tuple[YearDecisions, ...]:
+    """The decisions of every year before `year` under the root."""
+    return earlier_years(root, year)[0]
 
 
 def history(root: Path, last: int) -> History:

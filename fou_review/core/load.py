@@ -406,9 +406,11 @@ def load_year(root: Path, year: int) -> YearInputs:
         reviewer=pd.Categorical(scores["reviewer"], categories=list(params.reviewers)),
         application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
         criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
-    from fou_review.core.cycle import earlier_decisions
+    from fou_review.core.cycle import earlier_years
 
-    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier_decisions(root, year))
+    earlier, earlier_files = earlier_years(root, year)  # read too: the record rests on them
+    files += [f for f in earlier_files if f not in files]
+    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier)
 
 
 def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:

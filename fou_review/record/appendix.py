@@ -76,9 +76,11 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
     rows: list[list[Cell]] = []
     for _, d in rows_frame.iterrows():
         a = apps.loc[d["id"]]
-        row: list[Cell] = [str(d["id"]), str(d["applicants"]), str(d["title"]), str(a["received"])]
+        row: list[Cell] = [str(d["id"]), _as_written(str(d["applicants"]), str(a["applicants_as_written"]), lang),
+                           str(d["title"]), str(a["received"])]
         if with_years:
-            row.append(_years(a["project_year"], a["planned_years"], lang))
+            row.append(_continuation(str(a.get("continues_label", "")), a["project_year"], a["planned_years"], lang)
+                       or _years(a["project_year"], a["planned_years"], lang))
         if with_purpose:
             row.append(_vocabulary(str(a["purpose"]), PURPOSES, "purpose", lang))
         row += [_vocabulary(str(a["last_report"]), REPORTS, "report", lang), format_kr(int(d["requested_kr"])),
@@ -99,6 +101,20 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
                   illustrative=int((rows_frame["source"] == "illustrative").sum()), common=common,
                   gross=Table(heading, cols, rows, foot=foot, css="gross",
                               empty=t(lang, "record", "record.appendix.none")))
+
+
+def _as_written(resolved: str, written: str, lang: str) -> str:
+    """The administration as resolved, and as written when that differs ("Järva (skrivet: Rinkeby-Kista)")."""
+    same = " & ".join(p.strip() for p in written.split("&") if p.strip()) == resolved
+    return resolved if same or not written else t(lang, "record", "cycle.as_written", name=resolved, written=written)
+
+
+def _continuation(label: str, year: object, planned: object, lang: str) -> str:
+    """A continuation's project year: "fortsättning av LUM-02 (2023), år 3 av 3"; "" for a new project."""
+    if not label or pd.isna(year):
+        return ""
+    p = "–" if pd.isna(planned) else str(int(planned))  # type: ignore[call-overload]
+    return t(lang, "record", "cycle.continuation", id=label, year=int(year), planned=p)  # type: ignore[call-overload]
 
 
 def _years(year: object, planned: object, lang: str) -> str:

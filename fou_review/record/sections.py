@@ -131,6 +131,7 @@ def _heading(review: Review, lang: str, body: list[tuple[str, str]]) -> str:
     return render("heading.html.j2", lang, title=localized(d, "title", lang), dnr=d.dnr, date=d.date.isoformat(),
                   illustrative=d.date_source == "illustrative", legend=any_illustrative(review),
                   legend_id="record.legend" if agrees_with_published(review) else "cycle.legend",
+                  illustrative_year=review.inputs.params.cycle.illustrative_year,
                   contents=_contents(body))
 
 
