@@ -3,7 +3,9 @@
     .venv/bin/python bench/soak_publish.py                 # 200 runs killed, 200 score writers killed
     .venv/bin/python bench/soak_publish.py --runs 20 --writers 20 --seed 1
 
-Works in a scratch project in /tmp (copies of params/, data/ and notebooks/). Each round starts
+Works in a scratch project in /tmp: params/, data/, notebooks/ and the package (`code/fou_review`,
+first on PYTHONPATH) as committed in `--tree` (default HEAD), so that edits to the working tree
+during the soak do not change the records it makes. Each round starts
 `fou-review run 2022 --supersede` and kills it (SIGKILL, no clean-up) at a random moment of a full
 run, or, one round in three, at a random publishing step through the `FOU_REVIEW_FAULT` hook (a
 random moment rarely hits the instant of the swap). After every kill it checks:
@@ -38,10 +40,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from fou_review.yearly.publish import FAULT_ENV, RECORD_FILES, STEPS
-
+FAULT_ENV = "FOU_REVIEW_FAULT"
 YEAR = "2022"
 REVIEWER = "ledamot-a"
 WRITER = f"""
@@ -73,12 +72,16 @@ class Soak:
         self.seen: dict[str, dict[str, bytes]] = {}  # superseded/<n> -> its files, first time seen
         self.problems: list[str] = []
         self.counts: Counter[str] = Counter()
-        self.env = {k: v for k, v in os.environ.items() if k != FAULT_ENV} | {"TMPDIR": str(root / "tmp")}
+        self.env = {k: v for k, v in os.environ.items() if k != FAULT_ENV} | {
+            "TMPDIR": str(root / "tmp"), "PYTHONPATH": str(root / "code")}
+        from fou_review.yearly.publish import RECORD_FILES, STEPS
+
+        self.record_files, self.steps = set(RECORD_FILES), STEPS
 
     def cli(self, *args: str, fault: str | None = None) -> subprocess.Popen[str]:
         env = self.env | ({FAULT_ENV: fault} if fault else {})
         return subprocess.Popen([sys.executable, "-m", "fou_review", "--root", str(self.root), *args], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def finish(self, *args: str) -> subprocess.CompletedProcess[str]:
         process = self.cli(*args)
@@ -99,17 +102,15 @@ class Soak:
         if hidden:
             self.problem(f"{when}: hidden entries inside the record: {hidden}")
         top = {p.name for p in target.iterdir()}
-        if top - {"superseded"} != set(RECORD_FILES):
-            self.problem(f"{when}: the record holds {sorted(top)}")
-            return
         numbers = sorted(int(p.name) for p in (target / "superseded").iterdir()) if "superseded" in top else []
         if numbers != list(range(1, len(numbers) + 1)):
             self.problem(f"{when}: superseded records {numbers}")
         previous = None
         for folder in [*(target / "superseded" / str(n) for n in numbers), target]:
-            names = sorted(p.name for p in folder.iterdir() if p.name != "superseded")
-            if names != sorted(RECORD_FILES):
-                self.problem(f"{when}: {folder.relative_to(self.root)} holds {names}")
+            names = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if p.is_file() and not p.relative_to(folder).as_posix().startswith("superseded/")}
+            if not self.record_files <= names <= self.record_files | {"data/followup.csv"}:
+                self.problem(f"{when}: {folder.relative_to(self.root)} holds {sorted(names)}")
                 return
             try:
                 manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -123,13 +124,14 @@ class Soak:
             previous = folder
         for n in numbers:
             key = str(n)
-            files = {p.name: p.read_bytes() for p in (target / "superseded" / key).iterdir()}
+            files = {p.relative_to(target).as_posix(): p.read_bytes()
+                     for p in (target / "superseded" / key).rglob("*") if p.is_file()}
             if self.seen.setdefault(key, files) != files:
                 self.problem(f"{when}: superseded/{key} changed after it was published")
 
     def kill_run(self, full: float) -> None:
         if self.rng.random() < 1 / 3:
-            step = self.rng.choice(STEPS)
+            step = self.rng.choice(self.steps)
             self.counts[f"run stopped at step {step}"] += 1
             process = self.cli("run", YEAR, "--supersede", "--quiet", fault=step)
             process.communicate()
@@ -158,7 +160,7 @@ class Soak:
     # -- the score writer ---------------------------------------------------------------------
     def kill_writer(self, i: int) -> None:
         process = subprocess.Popen([sys.executable, "-c", WRITER, str(self.root), str(i)], env=self.env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert process.stdout is not None
         if process.stdout.readline().strip() != "ready":
             self.problem(f"writer {i}: did not start: {process.communicate()[1]}")
@@ -192,17 +194,28 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--writers", type=int, default=200)
     parser.add_argument("--seed", type=int, default=20220606)
+    parser.add_argument("--tree", default="HEAD", help="the commit whose code and inputs are soaked")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="soak-", dir="/tmp"))
-    for part in ("params", "data", "notebooks"):
-        shutil.copytree(REPO / part, root / part)
+    (root / "code").mkdir()
     (root / "tmp").mkdir()
+    # the committed state (`--tree`), not the working tree, which others may be editing meanwhile
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", args.tree, "params", "data", "notebooks",
+                              "fou_review"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    shutil.move(root / "fou_review", root / "code" / "fou_review")
+    sys.path.insert(0, str(root / "code"))
     soak = Soak(root, args.seed)
     started = time.monotonic()
     first = soak.finish("run", YEAR, "--quiet")
-    full = time.monotonic() - started
     if first.returncode != 0:
         print(first.stderr, file=sys.stderr)
+        return 1
+    timed = time.monotonic()
+    second = soak.finish("run", YEAR, "--quiet")  # warm: the time a killed run gets at most
+    full = time.monotonic() - timed
+    if second.returncode != 0:
+        print(second.stderr, file=sys.stderr)
         return 1
     print(f"scratch project {root}; a full run takes {full:.1f} s", flush=True)
     for i in range(1, args.runs + 1):
@@ -217,10 +230,13 @@ def main(argv: list[str]) -> int:
         if i % 50 == 0:
             print(f"writer {i}/{args.writers}: {len(soak.problems)} problems", flush=True)
     stale = [p.name for p in (root / "tmp").iterdir()]
+    kernels = [name for name in stale if name.startswith("fou-review-kernel-")]
     print(f"\nsummary after {time.monotonic() - started:.0f} s (seed {args.seed}):")
     for what, n in soak.counts.items():
         print(f"  {what}: {n}")
-    print(f"  kernel folders left in TMPDIR at the end: {len(stale)}")
+    print(f"  kernel folders left in TMPDIR at the end: {len(kernels)}")
+    print(f"  other entries left in TMPDIR at the end: {len(stale) - len(kernels)} "
+          f"{sorted({name.split('-')[0] for name in stale if name not in kernels})}")
     print(f"  problems: {len(soak.problems)}")
     for text in soak.problems[:20]:
         print(f"    {text}")
