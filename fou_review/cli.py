@@ -277,11 +277,9 @@ def _cycle_command(args: argparse.Namespace, lang: str) -> int:
     from fou_review.record.cycle_pages import render_history_page
 
     h = history(root, args.year)
-    for year in h.years:
-        for fund in h.funds:
-            mine = [r for r in h.rows if r.year == year and r.fund == fund]
-            _say(lang, "history.line", year=year, fund=fund, applications=sum(r.applications_n for r in mine),
-                 granted_n=sum(r.granted_n for r in mine), granted=format_kr(sum(r.granted_kr for r in mine)))
+    for year, fund, applied, granted_n, granted in h.per_year:
+        _say(lang, "history.line", year=year, fund=fund, applications=applied, granted_n=granted_n,
+             granted=format_kr(granted))
     if args.html is not None:
         from fou_review.atomic import write_atomic
 

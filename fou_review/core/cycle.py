@@ -192,8 +192,14 @@ def all_outside_window(apps: pd.DataFrame, params: Params) -> bool:
     """Is every application outside its fund's window (a stale copy of another year's files)?"""
     if apps.empty:
         return False
-    inside = [params.funds[str(f)].window.contains(dt.date.fromisoformat(str(r)))
-              for f, r in zip(apps["fund"], apps["received"], strict=True) if str(f) in params.funds and r]
+    inside: list[bool] = []
+    for f, r in zip(apps["fund"], apps["received"], strict=True):
+        try:
+            day = dt.date.fromisoformat(str(r))
+        except ValueError:
+            continue
+        if str(f) in params.funds:
+            inside.append(params.funds[str(f)].window.contains(day))
     return bool(inside) and not any(inside)
 
 
@@ -226,6 +232,8 @@ class History:
     population: Mapping[str, int]
     population_source: str
     illustrative_years: tuple[int, ...]
+    # Per (year, fund): applications, granted applications, kronor granted (each application once).
+    per_year: tuple[tuple[int, str, int, int, int], ...] = ()
 
 
 YearDecisions = tuple[int, pd.DataFrame, bool]  # (year, its decisions, is the year illustrative)
@@ -293,8 +301,12 @@ def history_from(params: Params, years: tuple[YearDecisions, ...]) -> History:
     for name, n in (pop.districts.items() if pop else ()):
         current = successor.get(name, name)  # a population given for predecessors adds up to the successor's
         inhabitants[current] = inhabitants.get(current, 0) + n
+    per_year = tuple((y, str(f), int((d["fund"] == f).sum()), int(((d["fund"] == f) & (d["granted_kr"] > 0)).sum()),
+                      int(d.loc[d["fund"] == f, "granted_kr"].sum()))
+                     for y, d, _ in years for f in dict.fromkeys([*params.funds, *d["fund"].astype(str)]))
     return History(tuple(y for y, _, _ in years), tuple(params.funds), params.administrations, rows,
-                   tuple(sorted(mapping.items())), inhabitants, pop.source if pop else "", tuple(illustrative))
+                   tuple(sorted(mapping.items())), inhabitants, pop.source if pop else "", tuple(illustrative),
+                   per_year)
 
 
 def published_totals_agree(params: Params, received: Mapping[str, int], granted: Mapping[str, int]) -> bool:

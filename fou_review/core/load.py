@@ -353,9 +353,11 @@ def load_year(root: Path, year: int) -> YearInputs:
         )
 
         ledger = gating_ledger(root, year, params)
-        apps = parse_applications(table, params, ledger=ledger is not None)
-        if all_outside_window(apps, params):
+        written = pd.DataFrame([(v.get("fund", ""), v.get("received", "")) for _, v in table.rows],
+                               columns=["fund", "received"])
+        if all_outside_window(written, params):  # checked on the cells as written: a stale copy stops here
             problems.append(Problem.of(rel, "apps.all_outside_window", year=year))
+        apps = parse_applications(table, params, ledger=ledger is not None)
         cycle = apply_cycle(root, year, params, apps, rel, ledger)
         problems += cycle.problems
         apps, ledger_files = cycle.applications, cycle.files

@@ -160,14 +160,10 @@ def history_tables(h: History, lang: str) -> tuple[Table, Table]:
              col(lang, "record.col.granted_number", True), col(lang, "history.col.rate", True),
              col(lang, "record.col.granted_amount", True)]
     yrows: list[list[Cell]] = []
-    for y in years:
-        for f in h.funds:
-            mine = [r for r in h.rows if r.year == y and r.fund == f]
-            n = sum(r.applications_n for r in mine)
-            g = sum(r.granted_n for r in mine)
-            label: Cell = (str(y) if y not in h.illustrative_years else
-                           (Part(str(y)), Part(" "), Part(_r(lang, "record.illustrative"), "badge")))
-            yrows.append([label, f, str(n), str(g), _rate(g, n, lang), format_kr(sum(r.granted_kr for r in mine))])
+    for y, f, n, g, kr in h.per_year:
+        label: Cell = (str(y) if y not in h.illustrative_years else
+                       (Part(str(y)), Part(" "), Part(_r(lang, "record.illustrative"), "badge")))
+        yrows.append([label, f, str(n), str(g), _rate(g, n, lang), format_kr(kr)])
     per_year = Table(_r(lang, "history.caption.year"), ycols, yrows, css="history-years")
     return per_admin, per_year
 
