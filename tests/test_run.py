@@ -8,9 +8,14 @@ tests that follow one record through its life, in order.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -84,7 +89,7 @@ def test_record_holds_no_absolute_path(project: Path, published: dict[str, bytes
 
 def test_executed_notebook_is_normalised(published: dict[str, bytes]) -> None:
     nb = nbformat.reads(published["review.ipynb"].decode(), as_version=4)
-    assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
+    assert "papermill" not in nb.metadata
     assert "version" not in nb.metadata.get("language_info", {})
     ids = [c.id for c in nb.cells]
     assert "injected-parameters" in ids and len(set(ids)) == len(ids)
@@ -92,6 +97,24 @@ def test_executed_notebook_is_normalised(published: dict[str, bytes]) -> None:
         assert "execution" not in cell.metadata and "papermill" not in cell.metadata
     injected = next(c for c in nb.cells if c.id == "injected-parameters")
     assert "year = 2022" in injected.source and "root" not in injected.source
+
+
+def test_executed_notebook_keeps_the_workbook_widgets(published: dict[str, bytes]) -> None:
+    """The form, calibration and what-if widgets are stored (renumbered ids), so they show before any
+    cell runs; where widgets cannot show, a sentence says what is there; the record leaves them out."""
+    nb = nbformat.reads(published["review.ipynb"].decode(), as_version=4)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert len(state) > 50 and sorted(state) == [f"w{n:04d}" for n in range(1, len(state) + 1)]
+    views = {c.id: o["data"] for c in nb.cells for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})}
+    assert sorted(views) == ["calibration", "scoring-form", "what-if"]
+    for data in views.values():
+        assert data["application/vnd.jupyter.widget-view+json"]["model_id"] in state
+        assert "notebooken" in data["text/plain"] and "(children=" not in data["text/plain"]
+    labels = json.dumps(state, ensure_ascii=False)
+    assert "välj granskare" in labels and "Jag är" in labels
+    html = published["allocation.html"].decode()
+    assert "fou-whatif" not in html and "Bedömningsformuläret" not in html and "widget-state" not in html
 
 
 def test_rerun_with_same_inputs_is_byte_identical(project: Path, published: dict[str, bytes]) -> None:
@@ -180,32 +203,74 @@ def test_failing_cell_leaves_the_previous_record_untouched(project: Path, tmp_pa
     before = snapshot(root / "reports")
     assert main(["--root", str(root), "run", str(YEAR), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "cell 5 (In [6]" in err and "ValueError: avsiktligt fel i testet" in err
+    assert "cell 5 (In [5]" in err and "ValueError: avsiktligt fel i testet" in err
     assert snapshot(root / "reports") == before
     assert [p.name for p in (root / "reports").iterdir()] == ["2022"]  # no temporary folder left behind
 
 
-def test_inputs_broken_after_validation_fail_in_the_notebook(project: Path, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inputs_broken_before_the_snapshot_fail_in_the_notebook(project: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import fou_review.yearly.run as run_module
 
     root = tmp_path / "root"
     shutil.copytree(project, root, ignore=shutil.ignore_patterns("en", "superseded"))
     (root / "reports" / "2022" / "manifest.json").unlink()
     before = snapshot(root / "reports")
-    real_check = run_module.check_frozen
+    real_copy = run_module.Workspace.copy_inputs
 
-    def break_scores_then_check(*args: object, **kwargs: object) -> None:
-        real_check(*args, **kwargs)  # type: ignore[arg-type]
+    def break_scores_then_copy(self: run_module.Workspace, *args: object) -> object:
         (root / "data" / "2022" / "scores" / "ledamot-b.csv").write_text("application_id,criterion,score\n"
                                                                           "LUM-01,prevention,nio\n")
+        return real_copy(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(run_module, "check_frozen", break_scores_then_check)
+    monkeypatch.setattr(run_module.Workspace, "copy_inputs", break_scores_then_copy)
     with pytest.raises(RunError) as caught:
         run_year(root, YEAR, progress=False)
     assert caught.value.ename == "InputError" and "ledamot-b.csv" in str(caught.value)
     assert caught.value.cell_index is not None
     assert snapshot(root / "reports") == before
+
+
+@pytest.mark.parametrize("step", ["snapshot", "executed"])
+def test_an_input_changed_while_run_executes_never_mixes_the_record(project: Path, published: dict[str, bytes],
+                                                                    tmp_path: Path, step: str) -> None:
+    """`FOU_REVIEW_FAULT=<step>:wait=<gate>` pauses the run after the snapshot (nothing executed) or after
+    the one execution (nothing published); the test then saves a score and lets it go on. The record
+    published is the snapshot's, in every file, as its manifest says; verify then names the score file."""
+    root = tmp_path / "root"
+    shutil.copytree(project, root, ignore=shutil.ignore_patterns("en", "superseded", ".*"))
+    shutil.rmtree(root / "reports")
+    gate = tmp_path / "gate"
+    env = {**os.environ, "FOU_REVIEW_FAULT": f"{step}:wait={gate}"}
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as err:
+        run = subprocess.Popen([str(Path(sys.executable).parent / "fou-review"), "--root", str(root), "run",
+                                str(YEAR), "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        while not Path(f"{gate}.waiting").exists():
+            assert run.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        scores = root / "data" / "2022" / "scores" / "ledamot-a.csv"
+        original = scores.read_bytes()
+        changed = original.replace(b"LUM-01,strategisk,6,", b"LUM-01,strategisk,1,", 1)
+        assert changed != original
+        scores.write_bytes(changed)
+        gate.touch()
+        assert run.wait(timeout=300) == 0, log.read_text()
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    record = snapshot(root / "reports" / str(YEAR))
+    assert record == published  # every file as made from the inputs before the change, the manifest too
+    manifest = json.loads(record["manifest.json"])
+    entry = next(e for e in manifest["inputs"] if e["path"] == "data/2022/scores/ledamot-a.csv")
+    assert entry["sha256"] == hashlib.sha256(original).hexdigest() != sha256_file(scores)
+    for item in manifest["files"]:
+        assert hashlib.sha256(record[item["path"]]).hexdigest() == item["sha256"]
+    differences = verify_year(root, YEAR, progress=False)
+    assert [d.file for d in differences if d.msgid == "verify.input_changed"] == ["data/2022/scores/ledamot-a.csv"]
 
 
 def test_input_mistake_is_one_line_exit_2(fresh_project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -366,5 +366,7 @@ def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | No
         shown = exc.message(lang if lang in ("sv", "en") else "sv")
         display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(shown)}</div>"))  # type: ignore[no-untyped-call]
         return None
-    display(form.widget)  # type: ignore[no-untyped-call]
+    from fou_review.workbook.whatif_view import widget_bundle
+
+    display(widget_bundle(form.widget, form._t("static")), raw=True)  # type: ignore[no-untyped-call]
     return form

@@ -54,7 +54,7 @@ def remove_stale_kernel_folders(folder: Path | None = None) -> list[Path]:
 class Kernel:
     """A started python3 kernel and the clients opened on it."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -76,7 +76,8 @@ class Kernel:
         folder = Path(self._sockets.name)  # the connection file too: a killed run leaves one folder
         self.manager = TrackedKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(folder / "kernel"),
                                             connection_file=str(folder / "connection.json"))
-        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        run_sync(self.manager.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                                            env={**os.environ, **(env or {})})
 
     def stop(self) -> None:
         """Kill the kernel and close every socket; a second call does nothing."""
@@ -95,9 +96,10 @@ class Kernel:
 
 
 @contextmanager
-def started_kernel(cwd: Path) -> Iterator[Kernel]:
-    """A kernel started now in `cwd`, stopped on the way out at the latest."""
-    kernel = Kernel(cwd)
+def started_kernel(cwd: Path, env: dict[str, str] | None = None) -> Iterator[Kernel]:
+    """A kernel started now in `cwd` (with `env` added to this process's environment), stopped on the way
+    out at the latest."""
+    kernel = Kernel(cwd, env)
     try:
         yield kernel
     finally:

@@ -1,14 +1,18 @@
 """Normalising an executed notebook: the same inputs give the same bytes.
 
 Two papermill runs differ in papermill's and the kernel's timing metadata, in the random id of the
-injected-parameters cell, in saved widget state and widget model ids, and in the Python version
-recorded in `language_info`. All of that is stripped or fixed here; the outputs themselves are left
-alone (they are deterministic, or the record would not be).
+injected-parameters cell, in the widget model ids, and in the Python version recorded in
+`language_info`. All of that is stripped or fixed here: widget model ids are renumbered in the order
+they first appear (`w0001`, ...), in the outputs and in the stored widget state, which is kept, so the
+executed notebook shows its widgets (the scoring form, what-if) before anything runs. The outputs
+themselves are left alone (they are deterministic, or the record would not be).
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 import nbformat
 from nbformat import NotebookNode
@@ -18,12 +22,36 @@ REVIEW_ONLY_TAG = "review-only"  # cells shown in review.ipynb but left out of a
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+_MODEL_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _renumber_widgets(nb: NotebookNode) -> NotebookNode:
+    """`nb` with every widget model id replaced by `w<n>` in order of first appearance."""
+    ids: dict[str, str] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if isinstance(view, dict) and "model_id" in view:
+                ids.setdefault(str(view["model_id"]), "")
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model_id in state:
+        ids.setdefault(str(model_id), "")
+    if not ids:
+        return nb
+    for n, model_id in enumerate(ids, 1):
+        ids[model_id] = f"w{n:04d}"
+    text = json.dumps(nb)
+    text = _MODEL_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), text)
+    renumbered: NotebookNode = nbformat.from_dict(json.loads(text))  # type: ignore[no-untyped-call]
+    return renumbered
+
+
 def normalise_notebook(nb: NotebookNode, title: str) -> NotebookNode:
-    """A copy of `nb` without volatile metadata, with fixed cell ids and a fixed title."""
-    out = copy.deepcopy(nb)
+    """A copy of `nb` without volatile metadata, with fixed cell and widget ids and a fixed title."""
+    out = _renumber_widgets(copy.deepcopy(nb))
     meta = out.metadata
-    for key in ("papermill", "widgets"):
-        meta.pop(key, None)
+    meta.pop("papermill", None)
     if "language_info" in meta:
         meta["language_info"].pop("version", None)
     meta["title"] = title
@@ -34,8 +62,6 @@ def normalise_notebook(nb: NotebookNode, title: str) -> NotebookNode:
             cell["id"] = INJECTED_TAG
         elif not cell.get("id"):
             cell["id"] = f"cell-{i}"
-        for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW, None)
     return out
 
 
@@ -46,7 +72,12 @@ def notebook_bytes(nb: NotebookNode) -> bytes:
 
 
 def without_review_only(nb: NotebookNode) -> NotebookNode:
-    """The notebook as the record shows it: cells tagged `review-only` removed."""
+    """The notebook as the record shows it: cells tagged `review-only` (the workbook's: the form,
+    what-if, calibration) and the widgets' state removed."""
     out = copy.deepcopy(nb)
+    out.metadata.pop("widgets", None)
     out.cells = [c for c in out.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+    for cell in out.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     return out

@@ -1,21 +1,34 @@
-"""The yearly run: execute `notebooks/review.ipynb` with papermill and publish `reports/<year>/`.
+"""The yearly run: execute `notebooks/review.ipynb` once with papermill and publish `reports/<year>/`.
 
 1. Validate the year's inputs in this process (a user's mistake stops here, before any cell runs;
-   the kernel is already booting meanwhile, and is killed).
-2. Refuse when a record exists whose inputs differ from today's, unless superseding.
-3. Execute the notebook in-process with papermill's API; the kernel runs in the project root.
-4. Normalise the executed notebook, convert it to the static record, write the decisions as CSV
-   and Excel and the manifest, all into a temporary folder beside the target.
+   the kernel is already booting meanwhile, in the run's private workspace, and is killed).
+2. Take the snapshot: read each input file (and the notebook) once, copy those bytes into the
+   workspace and hash them. Refuse when a record exists whose inputs differ, unless superseding.
+3. Execute the notebook once, in-process with papermill's API, in a kernel whose folder is the
+   snapshot: it reads nothing else. That one execution makes every file: its outputs are
+   `allocation.html` (and `allocation.pdf`), it is `review.ipynb`, and its last cell writes
+   `decisions.csv`, `decisions.xlsx`, `data/` and the manifest from the same review (`run_files`).
+   An input changed meanwhile is not seen: the record is the snapshot's, as its manifest says.
+4. Normalise the executed notebook, convert it to the static record, list every file in the
+   manifest, all in memory; then publish into a temporary folder beside the target.
 5. Swap the folder in (see `publish`). A failure at any step leaves the previous record untouched.
 
 Steps 2 to 5 hold the year's lock, so runs of one year take turns; leftovers of killed runs (staging
-folders, kernel socket folders) are removed at step 2.
+folders, kernel socket folders, workspaces) are removed at step 2. Test hooks (`publish.fault`):
+`snapshot` (inputs copied, nothing executed) and `executed` (the notebook ran, nothing published).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,20 +36,14 @@ from typing import Any
 from fou_review.core.load import load_year
 from fou_review.core.pipeline import Review, review_inputs
 from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Msg, Problem, RunError, Value
-from fou_review.record.decisions_file import (
-    decisions_export_frame,
-    decisions_to_csv_string,
-    decisions_to_xlsx_bytes,
-)
-from fou_review.texts.catalog import t
 from fou_review.yearly.kernel import KERNEL, Kernel, remove_stale_kernel_folders, started_kernel
+from fou_review.yearly.kernel import PREFIX as KERNEL_PREFIX
 from fou_review.yearly.manifest import (
     MANIFEST_NAME,
-    build_manifest,
-    input_entries,
     manifest_to_json,
     output_entries,
     read_manifest,
+    relative_posix,
 )
 from fou_review.yearly.normalise import normalise_notebook, notebook_bytes, without_review_only
 from fou_review.yearly.publish import (
@@ -49,6 +56,7 @@ from fou_review.yearly.publish import (
     superseded_entry,
     year_lock,
 )
+from fou_review.yearly.run_files import RECORD_OUT_ENV, RUN_INFO, read_run_files
 
 NOTEBOOK = Path("notebooks") / "review.ipynb"
 
@@ -73,52 +81,104 @@ def notebook_path(root: Path) -> Path:
     return path
 
 
+class Workspace:
+    """A run's private folder: `snapshot/` (a copy of the notebook and the year's input files, at their
+    paths relative to the project root: the kernel's folder, the only place the execution reads) and
+    `out/` (where the execution writes the record's other files, see `run_files`).
+
+    It lives in the kernel's socket folder pattern (`<tmp>/fou-review-kernel-<pid>-*`), so the next run
+    removes what a killed run left (`kernel.remove_stale_kernel_folders`).
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-run-"))
+        self.snapshot = self.folder / "snapshot"
+        self.out = self.folder / "out"
+        self.snapshot.mkdir()
+        self.out.mkdir()
+        self.inputs: list[dict[str, str]] | None = None  # {path, sha256} of the copied inputs, once copied
+
+    def copy_inputs(self, root: Path, files: Sequence[Path]) -> list[dict[str, str]]:
+        """Read each input file once, write those bytes into the snapshot and hash them (once per run)."""
+        if self.inputs is None:
+            notebook = notebook_path(root)
+            entries = {}
+            for path in [notebook, *files]:
+                rel = relative_posix(path, root)
+                data = Path(path).read_bytes()
+                copy = self.snapshot / rel
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(data)
+                if path != notebook:
+                    entries[rel] = hashlib.sha256(data).hexdigest()
+            self.inputs = [{"path": p, "sha256": entries[p]} for p in sorted(entries)]
+        return self.inputs
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def started_run() -> Iterator[tuple[Workspace, Kernel]]:
+    """A run's workspace and a kernel started in its snapshot folder, both gone on the way out."""
+    workspace = Workspace()
+    try:
+        with started_kernel(workspace.snapshot, env={RECORD_OUT_ENV: str(workspace.out)}) as kernel:
+            yield workspace, kernel
+    finally:
+        workspace.remove()
+
+
 def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] | None = None,
                 *, progress: bool = True, review: Review | None = None,
-                kernel: Kernel | None = None) -> dict[str, bytes]:
-    """Every file of a year's record, in memory; raises RunError naming the cell that failed.
+                started: tuple[Workspace, Kernel] | None = None) -> dict[str, bytes]:
+    """Every file of a year's record, in memory, from one execution of the review notebook on one
+    snapshot of the inputs; raises RunError naming the cell that failed.
 
-    `kernel`: a kernel already started in `root` (see `started_kernel`); else one is started.
+    `review`: the year as validated by the caller (only its list of input files is used: the record is
+    made from the snapshot alone). `started`: a workspace and a kernel already started (see
+    `started_run`); else they are started here.
     """
     root = Path(root).resolve()
-    notebook = notebook_path(root)
-    if kernel is None:
-        with started_kernel(root) as km:
-            return make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=km)
+    if started is None:
+        notebook_path(root)
+        with started_run() as fresh:
+            return make_record(root, year, lang, supersedes, progress=progress, review=review, started=fresh)
+    workspace, kernel = started
     if review is None:
         review = review_inputs(load_year(root, year))
-    manifest = build_manifest(root, year, notebook, {"lang": lang, "year": year}, supersedes,
-                              files=review.inputs.files)
+    workspace.copy_inputs(root, review.inputs.files)
+    fault("snapshot")
     from fou_review.record import archive
-    from fou_review.record.open_data import open_data_files
 
     warm = ThreadPoolExecutor(max_workers=1)  # WeasyPrint's import and fonts while the kernel works
     warming = warm.submit(archive.prepare)
     warm.shutdown(wait=False)
-    table = decisions_export_frame(review.decisions, lang)
-    files = {
-        "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
-        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title=t(lang, "cli", "decisions.sheet")),
-        **open_data_files(review, lang),
-    }
     parameters: dict[str, object] = {"year": year, "lang": lang}
     if supersedes is not None:
         parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
-    executed = execute(notebook, root, parameters, progress=progress, kernel=kernel.manager)
+    executed = execute(workspace.snapshot / NOTEBOOK, workspace.snapshot, parameters, progress=progress,
+                       kernel=kernel.manager)
+    fault("executed")
+    files = read_run_files(workspace.out)
+    if RUN_INFO not in files or MANIFEST_NAME not in files:
+        raise RunError(_cli("run.no_run_files", path=NOTEBOOK.as_posix()))
+    info = json.loads(files.pop(RUN_INFO))
+    manifest = json.loads(files.pop(MANIFEST_NAME))
+    if manifest.get("inputs") != workspace.inputs:  # the execution read nothing but the snapshot
+        raise RunError(_cli("run.no_run_files", path=NOTEBOOK.as_posix()))
     from fou_review.record.html_export import notebook_to_record_html
-    from fou_review.record.sections import record_title
 
-    title = record_title(review, lang)
-    nb = normalise_notebook(executed, title)
+    nb = normalise_notebook(executed, str(info["title"]))
     with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
-        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=title,
-                           dnr=review.inputs.params.decision.dnr)
+        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=str(info["title"]),
+                           dnr=str(info["dnr"]))
         kernel.stop()
         files["allocation.html"] = html.result().encode("utf-8")
     files["review.ipynb"] = notebook_bytes(nb)
     warming.result()
     files["allocation.pdf"] = archive.record_pdf(files["allocation.html"].decode("utf-8"),
-                                                 decided=review.inputs.params.decision.date)
+                                                 decided=dt.date.fromisoformat(str(info["decided"])))
     manifest["files"] = output_entries(files)
     files["manifest.json"] = manifest_to_json(manifest).encode("utf-8")
     return {name: files[name] for name in sorted(files)}
@@ -133,7 +193,7 @@ def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, pro
     extra: dict[str, Any] = {"km": kernel} if kernel is not None else {"shutdown_kernel": "immediate"}
     try:
         return papermill.execute_notebook(str(notebook), None, parameters=dict(parameters), cwd=str(root),
-                                          kernel_name=KERNEL, progress_bar=progress, store_widget_state=False,
+                                          kernel_name=KERNEL, progress_bar=progress, store_widget_state=True,
                                           request_save_on_cell_execute=False, log_output=False, **extra)
     except PapermillExecutionError as exc:
         line = (str(exc.source).strip().splitlines() or [""])[-1][:60]
@@ -143,13 +203,12 @@ def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, pro
                        cell_index=exc.cell_index, ename=exc.ename, evalue=str(exc.evalue)) from None
 
 
-def check_frozen(target: Path, root: Path, files: tuple[Path, ...], supersede: bool) -> None:
-    """Refuse to overwrite a record made from other inputs unless superseding."""
+def check_frozen(target: Path, root: Path, inputs: list[dict[str, str]], supersede: bool) -> None:
+    """Refuse to overwrite a record made from other inputs (`inputs`: the snapshot's) unless superseding."""
     manifest_file = target / MANIFEST_NAME
     if supersede or not manifest_file.is_file():
         return
-    before = read_manifest(manifest_file).get("inputs")
-    if before != input_entries(root, files):
+    if read_manifest(manifest_file).get("inputs") != inputs:
         raise FrozenRecordError(_cli("run.frozen", path=target.relative_to(root).as_posix()))
 
 
@@ -163,7 +222,7 @@ def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False
     """
     root = Path(root).resolve()
     remove_stale_kernel_folders()
-    with started_kernel(root) as kernel:  # boots while the inputs are validated
+    with started_run() as (workspace, kernel):  # the kernel boots while the inputs are validated
         fault("kernel")
         review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
         notebook_path(root)
@@ -172,12 +231,14 @@ def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False
             fault("locked")
             removed, kept = remove_leftovers(root, year)
             seen = fingerprint(target)
-            check_frozen(target, root, review.inputs.files, supersede)
+            inputs = workspace.copy_inputs(root, review.inputs.files)  # the one reading the record is made of
+            check_frozen(target, root, inputs, supersede)
             number = next_superseded(target) if supersede and (target / "allocation.html").is_file() else None
             supersedes = superseded_entry(root, target, number) if number is not None else None
             if supersedes is None and not supersede and (target / MANIFEST_NAME).is_file():
                 supersedes = read_manifest(target / MANIFEST_NAME).get("supersedes")  # same inputs: same record
-            files = make_record(root, year, lang, supersedes, progress=progress, review=review, kernel=kernel)
+            files = make_record(root, year, lang, supersedes, progress=progress, review=review,
+                                started=(workspace, kernel))
             kept += publish(root, target, files, number, seen)
             fault("published")
     manifest = read_manifest(target / MANIFEST_NAME)

@@ -1,0 +1,114 @@
+"""The workbook's views of the year: the eligibility screen, and agreement between reviewers,
+calibration and robustness recomputed from the saved scores.
+
+- `eligibility_screen(review, lang)`: the applications that are not eligible, with every failed rule
+  in words (static HTML, shown without trusting the notebook).
+- `open_analysis(review, root, lang)`: each reviewer's bias against co-reviewers on the same
+  applications and spread, with their uncertainty (`core.calibration.calibrate`), the decisions that
+  calibration would change, and per application how often it is funded with each reviewer left out
+  and over the reviewer resamples, marking those at the funding line that cannot be told apart
+  (`core.robustness.robustness`). A button recomputes it from the score files as saved now.
+
+Amounts are grouped kronor, titles whole, no row index: the record's conventions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+from IPython.display import HTML, display
+
+from fou_review.core.allocation import natural_key
+from fou_review.core.calibration import calibrate
+from fou_review.core.pipeline import Review, review_year
+from fou_review.core.robustness import robustness
+from fou_review.errors import FouReviewError
+from fou_review.texts.catalog import format_number, t
+from fou_review.texts.reasons import reason_text
+from fou_review.workbook.templating import render
+from fou_review.workbook.whatif_view import widget_bundle
+
+
+def eligibility_screen(review: Review, lang: str = "sv") -> str:
+    """The eligibility screen as HTML: every application that is not eligible, and why."""
+    apps, params = review.inputs.applications, review.inputs.params
+    table = review.allocation.table
+    eligible = review.eligibility["eligible"].to_numpy(dtype=bool)
+    rows = []
+    for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(apps["id"].iloc[k]))):
+        row = apps.iloc[i]
+        fund = params.funds[str(row["fund"])]
+        rows.append({"id": str(row["id"]), "fund": fund.code, "applicants": " & ".join(row["applicants"]),
+                     "title": str(row["title"]), "requested": int(row["requested_kr"]),
+                     "reason": reason_text(table.detail(int(i)), fund, lang)})
+    return render("eligibility.html.j2", lang, rows=rows, total=len(apps))
+
+
+def analysis_html(review: Review, lang: str = "sv") -> str:
+    """Calibration and robustness of `review` as HTML (see the module docstring)."""
+    inputs, params = review.inputs, review.inputs.params
+    args = (inputs.applications, review.eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
+    cal, rob = calibrate(*args), robustness(*args)
+
+    def num(x: float) -> str:
+        return format_number(x, lang)
+
+    reviewers = [{"name": r.reviewer, "n": r.n_scores, "bias": num(r.bias), "se": num(r.bias_se),
+                  "bias_low": num(r.bias_low), "bias_high": num(r.bias_high), "spread": num(r.spread),
+                  "spread_low": num(r.spread_low), "spread_high": num(r.spread_high)} for r in cal.reviewers]
+    changes = [{"id": c.id, "before": c.before.granted_kr, "after": c.after.granted_kr,
+                "rank_before": c.before.rank, "rank_after": c.after.rank} for c in cal.changes]
+    n_loo = rob.leave_one_out.shape[1]
+    robust = []
+    for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(rob.ids[k]))):
+        robust.append({"id": str(rob.ids[i]), "fund": str(rob.funds[i]), "funded": bool(rob.funded[i]),
+                       "kept": int(rob.leave_one_out[i].sum()) if n_loo else int(rob.funded[i]), "n": max(n_loo, 1),
+                       "share": format_number(float(rob.bootstrap_share[i]) * 100, lang, 0),
+                       "uncertain": bool(rob.uncertain[i])})
+    settings = params.robustness
+    return render("analysis.html.j2", lang, reviewers=reviewers, changes=changes, robust=robust,
+                  resamples=settings.bootstrap_resamples, seed=settings.seed,
+                  confidence=format_number(settings.confidence * 100, lang, 0), applied=cal.applied,
+                  bias_sd=num(cal.bias_sd))
+
+
+class AnalysisView:
+    """Calibration and robustness, with a button that recomputes them from the saved score files."""
+
+    def __init__(self, review: Review, root: Path | str, lang: str = "sv") -> None:
+        self.root, self.year, self.lang = Path(root), review.inputs.params.year, lang
+        self.body = w.HTML(analysis_html(review, lang))
+        self.body.add_class("fou-analysis-body")
+        self.refresh_button = w.Button(description=t(lang, "workbook", "analysis.refresh"), layout={"width": "auto"})
+        self.refresh_button.add_class("fou-analysis-refresh")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.widget = w.VBox([self.refresh_button, self.body])
+        self.widget.add_class("fou-analysis")
+
+    def refresh(self) -> None:
+        """Read the year again (the score files as saved now) and recompute."""
+        try:
+            self.body.value = analysis_html(review_year(self.root, self.year), self.lang)
+        except FouReviewError as exc:
+            self.body.value = render("whatif_error.html.j2", self.lang, error=exc.message(self.lang))
+
+
+def open_analysis(review: Review, root: Path | str, lang: str = "sv") -> AnalysisView:
+    """Display the eligibility screen's neighbour: the calibration and robustness view, as HTML first
+    (shown without trust) and as a widget that can recompute."""
+    view = AnalysisView(review, root, lang)
+    bundle: dict[str, Any] = widget_bundle(view.widget, t(lang, "workbook", "analysis.static"))
+    bundle["text/html"] = render("analysis_static.html.j2", lang, body=view.body.value)
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]
+    return view
+
+
+def show_eligibility(review: Review, lang: str = "sv") -> None:
+    """Display the eligibility screen."""
+    display(HTML(eligibility_screen(review, lang)))  # type: ignore[no-untyped-call]
+
+
+__all__ = ["AnalysisView", "analysis_html", "eligibility_screen", "open_analysis", "show_eligibility"]

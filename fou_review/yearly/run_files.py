@@ -1,0 +1,70 @@
+"""The record's other files, made inside the one execution of the review notebook.
+
+`fou-review run` executes `notebooks/review.ipynb` once, in a kernel started in a private snapshot of
+the year's inputs (see `yearly.run`), with `FOU_REVIEW_RECORD_OUT` naming a folder of that run. The
+notebook's last cell calls `write_run_files(review, manifest, lang)`: from the very `review` whose
+sections are the notebook's outputs, it writes
+
+- `decisions.csv`, `decisions.xlsx` and `data/…` (the open data package),
+- `manifest.json`: the manifest the notebook built (inputs hashed from the snapshot; the run adds
+  the list of the record's files),
+- `run.json`: what the run needs to finish the record (the page title, the Dnr, the decision date).
+
+So every file of a record comes from one reading of one snapshot. Anywhere else (JupyterLab, plain
+papermill, nbval), the variable is unset and the call does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fou_review.core.pipeline import Review
+
+RECORD_OUT_ENV = "FOU_REVIEW_RECORD_OUT"
+RUN_INFO = "run.json"
+
+
+def run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> dict[str, bytes]:
+    """The record's files made from `review` (not the notebook, the page or the PDF), plus `run.json`."""
+    from fou_review.record.decisions_file import (
+        decisions_export_frame,
+        decisions_to_csv_string,
+        decisions_to_xlsx_bytes,
+    )
+    from fou_review.record.open_data import open_data_files
+    from fou_review.record.sections import record_title
+    from fou_review.texts.catalog import t
+    from fou_review.yearly.manifest import manifest_to_json
+
+    decision = review.inputs.params.decision
+    table = decisions_export_frame(review.decisions, lang)
+    info = {"title": record_title(review, lang), "dnr": decision.dnr, "decided": decision.date.isoformat()}
+    return {
+        "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
+        "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title=t(lang, "cli", "decisions.sheet")),
+        **open_data_files(review, lang),
+        "manifest.json": manifest_to_json(manifest).encode("utf-8"),
+        RUN_INFO: (json.dumps(info, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+
+
+def write_run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> list[str]:
+    """Write `run_files` into `$FOU_REVIEW_RECORD_OUT` (only inside `fou-review run`); the names written."""
+    out = os.environ.get(RECORD_OUT_ENV)
+    if not out:
+        return []
+    files = run_files(review, manifest, lang)
+    for name, data in files.items():
+        path = Path(out) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)  # a private folder of this run: no one reads it before the kernel is done
+    return sorted(files)
+
+
+def read_run_files(folder: Path) -> dict[str, bytes]:
+    """Every file the execution wrote into `folder`, by its path relative to it."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
