@@ -65,6 +65,7 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help=h("quiet"))
     _compare_parser(sub, h)
     _cycle_parsers(sub, h)
+    _workbook_parser(sub, lang)
     return p
 
 
@@ -288,6 +289,34 @@ def _cycle_command(args: argparse.Namespace, lang: str) -> int:
     return 0
 
 
+# -- The analysts' workbook (issue 9) --
+
+
+def _workbook_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], lang: str) -> None:
+    def h(msgid: str) -> str:
+        return t(lang, "workbook", f"workbook.help.{msgid}")
+
+    b = sub.add_parser("workbook", help=h("command"))
+    b.add_argument("year", type=int, help=t(lang, "cli", "cli.help.year"))
+    b.add_argument("--lang", dest="record_lang", choices=LANGS, default="sv", help=h("lang"))
+    b.add_argument("--fresh", action="store_true", help=h("fresh"))
+
+
+def _workbook(root: Path, year: int, record_lang: str, fresh: bool, lang: str) -> int:
+    skip_unused_imports()
+    from fou_review.yearly.workbook_copy import lab_command, make_workbook
+
+    made = make_workbook(root, year, record_lang, fresh=fresh)
+    path = _display(root, made.path)
+    if not made.made:
+        print(t(lang, "workbook", "workbook.exists", path=path))
+    print(t(lang, "workbook", "workbook.made", year=year, path=path))
+    print(t(lang, "workbook", "workbook.start"))
+    print(f"  {lab_command(made.path)}")
+    print(t(lang, "workbook", "workbook.root_hint"))
+    return 0
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: clean-up code runs, nothing half-published
 
@@ -317,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args.root, args.year, args.settings, args.csv, lang)
         if args.command in ("new-year", "followup", "history"):
             return _cycle_command(args, lang)
+        if args.command == "workbook":
+            return _workbook(args.root, args.year, args.record_lang, args.fresh, lang)
     except RunError as exc:
         print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 1
