@@ -8,6 +8,7 @@ import io
 import os
 from pathlib import Path
 
+import ipywidgets
 import pytest
 
 from fou_review.core.pipeline import review_year
@@ -52,8 +53,23 @@ def _drop_rows(root: Path, reviewers: list[str], keep: object) -> None:
 def test_nothing_to_score_before_a_reviewer_is_picked(root: Path) -> None:
     form = ScoringForm(root, 2022)
     assert form.scoring.layout.display == "none" and "Välj vem du är" in form.hint.value
-    assert list(form.reviewer.options)[1:] == [(r, r) for r in ("ledamot-a", "ledamot-b", "ledamot-c", "ledamot-d",
-                                                                 "ledamot-e")]
+    assert list(form.reviewer.options) == ["ledamot-a", "ledamot-b", "ledamot-c", "ledamot-d", "ledamot-e"]
+    assert form.reviewer.ensure_option and form.navigation.layout.display == "none"
+    form.reviewer.value = "ledamot"  # half typed: nothing opens
+    assert form.store is None and form.scoring.layout.display == "none"
+
+
+def test_status_and_navigation_share_the_sticky_header_and_grades_are_radio_groups(root: Path) -> None:
+    form = ScoringForm(root, 2022)
+    form.reviewer.value = "ledamot-a"
+    sticky = next(c for c in form.widget.children[0].children if "fou-sticky" in c._dom_classes)
+    assert form.status in sticky.children and form.navigation in sticky.children
+    nav = form.navigation.children
+    assert form.header in nav and form.progress_label in nav and form.next_button in nav[0].children
+    assert all(isinstance(t, ipywidgets.RadioButtons) and "fou-grades" in t._dom_classes
+               for t in form.toggles.values())
+    style = form.widget.children[0].children[0].value
+    assert "position: sticky" in style and ":focus-visible" in style and "input:checked" in style
     assert "Förhandsvisning" in form.preview_html.value  # the preview is there from the start
 
 

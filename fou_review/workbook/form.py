@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import ipywidgets as w
 from IPython.display import display
 
+from fou_review.core.model import ROW_FACTS
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import rule_text
@@ -35,6 +36,7 @@ from fou_review.workbook.review_rules import (
     review_order,
 )
 from fou_review.workbook.scorestore import COMMENT, Change, Recovery, Saved, SaveError, ScoreStore
+from fou_review.workbook.templating import render
 
 NOT_SCORED = "–"  # the toggle value meaning "not scored" (an en dash, never a grade)
 ERROR_STYLE = "color:#b00020;font-weight:bold"
@@ -74,7 +76,10 @@ class ScoringForm:
     def _build(self) -> None:
         p = self.params
         self.title = w.HTML(f"<h3>{html.escape(self._t('heading', year=self.year))}</h3>")
-        self.reviewer = w.Dropdown(options=[(self._t("pick"), "")] + [(r, r) for r in p.reviewers], value="",
+        # A text field with the reviewers as suggestions: typed or picked with ↓ and Enter; JupyterLab's
+        # own arrow-key shortcuts do not reach it (a drop-down list loses ↓ to the notebook).
+        self.reviewers = list(p.reviewers)
+        self.reviewer = w.Combobox(options=self.reviewers, value="", ensure_option=True, placeholder=self._t("pick"),
                                    description=self._t("who"))
         self.reviewer.add_class("fou-reviewer")
         self.hint = w.HTML(self._t("pick_first"))
@@ -84,15 +89,17 @@ class ScoringForm:
         self.conflict = w.HTML()
         self.conflict.add_class("fou-conflict")
         grades = [str(g) for g in range(p.scale.minimum, p.scale.maximum + 1)]
-        descriptors = _pick(self.lang, p.scale.descriptors_sv, p.scale.descriptors_en)
-        self.toggles: dict[str, w.ToggleButtons] = {}
+        self.toggles: dict[str, w.RadioButtons] = {}
         self.descriptors: dict[str, w.HTML] = {}
         rows: list[w.Widget] = []
         for c in p.criteria:
-            toggle = w.ToggleButtons(options=[NOT_SCORED, *grades], value=NOT_SCORED,
-                                     tooltips=[self._t("not_scored")] + [descriptors[int(g)] for g in grades],
-                                     style={"button_width": "2.8em"})
+            # A radio group: one tab stop, ←/→ move the grade, the chosen one is checked for assistive
+            # technology and shown by a frame, bold, underline and a ✓, not by colour alone.
+            toggle = w.RadioButtons(options=[NOT_SCORED, *grades], value=NOT_SCORED,
+                                    description=self._t("grades_label", criterion=self.criterion_names[c.code]),
+                                    style={"description_width": "initial"}, layout=w.Layout(width="auto"))
             toggle.add_class(f"fou-crit-{c.code}")
+            toggle.add_class("fou-grades")
             toggle.observe(self._score_handler(c.code), names="value")
             self.toggles[c.code] = toggle
             self.descriptors[c.code] = w.HTML()
@@ -121,16 +128,23 @@ class ScoringForm:
         self.others.add_class("fou-others")
         self.preview_html = w.HTML()
         self.preview_html.add_class("fou-preview")
-        self.scoring = w.VBox([
-            w.HBox([self.prev_button, self.next_button, self.next_open_button, self.position]),
-            self.progress_label, self.header, self.details, self.conflict, *rows,
-            w.HTML(f"<b>{html.escape(self._t('comment'))}</b>"), self.comment, self.others])
+        nav = w.HBox([self.prev_button, self.next_button, self.next_open_button, self.position])
+        nav.add_class("fou-nav")
+        self.navigation = w.VBox([nav, self.progress_label, self.header])
+        self.navigation.layout.display = "none"
+        sticky = w.VBox([self.status, self.navigation])  # stays at the top while any criterion is scored
+        sticky.add_class("fou-sticky")
+        self.scoring = w.VBox([self.details, self.conflict, *rows,
+                               w.HTML(f"<b>{html.escape(self._t('comment'))}</b>"), self.comment, self.others])
         self.scoring.layout.display = "none"
         self.reviewer.observe(self._on_reviewer, names="value")
-        left = w.VBox([self.title, self.reviewer, self.hint, self.recovery_html, self.status, self.scoring],
-                      layout=w.Layout(width="60%"))
-        right = w.VBox([self.preview_html], layout=w.Layout(width="40%", padding="0 0 0 1em"))
+        left = w.VBox([w.HTML(render("form_style.html.j2", self.lang)), self.title, self.reviewer, self.hint,
+                       self.recovery_html, sticky, self.scoring])
+        left.add_class("fou-left")
+        right = w.VBox([self.preview_html])
+        right.add_class("fou-right")
         self.widget = w.HBox([left, right])
+        self.widget.add_class("fou-form")
 
     # -- state ---------------------------------------------------------------------------------
     @contextmanager
@@ -160,11 +174,14 @@ class ScoringForm:
 
     def _on_reviewer(self, change: dict[str, Any]) -> None:
         reviewer = str(change["new"])
+        if reviewer and reviewer not in self.reviewers:  # still being typed
+            return
         self.status.value = ""
         self.recovery_html.value = ""
         if not reviewer:
             self.store = None
             self.scoring.layout.display = "none"
+            self.navigation.layout.display = "none"
             self.hint.layout.display = None
             return
         try:  # opening the store checks the file against its change log (and repairs what is safe)
@@ -172,6 +189,7 @@ class ScoringForm:
         except SaveError as exc:
             self.store = None
             self.scoring.layout.display = "none"
+            self.navigation.layout.display = "none"
             self._error(self._t("read_failed", error=exc.message(self.lang)))
             return
         self._show_recovery(self.store.recovery)
@@ -179,6 +197,7 @@ class ScoringForm:
         self.conflicts = conflicts_of(self.preview.inputs.conflicts, reviewer)
         self.hint.layout.display = "none"
         self.scoring.layout.display = None
+        self.navigation.layout.display = None
         self.show(0)
 
     def show(self, index: int) -> None:
@@ -243,7 +262,9 @@ class ScoringForm:
         items = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in facts)
         rules = self.ineligible[app_id]
         if rules:
-            texts = [rule_text(r, fund, self.lang, int(row["requested_kr"]), str(row["purpose"])) for r in rules]
+            owed = {k: str(row[k]) for k in ROW_FACTS if k in row}  # the grants owed (core.cycle)
+            texts = [rule_text(r, fund, self.lang, int(row["requested_kr"]), str(row["purpose"]), owed)
+                     for r in rules]
             reasons = "".join(f"<li>{html.escape(text)}</li>" for text in texts)
             flags = (f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
                      f"<div class='fou-no-scores-needed'>{html.escape(self._t('ineligible_no_scores'))}</div>")
