@@ -356,3 +356,12 @@ def test_the_2022_params_reset_their_one_off_and_agree_with_the_published_totals
 def test_the_example_notebook_is_the_projects(repo_root: Path) -> None:
     assert ((repo_root / "examples" / "cycle" / "notebooks" / "review.ipynb").read_bytes()
             == (repo_root / "notebooks" / "review.ipynb").read_bytes())
+
+
+def test_the_scoring_form_names_the_grant_owed(example: Path) -> None:
+    from fou_review.workbook.form import ScoringForm
+
+    form = ScoringForm(example, 2024, lang="sv")
+    form.reviewer.value = "ledamot-a"
+    form.show(form.order.index("LUM-02"))
+    assert "slutrapport för LUM-07 (2022) har inte kommit in" in form.details.value
