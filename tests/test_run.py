@@ -232,14 +232,14 @@ def test_inputs_broken_before_the_snapshot_fail_in_the_notebook(project: Path, t
 
 
 @pytest.mark.parametrize("step", ["snapshot", "executed"])
-def test_an_input_changed_while_run_executes_never_mixes_the_record(project: Path, published: dict[str, bytes],
-                                                                    tmp_path: Path, step: str) -> None:
+def test_an_input_changed_while_run_executes_never_mixes_the_record(repo_root: Path, tmp_path: Path,
+                                                                    step: str) -> None:
     """`FOU_REVIEW_FAULT=<step>:wait=<gate>` pauses the run after the snapshot (nothing executed) or after
     the one execution (nothing published); the test then saves a score and lets it go on. The record
-    published is the snapshot's, in every file, as its manifest says; verify then names the score file."""
-    root = tmp_path / "root"
-    shutil.copytree(project, root, ignore=shutil.ignore_patterns("en", "superseded", ".*"))
-    shutil.rmtree(root / "reports")
+    published is the snapshot's (the committed record of the repository's inputs), in every file, as its
+    manifest says; verify then names the score file."""
+    root = make_project(repo_root, tmp_path / "root")
+    published = snapshot(repo_root / "reports" / str(YEAR))
     gate = tmp_path / "gate"
     env = {**os.environ, "FOU_REVIEW_FAULT": f"{step}:wait={gate}"}
     log = tmp_path / "stderr.txt"
