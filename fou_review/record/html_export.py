@@ -10,6 +10,7 @@ offline, years later, and shows exactly what was decided. Same notebook outputs 
 from __future__ import annotations
 
 import copy
+import re
 from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
@@ -23,6 +24,9 @@ from fou_review.texts.catalog import t
 TEMPLATE_NAME = "record"
 FORBIDDEN_TAGS = ("script", "iframe", "frame", "object", "embed", "link", "base", "applet", "form", "img", "video",
                   "audio", "source", "track", "image", "use", "foreignobject", "noscript", "portal")
+# A link to another page of the same record, in the same folder ("bilaga-1.html", "allocation.html#x"):
+# followed only when clicked, it loads nothing by itself (see record/pages.py).
+SIBLING_PAGE = re.compile(r"[a-z0-9-]+\.html(#[A-Za-z0-9_-]+)?")
 URL_ATTRIBUTES = ("src", "href", "xlink:href", "action", "formaction", "data", "poster", "srcset", "background",
                   "manifest", "ping", "codebase", "cite", "longdesc")
 
@@ -41,7 +45,8 @@ class _StaticCheck(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=…>")
-            elif name in URL_ATTRIBUTES and not (value or "").startswith("#"):
+            elif name in URL_ATTRIBUTES and not (value or "").startswith("#") and not (
+                    tag == "a" and name == "href" and SIBLING_PAGE.fullmatch(value or "")):
                 self.problems.append(f"<{tag} {name}={value!r}>")
             elif name == "style" and value and ("url(" in value.lower() or "expression(" in value.lower()):
                 self.problems.append(f"<{tag} style={value!r}>")
@@ -101,18 +106,53 @@ def css_string(text: str) -> str:
 def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "") -> str:
     """The record page for an executed review notebook; raise RecordError if it would not be static.
 
-    With `dnr`, every printed page carries "Tjänsteutlåtande, Dnr <dnr>" and "Sida x (y)".
+    With `dnr`, every printed page carries "Tjänsteutlåtande, Dnr <dnr>" and "Sida x (y)". A record
+    with separate pages (see `notebook_to_record_pages`): its main page only.
     """
+    return notebook_to_record_pages(nb, lang=lang, title=title, dnr=dnr)[MAIN_PAGE]
+
+
+MAIN_PAGE = "allocation.html"
+
+
+def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "") -> dict[str, str]:
+    """Every page of the record, by file name: `allocation.html` and, for a large year, the separate
+    pages (`record.pages`), each an output of the notebook wrapped as a page; all from the same
+    template and stylesheet, each checked to be static (RecordError otherwise)."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    from fou_review.record.pages import heading_text, unwrap
+
     exporter = _exporter()
     clean = copy.deepcopy(nb)
     clean.metadata = nbformat.NotebookNode()  # type: ignore[no-untyped-call] # nothing of the run's metadata can reach the page
+    separate: dict[str, str] = {}
+    for cell in clean.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            fragment = output.get("data", {}).get("text/html")
+            found = unwrap(fragment if isinstance(fragment, str) else "".join(fragment or ()))
+            if found is None:
+                kept.append(output)
+            else:
+                separate[found[0]] = found[1]
+        if "outputs" in cell:
+            cell.outputs = kept
+    pages = {MAIN_PAGE: _export(exporter, clean, lang=lang, title=title, dnr=dnr)}
+    for name, fragment in separate.items():
+        one = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
+            nbformat.v4.new_output("display_data", data={"text/html": fragment})])])  # type: ignore[no-untyped-call]
+        heading = heading_text(fragment)
+        pages[name] = _export(exporter, one, lang=lang, title=f"{heading} – {title}" if heading else title, dnr=dnr)
+    return pages
+
+
+def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str) -> str:
     record = {"lang": lang, "title": title, "page_head": "", "page_word": ""}
     if dnr:
         record |= {"page_head": css_string(t(lang, "record", "record.page_head", dnr=dnr)),
                    "page_word": css_string(t(lang, "record", "record.page"))}
-    page, _ = exporter.from_notebook_node(clean, resources={"record": record})
+    page, _ = exporter.from_notebook_node(nb, resources={"record": record})
     page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
     problems = static_problems(page)
     if problems:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from fou_review.core.load import split_applicants
 from fou_review.core.params import DecisionText, Fund, Params
@@ -25,6 +25,7 @@ from fou_review.record.analysis import render_analysis
 from fou_review.record.appendix import render_appendix
 from fou_review.record.chart import render_chart
 from fou_review.record.markup import LANGS, Cell, Col, Foot, Part, Table, col, localized, render, swedish_key
+from fou_review.record.pages import heading_text, movable, page_name, separate_pages, split_section
 from fou_review.record.rules import render_ranking, render_rules
 from fou_review.texts.catalog import format_kr, format_long_date, t
 
@@ -35,13 +36,18 @@ def record_title(review: Review, lang: str = "sv") -> str:
     return t(lang, "record", "record.title", title=localized(d, "title", lang), dnr=d.dnr)
 
 
-def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: str = "sv") -> list[tuple[str, str]]:
+def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: str = "sv", *,
+                           separate: bool | None = None) -> list[tuple[str, str]]:
     """The whole record, in reading order, as (section id, HTML fragment) pairs.
 
     The order is the decision document's: proposal and signatories, summary, background, how the
     matter was prepared, the matter, repayment, the proposed allocation; then what the program adds
     (checks, rules, ranking, reviewer calibration and robustness, chart), the appendices and the provenance. The heading carries the
     legend of the illustrative mark and a table of contents.
+
+    `separate`: whether the long per-application parts become pages of their own (see
+    `record.pages`); by default, from `pages.SEPARATE_PAGES_FROM` applications on. Their wrapped
+    fragments then follow the main page's sections.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
@@ -65,7 +71,24 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
         body.append((f"bilaga-{number}", render_appendix(review, code, number, lang)))
     body.append(("ursprung", _provenance(params, manifest, lang)))
     body = [(sid, html) for sid, html in body if html]
-    return [("rubrik", _heading(review, lang, body)), *body]
+    if separate is None:
+        separate = separate_pages(len(review.decisions))
+    if not separate:
+        return [("rubrik", _heading(review, lang, body)), *body]
+    # At scale (record/pages.py): the long parts become pages of their own, a stub in their place.
+    d = params.decision
+    moved = [(page_name(sid), heading_text(html)) for sid, html in body if movable(sid)]
+    main: list[tuple[str, str]] = []
+    pages: list[tuple[str, str]] = []
+    for sid, html in body:
+        if movable(sid):
+            stub, page = split_section(sid, html, lang=lang, title=localized(d, "title", lang), dnr=d.dnr,
+                                       pages=[(name, escape(text)) for name, text in moved])
+            main.append((sid, stub))
+            pages.append((f"sida-{sid}", page))
+        else:
+            main.append((sid, html))
+    return [("rubrik", _heading(review, lang, main)), *main, *pages]
 
 
 _H2 = re.compile(r'<h2 id="([^"]+)-rubrik">(.*?)</h2>', re.DOTALL)

@@ -167,14 +167,15 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     manifest = json.loads(files.pop(MANIFEST_NAME))
     if manifest.get("inputs") != workspace.inputs:  # the execution read nothing but the snapshot
         raise RunError(_cli("run.no_run_files", path=NOTEBOOK.as_posix()))
-    from fou_review.record.html_export import notebook_to_record_html
+    from fou_review.record.html_export import notebook_to_record_pages
 
     nb = normalise_notebook(executed, str(info["title"]))
     with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
-        html = pool.submit(notebook_to_record_html, without_review_only(nb), lang=lang, title=str(info["title"]),
+        html = pool.submit(notebook_to_record_pages, without_review_only(nb), lang=lang, title=str(info["title"]),
                            dnr=str(info["dnr"]))
         kernel.stop()
-        files["allocation.html"] = html.result().encode("utf-8")
+        # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
+        files |= {name: page.encode("utf-8") for name, page in html.result().items()}
     files["review.ipynb"] = notebook_bytes(nb)
     warming.result()
     files["allocation.pdf"] = archive.record_pdf(files["allocation.html"].decode("utf-8"),
