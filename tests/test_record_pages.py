@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """The record at scale (issue 12): the long per-application parts as separate static pages.
 
 In memory: the 2022 review rendered with `separate=True` gives the main page with a stub and a link
