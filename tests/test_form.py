@@ -8,13 +8,14 @@ import io
 import os
 from pathlib import Path
 
-import ipywidgets
 import pytest
+from traitlets import TraitError
 
 from fou_review.core.pipeline import review_year
 from fou_review.errors import ParameterError
 from fou_review.record.decisions_file import write_decisions_csv
 from fou_review.workbook.form import NOT_SCORED, ScoringForm
+from fou_review.workbook.grades import GradeGroup
 from fou_review.workbook.review_rules import review_order
 from fou_review.workbook.scorestore import read_log, score_path
 
@@ -66,11 +67,28 @@ def test_status_and_navigation_share_the_sticky_header_and_grades_are_radio_grou
     assert form.status in sticky.children and form.navigation in sticky.children
     nav = form.navigation.children
     assert form.header in nav and form.progress_label in nav and form.next_button in nav[0].children
-    assert all(isinstance(t, ipywidgets.RadioButtons) and "fou-grades" in t._dom_classes
-               for t in form.toggles.values())
+    assert all(isinstance(t, GradeGroup) and "fou-grades" in t._dom_classes for t in form.toggles.values())
+    grades = form.toggles["strategisk"]
+    assert grades.options == [NOT_SCORED, "1", "2", "3", "4", "5", "6", "7"]
+    assert grades.label == "Betyg för Strategisk betydelse för staden som helhet (samverkan, erfarenhetsutbyte)"
+    assert grades.option_labels[0] == "ej bedömd" and grades.option_labels[7].startswith("7 – ")
     style = form.widget.children[0].children[0].value
-    assert "position: sticky" in style and ":focus-visible" in style and "input:checked" in style
+    assert "position: sticky" in style and ":focus-visible" in style
     assert "Förhandsvisning" in form.preview_html.value  # the preview is there from the start
+
+
+def test_a_grade_group_is_one_radio_group_and_refuses_a_value_that_is_no_option() -> None:
+    group = GradeGroup(options=[NOT_SCORED, "1", "2"], value="1", label="Betyg")
+    # Native radios sharing one name inside role=radiogroup: one tab stop, arrow keys, checked state;
+    # JupyterLab's shortcuts stop at data-lm-suppress-shortcuts; the chosen grade is more than a colour.
+    esm, css = group._esm, group._css
+    assert 'input.type = "radio"' in esm and "input.name = name" in esm and '"radiogroup"' in esm
+    assert "data-lm-suppress-shortcuts" in esm and "save_changes" in esm
+    assert "input:checked" in css and "font-weight: bold" in css and "2713" in css and ":focus-visible" in css
+    assert "http" not in esm + css and "import " not in esm  # nothing is fetched
+    with pytest.raises(TraitError):
+        group.value = "7"
+    assert group.value == "1" and repr(group) == "GradeGroup(label='Betyg', value='1')"
 
 
 def test_a_change_is_saved_at_once_with_a_log_line(root: Path) -> None:

@@ -102,6 +102,37 @@ def test_the_workbook_in_jupyterlab(jupyterlab_server: JupyterLab,  # noqa: F811
     assert old is not None
     new = "7" if old != "7" else "1"
 
+    # The keyboard: Tab from the navigation reaches the grades of the first criterion at one stop (the
+    # checked grade), → twice moves and selects (each saved and logged), Tab leaves for the next group.
+    options = ["–", "1", "2", "3", "4", "5", "6", "7"]
+    page.locator(".fou-nav button").last.focus()
+    page.keyboard.press("Tab")
+    focused = page.locator(".fou-crit-strategisk input:focus")
+    expect(focused).to_have_attribute("data-value", old)
+    expect(focused).to_be_checked()
+    expect(page.locator(".fou-crit-strategisk [role=radiogroup]")).to_have_attribute(
+        "aria-label", re.compile(r"^Betyg för Strategisk"))
+    outline = focused.evaluate("e => getComputedStyle(e.closest('label')).outlineStyle")
+    assert outline == "solid"  # focus is visible
+    expected = old
+    for _ in range(2):
+        expected = options[(options.index(expected) + 1) % len(options)]
+        page.keyboard.press("ArrowRight")
+        _wait_until(lambda g=expected: _saved_score(project, app, "strategisk") == (None if g == "–" else g),
+                    f"grade {expected} on disk after →")
+        expect(page.locator(".fou-crit-strategisk input:checked")).to_have_attribute("data-value", expected)
+    log = read_log(project, 2022, REVIEWER)
+    grade_of = {"–": None, **{g: int(g) for g in options[1:]}}
+    assert [(e["application_id"], e["criterion"], e["new"]) for e in log][-2:] == [
+        (app, "strategisk", grade_of[options[(options.index(old) + 1) % 8]]), (app, "strategisk", grade_of[expected])]
+    checked = page.locator(".fou-crit-strategisk label:has(input:checked)")
+    assert checked.evaluate("e => getComputedStyle(e).fontWeight") == "700"  # more than colour
+    assert "underline" in checked.evaluate("e => getComputedStyle(e).textDecorationLine")
+    page.keyboard.press("Tab")  # one tab stop per criterion: the next Tab is in the next group
+    expect(page.locator(".fou-crit-forebyggande input:focus")).to_have_count(1)
+    page.locator(".fou-crit-strategisk input[data-value='" + old + "']").click()  # back to where it was
+    _wait_until(lambda: _saved_score(project, app, "strategisk") == old, "the old grade back on disk")
+
     # A click on a grade saves it, with a log line; the preview follows (timed, median of clicks).
     timings = []
     for grade in (new, old, new, old, new, old):
@@ -113,7 +144,7 @@ def test_the_workbook_in_jupyterlab(jupyterlab_server: JupyterLab,  # noqa: F811
         timings.append(time.perf_counter() - start)
     log = read_log(project, 2022, REVIEWER)
     assert [(e["application_id"], e["criterion"]) for e in log][-1] == (app, "strategisk")
-    assert len(log) == 6
+    assert len(log) == 9
     print(f"click to saved and shown: median {statistics.median(timings) * 1000:.0f} ms")
     expect(page.locator(".fou-crit-strategisk input:checked")).to_have_count(1)
 

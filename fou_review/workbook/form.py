@@ -26,6 +26,7 @@ from fou_review.core.model import ROW_FACTS
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import rule_text
+from fou_review.workbook.grades import GradeGroup
 from fou_review.workbook.preview import LivePreview, render_preview
 from fou_review.workbook.review_rules import (
     Progress,
@@ -89,15 +90,17 @@ class ScoringForm:
         self.conflict = w.HTML()
         self.conflict.add_class("fou-conflict")
         grades = [str(g) for g in range(p.scale.minimum, p.scale.maximum + 1)]
-        self.toggles: dict[str, w.RadioButtons] = {}
+        words = _pick(self.lang, p.scale.descriptors_sv, p.scale.descriptors_en)
+        spoken = [self._t("grade", grade=g, descriptor=words[int(g)]) for g in grades]  # read aloud per grade
+        self.toggles: dict[str, GradeGroup] = {}
         self.descriptors: dict[str, w.HTML] = {}
         rows: list[w.Widget] = []
         for c in p.criteria:
-            # A radio group: one tab stop, ←/→ move the grade, the chosen one is checked for assistive
-            # technology and shown by a frame, bold, underline and a ✓, not by colour alone.
-            toggle = w.RadioButtons(options=[NOT_SCORED, *grades], value=NOT_SCORED,
-                                    description=self._t("grades_label", criterion=self.criterion_names[c.code]),
-                                    style={"description_width": "initial"}, layout=w.Layout(width="auto"))
+            # A radio group (grades.GradeGroup): one tab stop, ←/→ move and select the grade, checked for
+            # assistive technology, the chosen one framed, bold, underlined and ticked, not by colour alone.
+            toggle = GradeGroup(options=[NOT_SCORED, *grades], value=NOT_SCORED,
+                                option_labels=[self._t("not_scored"), *spoken],
+                                label=self._t("grades_label", criterion=self.criterion_names[c.code]))
             toggle.add_class(f"fou-crit-{c.code}")
             toggle.add_class("fou-grades")
             toggle.observe(self._score_handler(c.code), names="value")
