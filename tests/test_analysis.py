@@ -290,3 +290,21 @@ def test_inputs_built_in_memory_work_too() -> None:
     apps = applications(10)
     inputs = YearInputs(params, apps, planted(10, [0, 0, 0, 0, 0], per_app=5), NO_CONFLICTS, ())
     assert what_if(baseline(inputs), {"funds.LUM.budget_kr": 100_000}).losses
+
+
+def test_agreement_is_computed_once_per_review_and_anew_for_a_new_one() -> None:
+    from fou_review.core.agreement import agreement
+    from fou_review.core.pipeline import review_year
+
+    root = Path(__file__).resolve().parents[1]
+    review = review_year(root, 2022)
+    first = agreement(review)
+    assert agreement(review) is first  # the workbook's view and the record's section share it
+    inputs = review.inputs
+    args = (inputs.applications, review.eligibility, inputs.scores, inputs.conflicts, inputs.params,
+            inputs.overrides)
+    assert first.calibration.bias_sd == calibrate(*args).bias_sd
+    np.testing.assert_array_equal(first.robustness.bootstrap_share, robustness(*args).bootstrap_share)
+    again = review_year(root, 2022)  # read again (say, after a save): computed anew
+    assert agreement(again) is not first
+    assert agreement(again).robustness.ids.tolist() == first.robustness.ids.tolist()

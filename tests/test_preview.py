@@ -63,6 +63,23 @@ def test_a_change_it_was_not_told_about_is_read_from_disk(root: Path) -> None:
     assert dict(zip(mine["criterion"], mine["score"], strict=True))["forebyggande"] == 7
 
 
+def test_given_the_notebook_s_inputs_it_reads_the_score_files_again(root: Path) -> None:
+    params = load_params(root, 2022)
+    review = review_year(root, 2022)  # the notebook's review, read before the form is built
+    change = ScoreStore(root, params, "ledamot-b").set_score("LUM-02", "strategisk", None)
+    assert change is not None
+    preview = LivePreview(root, 2022, review.inputs)  # the score saved in between is not missed
+    assert preview.inputs is review.inputs
+    preview.refresh()
+    _same_as_a_full_run(preview, root)
+    scores = preview.scores
+    assert scores[(scores["reviewer"] == "ledamot-b") & (scores["application_id"] == "LUM-02")
+                  & (scores["criterion"] == "strategisk")].empty
+    again = ScoreStore(root, params, "ledamot-b").set_score("LUM-02", "strategisk", 6)
+    preview.refresh(again)
+    _same_as_a_full_run(preview, root)
+
+
 def test_without_a_previous_run_the_preview_says_so(root: Path) -> None:
     preview = LivePreview(root, 2022)
     result = preview.refresh()

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fou_review.core.agreement import agreement
 from fou_review.core.allocation import natural_key
-from fou_review.core.calibration import Calibration, calibrate
+from fou_review.core.calibration import Calibration
 from fou_review.core.params import Params
 from fou_review.core.pipeline import Review
-from fou_review.core.robustness import Robustness, robustness
+from fou_review.core.robustness import Robustness
 from fou_review.record.markup import Cell, Col, Part, Table, col, render
 from fou_review.texts.catalog import format_kr, format_number, t
 
@@ -102,9 +103,9 @@ def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
 
 def render_analysis(review: Review, lang: str) -> str:
     """The calibration and robustness section (see the module docstring)."""
-    inputs, params = review.inputs, review.inputs.params
-    args = (inputs.applications, review.eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
-    cal, rob = calibrate(*args), robustness(*args)
+    params = review.inputs.params
+    shared = agreement(review)  # computed once per review: the workbook's view shows the same
+    cal, rob = shared.calibration, shared.robustness
     settings = params.robustness
     conf = _percent(settings.confidence, lang)
     changed = sorted({c.id for c in cal.changes}, key=natural_key)

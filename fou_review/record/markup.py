@@ -29,6 +29,7 @@ import jinja2
 from markupsafe import Markup
 
 from fou_review.texts import catalog
+from fou_review.texts.jinja_cache import bytecode_cache
 
 LANGS = catalog.LANGS
 
@@ -120,7 +121,7 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("fou_review.record", "templates/sections"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-        undefined=jinja2.StrictUndefined, finalize=_escape)
+        undefined=jinja2.StrictUndefined, finalize=_escape, bytecode_cache=bytecode_cache())
 
 
 def render(template: str, lang: str, /, **context: object) -> str:

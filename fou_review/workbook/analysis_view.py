@@ -21,10 +21,9 @@ import ipywidgets as w
 import numpy as np
 from IPython.display import HTML, display
 
+from fou_review.core.agreement import agreement
 from fou_review.core.allocation import natural_key
-from fou_review.core.calibration import calibrate
 from fou_review.core.pipeline import Review, review_year
-from fou_review.core.robustness import robustness
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_number, t
 from fou_review.texts.reasons import reason_text
@@ -49,9 +48,9 @@ def eligibility_screen(review: Review, lang: str = "sv") -> str:
 
 def analysis_html(review: Review, lang: str = "sv") -> str:
     """Calibration and robustness of `review` as HTML (see the module docstring)."""
-    inputs, params = review.inputs, review.inputs.params
-    args = (inputs.applications, review.eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
-    cal, rob = calibrate(*args), robustness(*args)
+    params = review.inputs.params
+    shared = agreement(review)  # the record's section shows the same, computed once
+    cal, rob = shared.calibration, shared.robustness
 
     def num(x: float) -> str:
         return format_number(x, lang)

@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 import ipywidgets as w
 from IPython.display import display
 
+from fou_review.core.load import YearInputs
 from fou_review.core.model import ROW_FACTS
+from fou_review.core.pipeline import Review
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import rule_text
@@ -47,13 +49,13 @@ _V = TypeVar("_V")
 class ScoringForm:
     """The form's widgets and behaviour; `widget` is what gets displayed."""
 
-    def __init__(self, root: Path | str, year: int, lang: str = "sv") -> None:
+    def __init__(self, root: Path | str, year: int, lang: str = "sv", inputs: YearInputs | None = None) -> None:
         if isinstance(year, bool) or not isinstance(year, int):
             raise ParameterError(t("sv", "workbook", "form.bad_year", value=repr(year)))
         if lang not in ("sv", "en"):
             raise ParameterError(t("sv", "workbook", "form.bad_lang", value=repr(lang)))
         self.root, self.year, self.lang = Path(root), year, lang
-        self.preview = LivePreview(self.root, year)
+        self.preview = LivePreview(self.root, year, inputs)
         self.params = self.preview.inputs.params
         apps = self.preview.inputs.applications
         self.apps = {str(r["id"]): r for r in apps.to_dict("records")}
@@ -382,10 +384,13 @@ def _pick(lang: str, sv: _V, en: _V) -> _V:
     return sv if lang == "sv" else en
 
 
-def open_form(root: Path | str, year: int, lang: str = "sv") -> ScoringForm | None:
-    """Build and display the form; an input problem is displayed (in red) instead of a traceback."""
+def open_form(root: Path | str, year: int, lang: str = "sv", review: Review | None = None) -> ScoringForm | None:
+    """Build and display the form; an input problem is displayed (in red) instead of a traceback.
+
+    `review`: the year as the notebook already reviewed it, whose inputs the form reuses (the score
+    files are read again)."""
     try:
-        form = ScoringForm(root, year, lang=lang)
+        form = ScoringForm(root, year, lang=lang, inputs=None if review is None else review.inputs)
     except FouReviewError as exc:
         shown = exc.message(lang if lang in ("sv", "en") else "sv")
         display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(shown)}</div>"))  # type: ignore[no-untyped-call]

@@ -77,10 +77,12 @@ class LivePreview:
     and for any file changed by someone else (another kernel), the file is read again.
     """
 
-    def __init__(self, root: Path | str, year: int) -> None:
+    def __init__(self, root: Path | str, year: int, inputs: YearInputs | None = None) -> None:
+        """`inputs`: the year as already loaded (the notebook's review), to save reading it again; the
+        score files are then read again after the stamps, so a score saved since is not missed."""
         self.root, self.year = Path(root), year
         self._stamps = self._file_stamps()  # taken before reading: a change in between is seen later
-        self.inputs: YearInputs = load_year(self.root, year)
+        self.inputs: YearInputs = load_year(self.root, year) if inputs is None else inputs
         apps, params = self.inputs.applications, self.inputs.params
         self.eligibility = check_eligibility(apps, params)
         self.eligible_ids = set(apps.loc[self.eligibility["eligible"], "id"])
@@ -90,6 +92,9 @@ class LivePreview:
         self._grade = np.full((len(self._reviewers), len(self._app_ids), len(self._criteria)), -1, dtype=np.int16)
         scores = self.inputs.scores
         self._set_grades(self._reviewers.get_indexer(scores["reviewer"]), scores)
+        if inputs is not None:
+            for reviewer in self._reviewers:
+                self.reload_reviewer(reviewer)
         # Funds are allocated independently (own budget, caps, ranking), so a change recomputes one fund.
         fund = apps["fund"].to_numpy()
         self._fund_of = dict(zip(apps["id"], fund, strict=True))

@@ -12,13 +12,15 @@ from functools import cache
 import jinja2
 
 from fou_review.texts import catalog
+from fou_review.texts.jinja_cache import bytecode_cache
 
 
 @cache
 def environment() -> jinja2.Environment:
     """The workbook's template environment (autoescape on, undefined names are errors)."""
     return jinja2.Environment(loader=jinja2.PackageLoader("fou_review.workbook", "templates"), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                              bytecode_cache=bytecode_cache())
 
 
 def render(template: str, lang: str, /, **context: object) -> str:
