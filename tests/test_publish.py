@@ -149,11 +149,18 @@ def test_an_english_run_killed_while_staging_is_never_carried_into_the_swedish_r
     assert hidden(reports) == [] and snapshot(reports / YEAR) == swedish
 
 
-def test_a_killed_run_leaves_its_kernel_folder_and_the_next_run_removes_it(project: Path) -> None:
-    killed = cli(project, "run", YEAR, "--quiet", fault="kernel")
+@pytest.mark.parametrize("step", ["kernel", "snapshot"])
+def test_a_killed_run_leaves_its_kernel_folder_and_the_next_run_removes_it(project: Path, step: str) -> None:
+    killed = cli(project, "run", YEAR, "--quiet", fault=step)
     assert killed.returncode == FAULT_EXIT, killed.stderr
-    (folder,) = (project / "tmp").glob("fou-review-kernel-*")
-    assert (folder / "connection.json").is_file()  # the connection file lives in it too
+    left = sorted((project / "tmp").iterdir())
+    assert all(p.name.startswith("fou-review-kernel-") for p in left), left
+    (workspace,) = [p for p in left if "-run-" in p.name]  # the run's workspace: snapshot/ and out/
+    (sockets,) = [p for p in left if p != workspace]  # the kernel's socket folder
+    assert (sockets / "connection.json").is_file()  # the connection file lives in it too
+    assert {p.name for p in workspace.iterdir()} == {"snapshot", "out"}
+    copied = (workspace / "snapshot" / "params" / f"{YEAR}.yaml").is_file()
+    assert copied == (step == "snapshot")  # killed after the inputs were copied, or before
     again = cli(project, "run", YEAR, "--quiet")
     assert again.returncode == 0, again.stderr
     assert list((project / "tmp").iterdir()) == []
