@@ -18,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -81,9 +82,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     psutil.wait_procs(survivors, timeout=5)
 
 
-@pytest.fixture
-def jupyterlab_server() -> Iterator[JupyterLab]:
-    """A private JupyterLab on a free port with a random token; yields (url, token, root)."""
+@contextmanager
+def running_jupyterlab() -> Iterator[JupyterLab]:
+    """A private JupyterLab on a free port with a random token (also for bench/bench_form_click.py)."""
     with tempfile.TemporaryDirectory(prefix="jupyterlab-test-") as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "root"
@@ -129,6 +130,13 @@ def jupyterlab_server() -> Iterator[JupyterLab]:
 
 
 @pytest.fixture
+def jupyterlab_server() -> Iterator[JupyterLab]:
+    """A private JupyterLab on a free port with a random token; yields (url, token, root)."""
+    with running_jupyterlab() as lab:
+        yield lab
+
+
+@pytest.fixture
 def console_errors() -> list[str]:
     """Console messages of type "error" and uncaught exceptions from the page."""
     return []
@@ -138,6 +146,13 @@ def console_errors() -> list[str]:
 def chromium_page(console_errors: list[str]) -> Iterator[Page]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
+    with chromium(console_errors) as page:
+        yield page
+
+
+@contextmanager
+def chromium(console_errors: list[str]) -> Iterator[Page]:
+    """Headless Chromium (Debian's) with one 1280x900 page; console errors are appended to `console_errors`."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -68,6 +68,7 @@ class ScoringForm:
         self.saved = Saved({}, {})
         self.conflicts: dict[str, str] = {}
         self._quiet = False
+        self.previews = 0  # how many times the preview was computed (after each save, and once at the start)
         self._build()
         self._render_preview()
 
@@ -311,7 +312,9 @@ class ScoringForm:
 
     def _render_preview(self, change: Change | None = None) -> None:
         result = self.preview.refresh(change)
-        self.preview_html.value = render_preview(result, self.preview, self.lang)
+        self.previews += 1  # counted in the page too: a browser sees when the recomputed preview arrived
+        self.preview_html.value = (f"<div class='fou-preview-body' data-preview='{self.previews}'>"
+                                   f"{render_preview(result, self.preview, self.lang)}</div>")
 
     def _show_recovery(self, recovery: Recovery) -> None:
         """Show what opening the store found (repaired and unresolved cells); nothing when all agreed."""

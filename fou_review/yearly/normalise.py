@@ -73,11 +73,14 @@ def notebook_bytes(nb: NotebookNode) -> bytes:
 
 def without_review_only(nb: NotebookNode) -> NotebookNode:
     """The notebook as the record shows it: cells tagged `review-only` (the workbook's: the form,
-    what-if, calibration) and the widgets' state removed."""
+    what-if, calibration), outputs whose metadata says `fou_review.review_only` and the widgets' state
+    removed."""
     out = copy.deepcopy(nb)
     out.metadata.pop("widgets", None)
     out.cells = [c for c in out.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
     for cell in out.cells:
+        if "outputs" in cell:  # an output marked the notebook's only (the charts as images: workbook.chart_image)
+            cell.outputs = [o for o in cell.outputs if not o.get("metadata", {}).get("fou_review", {}).get("review_only")]
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
     return out

@@ -1,0 +1,52 @@
+"""The record's charts as images in the notebook (workbook/chart_image.py) and left out of the record."""
+
+from __future__ import annotations
+
+import base64
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+
+from fou_review.core.pipeline import review_year
+from fou_review.record.chart import render_chart
+from fou_review.record.html_export import static_problems
+from fou_review.workbook.chart_image import NOTEBOOK_ONLY, SVG_NS, chart_images_html, svg_documents
+from fou_review.yearly.normalise import without_review_only
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_each_chart_becomes_an_image_with_its_numbers_as_text() -> None:
+    section = render_chart(review_year(REPO, 2022), "sv")
+    documents = svg_documents(section)
+    assert len(documents) == 2  # LUM and MUL
+    page = chart_images_html(section, "sv")
+    assert page is not None
+    sources = re.findall(r'<img src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(sources) == 2
+    for source, document in zip(sources, documents, strict=True):
+        svg = base64.b64decode(source).decode("utf-8")
+        assert svg == document and ET.fromstring(svg).tag == f"{{{SVG_NS}}}svg"  # a standalone SVG document
+        assert svg.replace(f' xmlns="{SVG_NS}"', "", 1) in section  # the record's own chart, byte for byte
+    alts = re.findall(r'alt="([^"]*)"', page)
+    assert alts[0].startswith("Sökt och beviljat per förvaltning, LUM 2022") and "kr" in alts[0]
+    assert "<style>.fou-chart-image { display: none; }</style>" in page  # hidden where trusted (SVG shows)
+    assert "visas när notebooken inte är betrodd" in page
+    assert static_problems(page).count("<img>") == 2  # the record's static check would refuse them
+
+
+def test_a_section_without_a_chart_gives_nothing() -> None:
+    assert chart_images_html("<section><h2>Ärendet</h2><p>text</p></section>") is None
+
+
+def test_the_record_export_leaves_the_images_out() -> None:
+    cell = nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>record</p>"}),
+        nbformat.v4.new_output("display_data", data={"text/html": "<img>"}, metadata=NOTEBOOK_ONLY),
+    ])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    record = without_review_only(nb)
+    assert [o["data"]["text/html"] for o in record.cells[0].outputs] == ["<p>record</p>"]
+    assert len(nb.cells[0].outputs) == 2  # the notebook itself keeps it
