@@ -231,15 +231,26 @@ def test_inputs_broken_before_the_snapshot_fail_in_the_notebook(project: Path, t
     assert snapshot(root / "reports") == before
 
 
+@pytest.fixture(scope="module")
+def untouched(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """A copy of the repository's inputs that nothing changes, and the record a run makes from them in a
+    project of its own (not the committed record: whether that is current is
+    `test_committed_2022_record_is_reproducible`'s question, not this one's)."""
+    inputs = make_project(repo_root, tmp_path_factory.mktemp("inputs"))
+    root = make_project(inputs, tmp_path_factory.mktemp("untouched"))
+    run_year(root, YEAR, progress=False)
+    return inputs, snapshot(root / "reports" / str(YEAR))
+
+
 @pytest.mark.parametrize("step", ["snapshot", "executed"])
-def test_an_input_changed_while_run_executes_never_mixes_the_record(repo_root: Path, tmp_path: Path,
-                                                                    step: str) -> None:
+def test_an_input_changed_while_run_executes_never_mixes_the_record(
+        untouched: tuple[Path, dict[str, bytes]], tmp_path: Path, step: str) -> None:
     """`FOU_REVIEW_FAULT=<step>:wait=<gate>` pauses the run after the snapshot (nothing executed) or after
     the one execution (nothing published); the test then saves a score and lets it go on. The record
-    published is the snapshot's (the committed record of the repository's inputs), in every file, as its
+    published is the snapshot's (the record of the repository's inputs, made apart), in every file, as its
     manifest says; verify then names the score file."""
-    root = make_project(repo_root, tmp_path / "root")
-    published = snapshot(repo_root / "reports" / str(YEAR))
+    inputs, published = untouched
+    root = make_project(inputs, tmp_path / "root")
     gate = tmp_path / "gate"
     env = {**os.environ, "FOU_REVIEW_FAULT": f"{step}:wait={gate}"}
     log = tmp_path / "stderr.txt"
