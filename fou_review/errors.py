@@ -190,6 +190,28 @@ class FrozenRecordError(RunError):
     """The year's record was made from other inputs; `--supersede` keeps it and makes a new one."""
 
 
+class PublishError(RunError):
+    """The record could not be published; the folder is as it was before the run.
+
+    `reason` is one of "permission", "not_a_folder", "published_meanwhile", "disk_full", "other";
+    `target` the record folder relative to the project root; `detail` the system's own words.
+    Build it with `PublishError.of(target, reason, detail)` (raised by `fou_review.yearly.publish`).
+    """
+
+    def __init__(self, *parts: Msg | str, target: str = "", reason: str = "other", detail: str = "") -> None:
+        super().__init__(*parts)
+        self.target = target
+        self.reason = reason
+        self.detail = detail
+
+    @classmethod
+    def of(cls, target: str, reason: str, detail: str = "") -> PublishError:
+        """The error for `target` failing for `reason`, its text in the `cli` catalogue."""
+        why = Msg.of(f"publish.{reason}", domain="cli", path=target, detail=detail)
+        return cls(Msg.of("publish.failed", domain="cli", path=target, why=why),
+                   target=target, reason=reason, detail=detail)
+
+
 class RecordError(FouReviewError):
     """The record would not be static: it names what would load or run."""
 

@@ -13,7 +13,7 @@ import pytest
 from fou_review import errors
 from fou_review.core.load import load_year, parse_overrides_from_string
 from fou_review.core.tables import parse_csv_from_string
-from fou_review.errors import FouReviewError, InputError, Msg, ParameterError, Problem, RunError
+from fou_review.errors import FouReviewError, InputError, Msg, ParameterError, Problem, PublishError, RunError
 from fou_review.texts.catalog import t
 from fou_review.yearly.notebook_params import DECLARED
 
@@ -35,6 +35,8 @@ def _example(cls: type[FouReviewError]) -> FouReviewError:
     if issubclass(cls, InputError):
         return cls([Problem.of("data/2022/applications.csv", "apps.no_title", row=i + 2, column="title")
                     for i in range(29)])
+    if issubclass(cls, PublishError):
+        return cls.of("reports/2022", "disk_full", "No space left on device")
     if issubclass(cls, RunError):
         return cls(Msg.of("yaml.missing"), "en text på svenska", cell_index=3, ename="KeyError", evalue="'x'")
     return cls(Msg.of("apps.unknown_fund", fund="'MULL'", funds="LUM, MUL"), "och en del till")
@@ -45,8 +47,9 @@ ALL_ERRORS = _subclasses(FouReviewError)
 
 def test_every_error_class_is_under_the_root_in_errors_py() -> None:
     names = {cls.__name__ for cls in ALL_ERRORS}
-    assert {"InputError", "ParameterError", "RunError", "SaveError", "ManifestError", "TieError"} <= names
-    for name in ("SaveError", "ManifestError"):
+    assert {"InputError", "ParameterError", "RunError", "SaveError", "ManifestError", "TieError",
+            "PublishError"} <= names
+    for name in ("SaveError", "ManifestError", "PublishError"):
         assert issubclass(getattr(errors, name), FouReviewError)
 
 

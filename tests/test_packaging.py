@@ -50,3 +50,15 @@ def test_public_api_resolves() -> None:
     for name in fou_review.__all__:
         assert getattr(fou_review, name) is not None, name
     assert fou_review.__version__ == importlib.metadata.version("fou-review")
+
+
+def test_the_errors_a_caller_catches_are_public_and_under_the_root() -> None:
+    import fou_review
+    from fou_review import errors
+    from fou_review.yearly import publish
+
+    for name in ("Msg", "ManifestError", "SaveError", "PublishError"):
+        assert name in fou_review.__all__ and getattr(fou_review, name) is getattr(errors, name), name
+    for error in (fou_review.ManifestError, fou_review.SaveError, fou_review.PublishError):
+        assert issubclass(error, fou_review.FouReviewError), error
+    assert publish.PublishError is fou_review.PublishError  # still importable where it is raised

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from fou_review.errors import Msg, RunError
+from fou_review.errors import PublishError  # defined in errors; still importable from here
 from fou_review.yearly.manifest import MANIFEST_NAME, sha256_file
 
 RECORD_FILES = ("allocation.html", "allocation.pdf", "data/README.md", "data/administrations.csv",
@@ -55,29 +55,6 @@ _PERMISSION = {errno.EACCES, errno.EPERM, errno.EROFS}
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _NOT_A_FOLDER = {errno.ENOTDIR, errno.EISDIR}
 _MEANWHILE = {errno.EEXIST, errno.ENOTEMPTY}
-
-
-class PublishError(RunError):
-    """The record could not be published; the folder is as it was before the run.
-
-    `reason` is one of "permission", "not_a_folder", "published_meanwhile", "disk_full", "other";
-    `target` the record folder relative to the project root; `detail` the system's own words.
-    Build it with `PublishError.of(target, reason, detail)`.
-    """
-
-    def __init__(self, *parts: Msg | str, target: str = "", reason: str = "other", detail: str = "") -> None:
-        super().__init__(*parts)
-        self.target = target
-        self.reason = reason
-        self.detail = detail
-
-    @classmethod
-    def of(cls, target: str, reason: str, detail: str = "") -> PublishError:
-        """The error for `target` failing for `reason`, its text in the `cli` catalogue."""
-        why = Msg.of(f"publish.{reason}", domain="cli", path=target, detail=detail)
-        return cls(Msg.of("publish.failed", domain="cli", path=target, why=why),
-                   target=target, reason=reason, detail=detail)
-
 
 def record_dir(root: Path, year: int, lang: str) -> Path:
     """`reports/<year>/` for the Swedish record, `reports/<year>/en/` for the English one."""
