@@ -25,7 +25,7 @@ CRITERIA = ("strategisk", "forebyggande", "klientcentrering", "uppfoljning")
 
 def _preview_body(value: str) -> str:
     """The preview's HTML without its counter (`data-preview`, how many times it was computed)."""
-    return re.sub(r" data-preview='\d+'", "", value)
+    return re.sub(r" data-preview='\d+' data-change='[^']*'", "", value)
 
 
 def _open(root: Path, reviewer: str, lang: str = "sv") -> ScoringForm:

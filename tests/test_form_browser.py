@@ -154,7 +154,9 @@ def test_the_workbook_in_jupyterlab(jupyterlab_server: JupyterLab,  # noqa: F811
         radio.click()
         page.wait_for_function(f"""() => {{
             const b = document.querySelectorAll('.fou-preview .fou-preview-body');
-            return b.length && Number(b[b.length - 1].dataset.preview) > {before}; }}""", timeout=15_000)
+            const last = b[b.length - 1];
+            return last && Number(last.dataset.preview) > {before}
+                && last.dataset.change === '{app} strategisk {grade}'; }}""", timeout=15_000)
         timings.append(time.perf_counter() - start)
         assert _saved_score(project, app, "strategisk") == grade  # saved before the preview was computed
         expect(page.locator(".fou-status")).to_contain_text(f"→ {grade}", timeout=15_000)

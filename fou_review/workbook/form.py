@@ -312,8 +312,10 @@ class ScoringForm:
 
     def _render_preview(self, change: Change | None = None) -> None:
         result = self.preview.refresh(change)
-        self.previews += 1  # counted in the page too: a browser sees when the recomputed preview arrived
-        self.preview_html.value = (f"<div class='fou-preview-body' data-preview='{self.previews}'>"
+        self.previews += 1  # counted in the page too, with the save it follows: a browser sees it arrive
+        last = "" if change is None else f"{change.application_id} {change.criterion} {change.new}"
+        self.preview_html.value = (f"<div class='fou-preview-body' data-preview='{self.previews}' "
+                                   f"data-change='{html.escape(last, quote=True)}'>"
                                    f"{render_preview(result, self.preview, self.lang)}</div>")
 
     def _show_recovery(self, recovery: Recovery) -> None:
