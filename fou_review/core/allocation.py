@@ -23,6 +23,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -88,6 +91,52 @@ def _ends(same: np.ndarray) -> np.ndarray:
     return tied
 
 
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Each value's position among the distinct values (equal values share it), and how many there
+    are; None when a value is NaN (the general sort handles those)."""
+    if values.dtype.kind == "f" and bool(np.isnan(values).any()):
+        return None
+    if values.dtype.kind == "i" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * len(values) + 16:  # a small range (coded texts, small numbers): no sort
+            return values.astype(np.int64) - low, high - low + 1
+    order = np.argsort(values)
+    ordered = values[order]
+    step = np.empty(len(values), dtype=np.int64)
+    step[:1] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = np.cumsum(step)
+    return rank, int(rank.max()) + 1 if len(values) else 0
+
+
+def _order(codes: Sequence[np.ndarray], m: int) -> tuple[np.ndarray, np.ndarray]:
+    """A stable sort of `m` rows by `codes` (the first key primary), and for each neighbour in that
+    order whether they are equal on every key.
+
+    The keys are made one integer (each key's dense rank, in mixed radix) when that fits in 63 bits
+    with the row's position appended, and sorted once (much faster than a stable sort per key);
+    otherwise a lexsort.
+    """
+    combined = np.zeros(m, dtype=np.int64)
+    size = 1
+    for key in codes:
+        dense = _dense(key)
+        if dense is None or size * max(dense[1], 1) * max(m, 1) >= 2**62:
+            order = np.lexsort(codes[::-1]) if codes else np.arange(m)  # last key is primary; stable
+            return order, _tied(codes, order)
+        rank, k = dense
+        size *= max(k, 1)
+        combined *= max(k, 1)
+        combined += rank
+    combined *= max(m, 1)
+    combined += np.arange(m)  # the position breaks ties: the sort is stable
+    ordered = np.sort(combined)
+    order = ordered % max(m, 1)
+    ordered //= max(m, 1)
+    return order, ordered[1:] == ordered[:-1]
+
+
 def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, params: Params) -> np.ndarray:
     """The candidates' row positions sorted by the declared keys; TieError if two stay equal.
 
@@ -99,8 +148,7 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
     head = cols.index("id") if "id" in cols else len(cols)
     codes = [key if asc else -key for key, asc in
              ((_sort_key(keys[c][candidates]), a) for c, a in zip(cols[:head], ascending[:head], strict=True))]
-    order = np.lexsort(codes[::-1]) if codes else np.arange(len(candidates))  # last key is primary; stable
-    same = _tied(codes, order)
+    order, same = _order(codes, len(candidates))
     if head < len(cols) and same.any():  # break each tie by id, in natural order
         tied = np.flatnonzero(_ends(same))  # places in `order`, tied blocks one after the other
         block = np.cumsum(np.concatenate(([True], ~same[tied[:-1]] | (np.diff(tied) > 1))))
@@ -115,7 +163,7 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
         for k in range(1, len(ids_sorted)):
             if ids_sorted[k] == ids_sorted[k - 1] and block_sorted[k] == block_sorted[k - 1]:
                 same[tied[k - 1]] = True
-    ranked = candidates[order]
+    ranked: np.ndarray = candidates[order]
     if same.any():
         ids_text = ", ".join(keys["id"][ranked[_ends(same)]].astype(str)[:6])
         raise TieError(f"oavgjord rangordning mellan {ids_text} efter alla nycklar i tie_break "
@@ -219,6 +267,194 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray
     return granted, codes, full, counts
 
 
+_SMALL = 64  # a fund with fewer ranked candidates is walked one by one (cheaper than the array steps)
+_ROUNDS = 16  # after this many budget stops in the array walk, the rest is walked one by one
+_SWEEPS = 24  # after this many passes without a settled cap, the rest is walked one by one
+
+
+@lru_cache(maxsize=8)
+def _known_codes(known: tuple[str, ...]) -> tuple[dict[tuple[str, ...], int], dict[str, int]]:
+    """The codes of a year's administrations, keyed by the one-name tuple and by the name."""
+    return {(name,): k for k, name in enumerate(known)}, {name: k for k, name in enumerate(known)}
+
+
+@dataclass(frozen=True)
+class _Applicants:
+    """The applicants of some rows as integer codes (the names in `names`), row by row: row r's
+    applicants, in order, are `codes[offset[r]:offset[r] + length[r]]` (a row not coded has length 0)."""
+
+    codes: np.ndarray  # int64
+    offset: np.ndarray  # int64 per row
+    length: np.ndarray  # int64 per row
+    names: list[str]  # code -> name
+    several: bool  # some coded row has two or more applicants
+
+    @classmethod
+    def code(cls, applicants: np.ndarray, rows: np.ndarray, known: tuple[str, ...]) -> _Applicants:
+        """Code `applicants[rows]` (tuples of names): one dictionary look-up per row in the common case
+        (one applicant, one of the year's administrations `known`)."""
+        single, index = _known_codes(known)
+        groups = applicants[rows].tolist()
+        first = np.fromiter(map(single.get, groups, repeat(-1)), dtype=np.int64, count=len(groups))
+        odd = np.flatnonzero(first < 0).tolist()  # several applicants, or a name not among `known`
+        names = list(known)
+        length = np.zeros(len(applicants), dtype=np.int64)
+        length[rows] = 1
+        offset = np.zeros(len(applicants), dtype=np.int64)
+        offset[rows] = np.arange(len(rows))
+        if not odd:
+            return cls(first, offset, length, names, False)
+        extra = {name: len(known) + k for k, name in
+                 enumerate(dict.fromkeys(n for k in odd for n in groups[k] if n not in index))}
+        names.extend(extra)
+        lookup = {**index, **extra} if extra else index
+        coded = [[lookup[n] for n in groups[k]] for k in odd]
+        first[odd] = [c[0] for c in coded]
+        more = [(k, c) for k, c in zip(odd, coded, strict=True) if len(c) > 1]
+        if not more:
+            return cls(first, offset, length, names, False)
+        # The extra names of the rows with several go after the first names, row by row.
+        at = np.array([k for k, _ in more], dtype=np.int64)
+        tails = [c for _, c in more]
+        codes = np.concatenate((first, np.array([n for c in tails for n in c], dtype=np.int64)))
+        offset[rows[at]] = len(first) + np.concatenate(([0], np.cumsum([len(c) for c in tails])[:-1]))
+        length[rows[at]] = [len(c) for c in tails]
+        return cls(codes, offset, length, names, True)
+
+
+def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
+          used: Mapping[str, int], applicants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The greedy walk of `_greedy` in array steps, with the same decisions, over one fund's ranked candidates.
+
+    `rows` are the candidates' positions in `who` and `applicants` (their names as tuples), in rank
+    order. Returns per candidate: granted, reason code, the code (in `who.names`) of the applicant
+    whose cap refused it (-1 if none) and that applicant's count.
+
+    The walk is decided by which candidates are granted: one that is not is refused by the count cap
+    when one of its counted applicants already had the cap at its turn, else by the budget. The granted
+    ones are found in rounds. While the budget does not bind, a candidate is granted unless one of its
+    applicants is full, which is settled for all candidates at once (a joint application refused by
+    one partner's cap does not count for the other: this is repeated until nothing changes; as each
+    candidate depends only on those before it, the first pass that changes nothing gives the walk's
+    answer). The first candidate whose request no longer fits ends the round: it gets the remainder
+    as a partial grant when that is allowed, else nothing, and the next round starts after it, among
+    the requests that still fit. Many rounds, or a cap that does not settle, leave the rest to the
+    one-by-one walk.
+    """
+    cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
+    partial, minimum = fund.remainder.partial, max(fund.remainder.minimum_kr, 1)
+    m = len(rows)
+    wants = np.minimum(requested, maximum) if fund.over_max == "reduce" else requested
+    # Whom each grant counts for, as (candidate, name) pairs: in rank order, each row's names in order.
+    lead = who.codes[who.offset[rows]]
+    several = who.several and fund.joint_counts_for == "each_partner" and bool((who.length[rows] > 1).any())
+    if several:
+        per_row = who.length[rows]
+        pair_row = np.repeat(np.arange(m), per_row)
+        starts = np.cumsum(per_row) - per_row
+        pair_name = who.codes[who.offset[rows][pair_row] + np.arange(len(pair_row)) - starts[pair_row]]
+    else:
+        pair_row, pair_name = np.arange(m), lead
+    n_names = len(who.names)
+    initial = np.zeros(n_names, dtype=np.int64)
+    if used:
+        index = {name: c for c, name in enumerate(who.names)}
+        for name, k in used.items():
+            if name in index:  # a name with no candidate here cannot refuse one
+                initial[index[name]] = k
+    # The pairs grouped by name, in rank order within a name (a radix sort on 16-bit codes).
+    by_name = np.argsort(pair_name.astype(np.uint16) if n_names <= 1 << 16 else pair_name, kind="stable")
+    s_row, s_name = pair_row[by_name], pair_name[by_name]
+    n_pairs = len(s_row)
+    starts_at = np.zeros(n_pairs, dtype=np.int64)  # per sorted pair: where its name's pairs start
+    if n_pairs:
+        new_name = np.flatnonzero(s_name[1:] != s_name[:-1]) + 1
+        starts_at[new_name] = new_name
+        np.maximum.accumulate(starts_at, out=starts_at)
+    room = cap - initial[s_name]
+    if several and bool(((s_row[1:] == s_row[:-1]) & (s_name[1:] == s_name[:-1])).any()):  # a name twice in a row
+        got_list, code_list, full_list, count_list = _greedy(fund, applicants[rows].tolist(), requested, remaining,
+                                                             dict(used))
+        index = {name: c for c, name in enumerate(who.names)}
+        return (np.asarray(got_list, dtype=np.int64), np.asarray(code_list, dtype=np.int8),
+                np.array([index[n] if n else -1 for n in full_list], dtype=np.int64),
+                np.asarray(count_list, dtype=np.int64))
+
+    def full(granted: np.ndarray) -> np.ndarray:
+        """Per sorted pair: its name had the cap at its row's turn, were `granted` the grants."""
+        x = granted[s_row].astype(np.int64)
+        before = np.cumsum(x)
+        before -= x
+        before -= before[starts_at]
+        return np.asarray(before >= room)
+
+    got = np.zeros(m, dtype=np.int64)
+    is_granted = np.zeros(m, dtype=bool)
+    is_partial = np.zeros(m, dtype=bool)
+    position, rounds = 0, 0
+    while position < m:
+        active = np.zeros(m, dtype=bool)
+        if partial and remaining >= minimum:
+            active[position:] = True
+        else:
+            np.less_equal(wants[position:], remaining, out=active[position:])
+            if not active[position:].any():
+                break  # nothing more fits: the rest are refused (by the cap or the budget, below)
+        granted: np.ndarray | None = None
+        if rounds < _ROUNDS:
+            guess = is_granted | active
+            for _ in range(_SWEEPS):
+                refused = np.zeros(m, dtype=bool)
+                refused[s_row[full(guess)]] = True
+                settled = is_granted | (active & ~refused)
+                if not several or np.array_equal(settled, guess):
+                    granted = settled & active
+                    break
+                guess = settled
+        if granted is None:  # the rest one by one
+            count = initial + np.bincount(pair_name[is_granted[pair_row]], minlength=n_names)
+            rest_got, rest_codes, _, _ = _greedy(fund, applicants[rows[position:]].tolist(), requested[position:],
+                                                 remaining, {who.names[c]: k for c, k in enumerate(count.tolist()) if k})
+            got[position:] = rest_got
+            codes = np.asarray(rest_codes)
+            is_granted[position:] = (codes == _GRANTED) | (codes == _REDUCED) | (codes == _PARTIAL)
+            is_partial[position:] = codes == _PARTIAL
+            break
+        spent = np.cumsum(np.where(granted[position:], wants[position:], 0))
+        over = np.flatnonzero(spent > remaining)
+        stop = position + int(over[0]) if len(over) else m
+        take = granted[:stop]
+        got[:stop][take] = wants[:stop][take]
+        is_granted[:stop] |= take
+        remaining -= int(spent[stop - position - 1]) if stop > position else 0
+        if stop < m and partial and remaining >= minimum:  # the remainder, when allowed
+            got[stop], is_granted[stop], is_partial[stop] = remaining, True, True
+            remaining = 0
+        position, rounds = stop + 1, rounds + 1
+    # Refused: by the cap when one of its applicants was full at its turn (the first such, in its order).
+    hit = full(is_granted) & ~is_granted[s_row]
+    if several:
+        in_order = np.zeros(n_pairs, dtype=bool)
+        in_order[by_name] = hit
+        at = np.flatnonzero(in_order)
+        at = at[np.concatenate(([True], pair_row[at][1:] != pair_row[at][:-1]))] if len(at) else at
+        capped, capped_name = pair_row[at], pair_name[at]
+    else:
+        capped, capped_name = s_row[hit], s_name[hit]
+    code = np.full(m, _BUDGET, dtype=np.int8)
+    code[is_granted] = _GRANTED
+    code[is_granted & (wants < requested)] = _REDUCED
+    code[is_partial] = _PARTIAL
+    code[capped] = _CAP
+    full_name = np.full(m, -1, dtype=np.int64)
+    full_name[capped] = capped_name
+    full_count = np.zeros(m, dtype=np.int64)
+    if len(capped):  # a full name gets no more grants: its count then is its final count
+        final = initial + np.bincount(pair_name[is_granted[pair_row]], minlength=n_names)
+        full_count[capped] = final[capped_name]
+    return got, code, full_name, full_count
+
+
 def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFrame, params: Params,
              overrides: Sequence[Override] = ()) -> Allocation:
     """Decide every application; see the module docstring for the rule. Writes no text."""
@@ -242,11 +478,14 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     scored = scoring["total_score"].notna().to_numpy()
     code[eligible & ~scored & ~is_override] = CODE[ReasonCode.NOT_SCORED]
     funds = apps["fund"].to_numpy()
+    fund_index, fund_codes = pd.factorize(funds)
     applicants = apps["applicants"].to_numpy()
     requested = apps["requested_kr"].to_numpy().astype(np.int64)
     ranked_positions: list[np.ndarray] = []
+    who: _Applicants | None = None  # coded on first use
     for fund_code, fund in params.funds.items():
-        in_fund = funds == fund_code
+        known = np.flatnonzero(np.asarray(fund_codes, dtype=object) == fund_code)
+        in_fund = fund_index == known[0] if len(known) else np.zeros(n, dtype=bool)
         used: dict[str, int] = {}
         fixed = np.flatnonzero(in_fund & is_override)
         spent = _apply_overrides(fund, [(ids[p], applicants[p]) for p in fixed], by_id, used, params)
@@ -255,11 +494,22 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
         at = rank_candidates(keys, candidates, params)
         rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
-        got, why, who, how_many = _greedy(fund, applicants[at].tolist(), requested[at], fund.budget_kr - spent,
-                                          used)
-        got_arr = np.asarray(got, dtype=np.int64)
+        if len(at) < _SMALL:
+            got, reasons, names, counts = _greedy(fund, applicants[at].tolist(), requested[at],
+                                                  fund.budget_kr - spent, used)
+            got_arr, why, how_many = (np.asarray(got, dtype=np.int64), np.asarray(reasons, dtype=np.int8),
+                                      np.asarray(counts, dtype=np.int64))
+            full[at] = names
+        else:
+            if who is None:  # the candidates of every fund, coded once
+                ok = eligible & scored & ~is_override
+                who = _Applicants.code(applicants, np.flatnonzero(ok), params.administrations)
+            got_arr, why, name_code, how_many = _walk(fund, who, at, requested[at], fund.budget_kr - spent, used,
+                                                      applicants)
+            refused = np.flatnonzero(name_code >= 0)
+            full[at[refused]] = [who.names[c] for c in name_code[refused].tolist()]
         left = fund.budget_kr - spent - np.cumsum(got_arr)  # the remaining budget after each candidate's turn
-        granted[at], code[at], full[at], full_count[at] = got_arr, why, who, how_many
+        granted[at], code[at], full_count[at] = got_arr, why, how_many
         before[at], after[at] = left + got_arr, left
         ranked_positions.append(at)
     table = DecisionTable(
