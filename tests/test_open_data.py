@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +16,7 @@ from frictionless import validate
 from jsonschema import Draft202012Validator
 
 from fou_review.core.pipeline import Review, review_year
+from fou_review.errors import InputError
 from fou_review.record.open_data import (
     GRANTS_FILE,
     check_grants,
@@ -22,6 +26,7 @@ from fou_review.record.open_data import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+CYCLE = ROOT / "examples" / "cycle"
 YEAR = 2022
 
 
@@ -78,17 +83,73 @@ def test_a_changed_file_fails_its_hash_and_a_broken_cell_its_schema(review: Revi
 
 
 def test_the_follow_up_is_optional(review: Review, tmp_path: Path) -> None:
-    followup = pd.DataFrame({"id": ["MUL-01", "LUM-01"], "report_received": [None, dt.date(2023, 1, 31)],
-                             "spent_kr": [None, 480000], "repaid_kr": [None, 20000],
-                             "status": ["pending", "reported"]})
+    followup = pd.DataFrame({"id": ["MUL-01", "LUM-01"], "report_due": [dt.date(2023, 3, 31)] * 2,
+                             "status": ["not_received", "approved"], "report_received": [None, dt.date(2023, 1, 31)],
+                             "spent_kr": [None, 480000], "to_repay_kr": [0, 20000], "repaid_kr": [0, 20000],
+                             "repaid_on": [None, dt.date(2023, 2, 10)], "source": ["illustrative"] * 2})
     files = open_data_files(review, "en", followup)
-    assert files["data/followup.csv"] == (b"id,report_received,spent_kr,repaid_kr,status\n"
-                                          b"LUM-01,2023-01-31,480000,20000,reported\nMUL-01,,,,pending\n")
+    assert files["data/followup.csv"] == (
+        b"id,report_due,status,report_received,spent_kr,to_repay_kr,repaid_kr,repaid_on,source\n"
+        b"LUM-01,2023-03-31,approved,2023-01-31,480000,20000,20000,2023-02-10,illustrative\n"
+        b"MUL-01,2023-03-31,not_received,,,0,0,,illustrative\n")
     assert _errors(_write(files, tmp_path)) == []
     meta = json.loads(files["data/datapackage.json"])
     assert "followup" in [r["name"] for r in meta["resources"]]
     unknown = followup.assign(id=["MUL-99", "LUM-01"])
     assert any("foreign-key" in e for e in _errors(_write(open_data_files(review, "en", unknown), tmp_path / "x")))
+    swedish = followup.assign(status=["ej inkommen", "godkänd"])  # the ledger's words are not the package's codes
+    assert any("constraint-error" in e for e in _errors(_write(open_data_files(review, "en", swedish), tmp_path / "y")))
+
+
+@pytest.fixture(scope="module")
+def cycle_2022() -> Review:
+    """The real 2022 in examples/cycle, whose follow-up ledger data/2022/followup.csv is filled in."""
+    return review_year(CYCLE, YEAR)
+
+
+def test_a_year_with_a_follow_up_ledger_has_it_checked_and_read_as_an_input(cycle_2022: Review) -> None:
+    assert cycle_2022.followup is not None and len(cycle_2022.followup.rows) == 20
+    assert CYCLE / "data" / str(YEAR) / "followup.csv" in cycle_2022.inputs.files  # hashed in the manifest
+    assert review_year(ROOT, YEAR).followup is None  # the project's 2022 has no ledger
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_run_publishes_the_follow_up_ledger_and_frictionless_validates_it(cycle_2022: Review, lang: str,
+                                                                              tmp_path: Path) -> None:
+    from fou_review.yearly.run_files import run_files
+
+    files = run_files(cycle_2022, {"inputs": []}, lang)
+    rows = files["data/followup.csv"].decode("utf-8").splitlines()
+    assert rows[0] == "id,report_due,status,report_received,spent_kr,to_repay_kr,repaid_kr,repaid_on,source"
+    assert [r.split(",")[0] for r in rows[1:]] == [f"LUM-{i:02}" for i in range(1, 9)] + [
+        f"MUL-{i:02}" for i in range(1, 13)]
+    assert "LUM-03,2023-03-31,not_approved,2023-02-15,500000,0,0,,illustrative" in rows
+    assert "LUM-07,2023-03-31,not_received,,,0,0,,illustrative" in rows
+    assert "MUL-11,2023-03-31,approved,2023-02-15,20000,5000,5000,2023-06-01,illustrative" in rows
+    package = _write({k: v for k, v in files.items() if k.startswith("data/")}, tmp_path)
+    meta = json.loads(package.read_bytes())
+    assert [r["name"] for r in meta["resources"]] == ["decisions", "funds", "administrations", "followup",
+                                                      "grants-360giving"]
+    readme = files["data/README.md"].decode("utf-8")
+    assert "`followup.csv`" in readme and "followup.csv is added" not in readme
+    assert "När den finns läggs followup.csv till" not in readme
+    done = subprocess.run([str(Path(sys.executable).parent / "frictionless"), "validate", str(package)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "followup.csv" in done.stdout
+
+
+def test_a_ledger_that_disagrees_with_the_grants_stops_the_review(tmp_path: Path) -> None:
+    root = tmp_path / "cycle"
+    shutil.copytree(CYCLE, root, ignore=shutil.ignore_patterns("reports"))
+    ledger = root / "data" / str(YEAR) / "followup.csv"
+    ledger.write_text(ledger.read_text(encoding="utf-8").replace(",MUL,Farsta,\"Oslo, Norge. NAV\",25000,",
+                                                                 ",MUL,Farsta,\"Oslo, Norge. NAV\",25001,", 1),
+                      encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        review_year(root, YEAR)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == (f"data/{YEAR}/followup.csv", 15, "granted_kr")
 
 
 def test_every_grant_follows_360giving(review: Review) -> None:

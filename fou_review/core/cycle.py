@@ -19,9 +19,10 @@ project root onto the administrations of the latest year.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -52,14 +53,22 @@ def grants_of_year(root: Path, year: int) -> tuple[dict[str, Grant], pd.DataFram
     from fou_review.core.pipeline import review_year  # the pipeline loads through this module
 
     review = review_year(root, year)
-    apps = review.inputs.applications.set_index("id", drop=False)
+    table = review.allocation.table
+    return (grants_of(review.inputs.applications, table.ids, table.granted_kr, year), review.inputs.applications,
+            review.inputs.params)
+
+
+def grants_of(applications: pd.DataFrame, ids: Iterable[Any], granted_kr: Iterable[Any],
+              year: int) -> dict[str, Grant]:
+    """The granted applications of `year` (by id), from its applications and the amounts decided for each id."""
+    apps = applications.set_index("id", drop=False)
     out: dict[str, Grant] = {}
-    for app_id, granted in zip(review.decisions["id"], review.decisions["granted_kr"], strict=True):
+    for app_id, granted in zip(ids, granted_kr, strict=True):
         if int(granted) > 0:
             a = apps.loc[app_id]
             out[str(app_id)] = Grant(str(app_id), year, str(a["fund"]), tuple(a["applicants"]), int(granted),
                                      str(a["title"]), _opt_int(a["project_year"]), _opt_int(a["planned_years"]))
-    return out, review.inputs.applications, review.inputs.params
+    return out
 
 
 def _opt_int(value: object) -> int | None:

@@ -60,6 +60,9 @@ class YearInputs:
     # The decisions of every earlier year under the root (year, decisions, illustrative), for the record's
     # year-over-year section (`core.cycle.history_from`); empty for a first year.
     earlier: tuple[tuple[int, pd.DataFrame, bool], ...] = field(default=())
+    # The year's own follow-up ledger `data/<year>/followup.csv` as read, when there is one; checked against
+    # the year's grants once they are decided (`pipeline.review_inputs`), published in the record's data/.
+    followup: Table | None = None
 
 
 def _whole_kronor(text: str) -> int | None:
@@ -398,6 +401,14 @@ def load_year(root: Path, year: int) -> YearInputs:
             overrides = parse_overrides_from_string(read_text(override_path, rel_overrides), rel_overrides, known)
         except InputError as exc:
             problems += exc.problems
+    followup: Table | None = None
+    followup_path = data_dir(root, year) / "followup.csv"
+    if followup_path.is_file():
+        files.append(followup_path)
+        try:
+            followup = read_table(followup_path, f"data/{year}/followup.csv")
+        except InputError as exc:
+            problems += exc.problems
     if problems or apps is None:
         raise InputError(problems)
     scores = (pd.concat(frames, ignore_index=True) if frames else
@@ -412,7 +423,7 @@ def load_year(root: Path, year: int) -> YearInputs:
 
     earlier, earlier_files = earlier_years(root, year)  # read too: the record rests on them
     files += [f for f in earlier_files if f not in files]
-    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier)
+    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier, followup)
 
 
 def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:

@@ -11,6 +11,7 @@ import pandas as pd
 from fou_review.core.allocation import Allocation, allocate
 from fou_review.core.calibration import calibrated_scoring
 from fou_review.core.eligibility import check_eligibility
+from fou_review.core.followup import Ledger, parse_followup
 from fou_review.core.load import YearInputs, load_year
 from fou_review.core.model import Override
 from fou_review.core.params import Params
@@ -52,6 +53,7 @@ class Review:
     scoring: pd.DataFrame
     allocation: Allocation
     summary: Summary
+    followup: Ledger | None = None  # the year's own follow-up ledger, checked against its grants
 
     @property
     def decisions(self) -> pd.DataFrame:
@@ -64,7 +66,15 @@ def review_inputs(inputs: YearInputs) -> Review:
     apps, params = inputs.applications, inputs.params
     eligibility = check_eligibility(apps, params)
     decided = decide(apps, eligibility, inputs.scores, inputs.conflicts, params, inputs.overrides)
-    return Review(inputs, eligibility, decided.scoring, decided.allocation, decided.summary)
+    followup = None
+    if inputs.followup is not None:  # an InputError (file, row, column) when it disagrees with the grants
+        from fou_review.core.cycle import grants_of
+
+        table = decided.allocation.table
+        grants = grants_of(apps, table.ids, table.granted_kr, params.year)
+        followup = parse_followup(inputs.followup, params.year, grants, params.decision.date,
+                                  params.decision.repayment_deadline)
+    return Review(inputs, eligibility, decided.scoring, decided.allocation, decided.summary, followup)
 
 
 def review_year(root: Path | str, year: int) -> Review:

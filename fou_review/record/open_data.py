@@ -5,7 +5,8 @@ Files (all written by `open_data_files`, byte-identical for the same review):
 - `decisions.csv`: one row per application (the record's decisions, with language-neutral codes for
   the decision and the reason, and the marks of what is illustrative);
 - `funds.csv`: the summary per fund; `administrations.csv`: per fund and administration;
-- `followup.csv`, only when a follow-up table is given (the project has none yet);
+- `followup.csv`, only in a year with a follow-up ledger (`data/<year>/followup.csv`, see
+  `core.followup` and `followup_table`): each grant's report and money, no more than the ledger says;
 - `grants-360giving.json`: the granted applications in the 360Giving Data Standard 1.4.3, each grant
   checked against the standard's JSON schema (a copy ships in `templates/opendata/`, CC BY 4.0), with
   the Swedish additions (fund, district, reason code, rank, illustrative fields) under `fouReview`;
@@ -33,7 +34,9 @@ from typing import Any
 
 import pandas as pd
 
+from fou_review.core.allocation import natural_key
 from fou_review.core.eligibility import RULES
+from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledger
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import RecordError
@@ -50,7 +53,10 @@ ID_PREFIX = "360G-stockholm-sof-fou"
 FUNDER_KEY = "socialforvaltningen"
 EXTENSION = "fouReview"
 TABLES = ("decisions", "funds", "administrations", "followup")
-FOLLOWUP_COLUMNS = ("id", "report_received", "spent_kr", "repaid_kr", "status")
+FOLLOWUP_COLUMNS = ("id", "report_due", "status", "report_received", "spent_kr", "to_repay_kr", "repaid_kr",
+                    "repaid_on", "source")
+# The ledger's report statuses (core.followup) as the package's language-neutral codes.
+FOLLOWUP_STATUS = {APPROVED: "approved", NOT_APPROVED: "not_approved", NOT_RECEIVED: "not_received"}
 
 
 def _opendata_file(name: str) -> str:
@@ -156,15 +162,25 @@ def administrations_rows(review: Review) -> list[list[object]]:
 
 
 def followup_rows(followup: pd.DataFrame) -> list[list[object]]:
-    """The rows of `followup.csv` from a follow-up table with FOLLOWUP_COLUMNS (sorted by id)."""
+    """The rows of `followup.csv` from a follow-up table with FOLLOWUP_COLUMNS (by id, in natural order)."""
     missing = [c for c in FOLLOWUP_COLUMNS if c not in followup.columns]
     if missing:
         raise RecordError(f"the follow-up table lacks the columns {', '.join(missing)}")
     rows = []
-    for r in followup.sort_values("id")[list(FOLLOWUP_COLUMNS)].itertuples(index=False):
+    ordered = followup.iloc[sorted(range(len(followup)), key=lambda i: natural_key(str(followup["id"].iloc[i])))]
+    for r in ordered[list(FOLLOWUP_COLUMNS)].itertuples(index=False):
         rows.append([None if pd.isna(v) else v.isoformat() if hasattr(v, "isoformat") else
                      int(v) if isinstance(v, float) and v.is_integer() else v for v in r])
     return rows
+
+
+def followup_table(ledger: Ledger) -> pd.DataFrame:
+    """A year's follow-up ledger (`core.followup`, validated against the year's grants) as the table of
+    `followup.csv`: FOLLOWUP_COLUMNS, the report's status as a language-neutral code, by id. What the
+    ledger repeats of `decisions.csv` (fund, applicants, title, amount granted) is left there."""
+    rows = [(r.id, r.report_due, FOLLOWUP_STATUS[r.report_status], r.report_received, r.spent_kr, r.to_repay_kr,
+             r.repaid_kr, r.repaid_on, r.source) for r in ledger.rows]
+    return pd.DataFrame(rows, columns=list(FOLLOWUP_COLUMNS), dtype=object)
 
 
 def grants(review: Review, lang: str) -> list[dict[str, Any]]:
@@ -221,8 +237,8 @@ def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
     spec = table_schemas()[name]
     fields = []
     for f in spec["fields"]:
-        field = {"name": f["name"], "type": f["type"],
-                 "description": t(lang, "record", f"data.field.{f['name']}")}
+        field = {"name": f["name"], "type": f["type"],  # a field's text: its own msgid, else by its name
+                 "description": t(lang, "record", f.get("description", f"data.field.{f['name']}"))}
         constraints = dict(f.get("constraints", {}))
         if f["name"] == "fund":
             constraints["enum"] = list(review.inputs.params.funds)
@@ -304,5 +320,5 @@ def open_data_files(review: Review, lang: str, followup: pd.DataFrame | None = N
     return {path: files[path] for path in sorted(files)}
 
 
-__all__ = ["DATA_DIR", "GRANTS_FILE", "PACKAGE_FILE", "check_grants", "grants", "open_data_files",
+__all__ = ["DATA_DIR", "GRANTS_FILE", "PACKAGE_FILE", "check_grants", "followup_table", "grants", "open_data_files",
            "schema_360giving", "table_schemas"]

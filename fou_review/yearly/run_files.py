@@ -5,7 +5,8 @@ the year's inputs (see `yearly.run`), with `FOU_REVIEW_RECORD_OUT` naming a fold
 notebook's last cell calls `write_run_files(review, manifest, lang)`: from the very `review` whose
 sections are the notebook's outputs, it writes
 
-- `decisions.csv`, `decisions.xlsx` and `data/…` (the open data package),
+- `decisions.csv`, `decisions.xlsx` and `data/…` (the open data package; with `followup.csv` in a year
+  whose follow-up ledger exists: `review.followup`),
 - `manifest.json`: the manifest the notebook built (inputs hashed from the snapshot; the run adds
   the list of the record's files),
 - `run.json`: what the run needs to finish the record (the page title, the Dnr, the decision date).
@@ -38,7 +39,7 @@ def run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> dict[st
         decisions_to_csv_string,
         decisions_to_xlsx_bytes,
     )
-    from fou_review.record.open_data import open_data_files
+    from fou_review.record.open_data import followup_table, open_data_files
     from fou_review.record.sections import record_title
     from fou_review.texts.catalog import t
     from fou_review.yearly.manifest import manifest_to_json
@@ -49,7 +50,7 @@ def run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> dict[st
     return {
         "decisions.csv": decisions_to_csv_string(table).encode("utf-8"),
         "decisions.xlsx": decisions_to_xlsx_bytes(table, sheet_title=t(lang, "cli", "decisions.sheet")),
-        **open_data_files(review, lang),
+        **open_data_files(review, lang, None if review.followup is None else followup_table(review.followup)),
         "manifest.json": manifest_to_json(manifest).encode("utf-8"),
         RUN_INFO: (json.dumps(info, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"),
     }
