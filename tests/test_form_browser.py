@@ -105,6 +105,9 @@ def test_the_workbook_in_jupyterlab(jupyterlab_server: JupyterLab,  # noqa: F811
     expect(page.locator(".fou-crit-strategisk input[type=radio]").first).to_be_attached(timeout=60_000)
     expect(page.locator(".fou-whatif-table, .fou-whatif-summary").first).to_be_attached()
     expect(page.locator(".fou-eligibility")).to_contain_text("MUL-13")
+    # Trusted, the record's inline SVG charts show and the images added for untrusted readers are hidden.
+    expect(page.locator(".jp-OutputArea-output svg.chart")).to_have_count(2)
+    expect(page.locator(".fou-chart-image").first).to_be_hidden()
     _wait_kernel_idle(page)
     assert workbook.read_bytes() == before_open  # opening changed nothing
 
@@ -217,9 +220,9 @@ def test_the_published_notebook_shows_its_charts_and_tables_untrusted(jupyterlab
     # The tables render, with grouped amounts.
     tables = page.locator(".jp-OutputArea-output table")
     assert tables.count() > 5
-    granted = page.locator(".jp-OutputArea-output table", has_text="Beviljat").first
+    granted = page.locator(".jp-OutputArea-output table.granted.fund-LUM")
     granted.scroll_into_view_if_needed()
     expect(granted).to_be_visible()
-    assert re.search(r"\d{1,3}(?:[\u00a0\u202f ]\d{3})+ kr", granted.inner_text())
+    assert re.search(r"\d{1,3}(?:[\u00a0\u202f ]\d{3})+[\u00a0\u202f ]kr", granted.inner_text())
     _wait_kernel_idle(page)
     assert published.read_bytes() == before
