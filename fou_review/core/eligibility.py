@@ -18,6 +18,7 @@ from itertools import chain
 
 import numpy as np
 import pandas as pd
+from pandas.api.internals import create_dataframe_from_blocks
 
 from fou_review.core.model import Rule, RuleCheck, RuleFacts, RuleInputs
 from fou_review.core.params import Fund, Params
@@ -48,7 +49,7 @@ def unknown_applicant(a: RuleInputs, fund: Fund) -> np.ndarray | None:
     """An applicant is not among the year's administrations (e.g. a name valid another year)."""
     valid = set(a.params.administrations)
     groups = a.applicants
-    if set(chain.from_iterable(groups)) <= valid:  # the common case: all known
+    if set(chain.from_iterable(set(groups))) <= valid:  # the common case: all known (each group looked at once)
         return np.zeros(len(groups), dtype=bool)
     known = {names: set(names) <= valid for names in set(groups)}
     return np.array([not known[names] for names in groups], dtype=bool)
@@ -125,6 +126,7 @@ def repayment_owed(a: RuleInputs, fund: Fund) -> np.ndarray | None:
 
 
 RULES: tuple[Rule, ...] = tuple(_REGISTRY)  # every rule registered above, in order
+_COLUMNS = pd.Index(["eligible", "ineligible"])
 _TABLE_MAX_BITS = 16  # up to this many rules, the distinct combinations are looked up in a table
 
 
@@ -132,9 +134,10 @@ def check_eligibility(apps: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per application (same index): `eligible` and `ineligible` (tuple of failed `Rule`s)."""
     n = len(apps)
     mask = np.zeros(n, dtype=np.int64)
-    fund_of = apps["fund"].to_numpy(dtype=object)
+    fund_index, fund_codes = pd.factorize(apps["fund"].to_numpy(dtype=object))  # one pass for every fund
+    position = {code: k for k, code in enumerate(fund_codes.tolist())}
     for code, fund in params.funds.items():
-        rows = np.flatnonzero(fund_of == code)
+        rows = np.flatnonzero(fund_index == position[code]) if code in position else np.zeros(0, dtype=np.int64)
         inputs = RuleInputs(apps, params, rows)  # each fund's rules see that fund's rows
         fails = np.zeros(len(rows), dtype=np.int64)
         for r in RULES:
@@ -152,7 +155,8 @@ def check_eligibility(apps: pd.DataFrame, params: Params) -> pd.DataFrame:
         tuples = np.empty(len(distinct), dtype=object)
     for k, m in enumerate(distinct.tolist()):
         tuples[m if len(RULES) <= _TABLE_MAX_BITS else k] = tuple(r for r in RULES if m >> r.bit & 1)
-    out = pd.DataFrame(index=apps.index)
-    out["eligible"] = mask == 0
-    out["ineligible"] = tuples[inverse] if n else np.empty(0, dtype=object)
-    return out
+    failed_rules = tuples[inverse] if n else np.empty(0, dtype=object)
+    # The frame made from its two columns as they are (a block each, no copies).
+    return create_dataframe_from_blocks([((mask == 0)[None, :], np.array([0], dtype=np.intp)),
+                                         (failed_rules[None, :], np.array([1], dtype=np.intp))],
+                                        index=apps.index, columns=_COLUMNS)
