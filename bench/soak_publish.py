@@ -230,11 +230,11 @@ def main(argv: list[str]) -> int:
         if i % 50 == 0:
             print(f"writer {i}/{args.writers}: {len(soak.problems)} problems", flush=True)
     stale = [p.name for p in (root / "tmp").iterdir()]
-    kernels = [name for name in stale if name.startswith("fou-review-kernel-")]
+    kernels = [name for name in stale if name.startswith(("fou-review-kernel-", "fou-review-pdf-"))]
     print(f"\nsummary after {time.monotonic() - started:.0f} s (seed {args.seed}):")
     for what, n in soak.counts.items():
         print(f"  {what}: {n}")
-    print(f"  kernel folders left in TMPDIR at the end: {len(kernels)}")
+    print(f"  run folders (kernel sockets, workspaces, PDF fonts) left in TMPDIR at the end: {len(kernels)}")
     print(f"  other entries left in TMPDIR at the end: {len(stale) - len(kernels)} "
           f"{sorted({name.split('-')[0] for name in stale if name not in kernels})}")
     print(f"  problems: {len(soak.problems)}")

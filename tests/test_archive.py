@@ -164,3 +164,31 @@ def test_chart_text_uses_the_archival_fonts(decided: dt.date) -> None:
             fonts.add(str(f.get_object()["/BaseFont"]).split("+", 1)[1])
     assert fonts == {"FoU-Archive-Sans"}
     assert "Diagramtext" in "".join(p.extract_text() for p in reader.pages)
+
+
+_PREPARE = ("import os, sys\nfrom fou_review.record import archive\narchive.prepare()\nprint(os.getpid(), flush=True)\n"
+            "os._exit(0) if sys.argv[1] == 'killed' else None\n")
+
+
+@pytest.mark.parametrize("end", ["killed", "exits"])
+def test_the_fonts_weasyprint_copies_live_in_a_folder_named_after_the_process(tmp_path: Path, end: str) -> None:
+    """WeasyPrint's own `weasyprint-*` folder outlives a killed process nameless; ours names the process, so
+    the next run removes it when that process is gone (a kill skips every clean-up, as `os._exit` does)."""
+    import os
+    import subprocess
+    import sys
+
+    from fou_review.yearly.kernel import remove_stale_kernel_folders
+
+    done = subprocess.run([sys.executable, "-c", _PREPARE, end], env={**os.environ, "TMPDIR": str(tmp_path)},
+                          capture_output=True, text=True, timeout=300, check=True)
+    if end == "exits":
+        assert list(tmp_path.iterdir()) == []  # removed at exit
+        return
+    (folder,) = tmp_path.iterdir()  # no weasyprint-* beside it
+    assert folder.name.startswith(f"{archive.FONT_FOLDER_PREFIX}{done.stdout.strip()}-"), folder.name
+    assert len(list(folder.iterdir())) >= len(archive.font_files())  # the @font-face copies are in it
+    alive = tmp_path / f"{archive.FONT_FOLDER_PREFIX}{os.getpid()}-x"  # a running process's: kept
+    alive.mkdir()
+    assert remove_stale_kernel_folders(tmp_path) == [folder]
+    assert list(tmp_path.iterdir()) == [alive]

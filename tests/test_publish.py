@@ -166,6 +166,19 @@ def test_a_killed_run_leaves_its_kernel_folder_and_the_next_run_removes_it(proje
     assert list((project / "tmp").iterdir()) == []
 
 
+def test_a_run_killed_after_its_pdf_leaves_named_folders_only_and_the_next_run_removes_them(project: Path) -> None:
+    killed = cli(project, "run", YEAR, "--supersede", "--quiet", fault="staging")
+    assert killed.returncode == FAULT_EXIT, killed.stderr
+    left = sorted(p.name for p in (project / "tmp").iterdir())
+    assert not [n for n in left if n.startswith("weasyprint-")], left  # WeasyPrint's nameless font folder
+    (fonts,) = [n for n in left if n.startswith("fou-review-pdf-")]  # the PDF's fonts, named after the run
+    (workspace,) = [n for n in left if n.startswith("fou-review-kernel-")]  # its workspace (kernel stopped)
+    assert fonts.split("-")[3] == workspace.split("-")[3]  # the same process
+    again = cli(project, "run", YEAR, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert list((project / "tmp").iterdir()) == []
+
+
 def test_a_read_only_record_folder_is_refused_and_left_as_it_was(project: Path) -> None:
     reports = project / "reports"
     target = reports / YEAR

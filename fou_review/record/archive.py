@@ -21,9 +21,13 @@ does the import and the font set-up ahead of time, so a run can pay for them whi
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import io
 import logging
+import os
+import shutil
+import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
@@ -44,6 +48,7 @@ FONT_PACKAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 FONT_FAMILIES = ("FoU Archive Sans", "FoU Archive Mono", "FoU Archive Fallback")
 SVG_FONT = '"FoU Archive Sans", "FoU Archive Fallback"'
 GENERATOR = "fou-review"
+FONT_FOLDER_PREFIX = "fou-review-pdf-"  # <tmp>/fou-review-pdf-<pid>-*: the fonts WeasyPrint copies (see `prepare`)
 
 _lock = threading.Lock()
 _prepared: dict[str, Any] = {}
@@ -79,6 +84,14 @@ def prepare() -> None:
         from weasyprint.text.fonts import FontConfiguration
 
         fonts = FontConfiguration()
+        # WeasyPrint copies the @font-face fonts into a temporary folder it names `weasyprint-*` and
+        # removes only when its font configuration is collected: a killed process leaves it, nameless.
+        # Give it one named after this process instead (set before the first @font-face is read);
+        # removed at exit, and the next yearly run removes one whose process is gone
+        # (`yearly.kernel.remove_stale_kernel_folders`).
+        folder = Path(tempfile.mkdtemp(prefix=f"{FONT_FOLDER_PREFIX}{os.getpid()}-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        fonts._folder = folder
         css = weasyprint.CSS(string=archive_css_text(), font_config=fonts)
         icc = (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
 

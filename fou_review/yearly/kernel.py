@@ -7,7 +7,8 @@ is left for the garbage collector to warn about.
 
 The sockets live in `<tmp>/fou-review-kernel-<pid>-*`, named after the run's process: a run that was
 killed leaves its folder behind, and the next run removes every such folder whose process is gone
-(`remove_stale_kernel_folders`).
+(`remove_stale_kernel_folders`); it removes the fonts a killed run's PDF step copied too
+(`<tmp>/fou-review-pdf-<pid>-*`, see `record.archive.prepare`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fou_review.record.archive import FONT_FOLDER_PREFIX
+
 KERNEL = "python3"
 PREFIX = "fou-review-kernel-"
+STALE_PREFIXES = (PREFIX, FONT_FOLDER_PREFIX)  # <tmp>/<prefix><pid>-*: a run's temporary folders
 
 
 def _alive(pid: int) -> bool:
@@ -35,11 +39,12 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_kernel_folders(folder: Path | None = None) -> list[Path]:
-    """Remove this user's socket folders of killed runs (their process is gone); returns them."""
+    """Remove this user's temporary folders of killed runs (their process is gone): kernel sockets,
+    workspaces, the PDF's fonts; returns them."""
     base = Path(folder or tempfile.gettempdir())
     removed = []
-    for path in sorted(base.glob(f"{PREFIX}*")):
-        pid = path.name.removeprefix(PREFIX).split("-", 1)[0]
+    for path in sorted(p for prefix in STALE_PREFIXES for p in base.glob(f"{prefix}*")):
+        pid = next(path.name.removeprefix(p) for p in STALE_PREFIXES if path.name.startswith(p)).split("-", 1)[0]
         try:
             mine = path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid()
         except OSError:
