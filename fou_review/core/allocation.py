@@ -51,12 +51,26 @@ def natural_key(text: str) -> tuple[tuple[str | int, ...], str]:
 _AS_ZERO = str.maketrans("123456789", "000000000")
 
 
-def _natural_order(ids: list[str]) -> list[int]:
-    """Positions of `ids` in natural order. Ids of one pattern (digits in the same places, as
-    "LUM-01", "LUM-02") are in natural order when sorted as text, which is much faster."""
-    if len({i.translate(_AS_ZERO) for i in ids}) <= 1:
-        return sorted(range(len(ids)), key=ids.__getitem__)
-    return sorted(range(len(ids)), key=lambda k: natural_key(ids[k]))
+def _natural_ranks(ids: list[str], rows: np.ndarray) -> np.ndarray:
+    """Each id's position among `ids` in natural order (equal ids in the order given).
+
+    Ids of one pattern (digits in the same places, as "LUM-01", "LUM-02") are in natural order when
+    sorted as text; when they also increase as text with their row positions `rows` (the input's own
+    order), that order is it, and no id is compared twice.
+    """
+    n = len(ids)
+    ranks = np.empty(n, dtype=np.int64)
+    patterns = "\x00".join(ids).translate(_AS_ZERO).split("\x00")  # one translation for all
+    if len(patterns) == n and len(set(patterns)) <= 1:
+        by_row = np.argsort(rows, kind="stable")
+        in_rows = np.array(ids, dtype=object)[by_row]
+        if bool((in_rows[1:] > in_rows[:-1]).all()):
+            ranks[by_row] = np.arange(n)
+        else:
+            ranks[sorted(range(n), key=ids.__getitem__)] = np.arange(n)
+        return ranks
+    ranks[sorted(range(n), key=lambda k: natural_key(ids[k]))] = np.arange(n)
+    return ranks
 
 
 def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
@@ -73,6 +87,15 @@ def _sort_key(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "fiub":
         return values
     return np.asarray(pd.factorize(values, sort=True)[0])
+
+
+def _sort_key_of(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`_sort_key` for the rows that are ranked (the codes of text keys are compared only among them)."""
+    if values.dtype.kind in "fiub":
+        return values
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[rows] = pd.factorize(values[rows], sort=True)[0]
+    return codes
 
 
 def _tied(codes: Sequence[np.ndarray], order: np.ndarray) -> np.ndarray:
@@ -152,17 +175,14 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
     if head < len(cols) and same.any():  # break each tie by id, in natural order
         tied = np.flatnonzero(_ends(same))  # places in `order`, tied blocks one after the other
         block = np.cumsum(np.concatenate(([True], ~same[tied[:-1]] | (np.diff(tied) > 1))))
-        ids = [str(i) for i in keys["id"][candidates[order[tied]]].tolist()]
-        natural = np.empty(len(ids), dtype=np.int64)
-        natural[_natural_order(ids)] = np.arange(len(ids))
+        rows = candidates[order[tied]]
+        ids = np.array([str(i) for i in keys["id"][rows].tolist()], dtype=object)
+        natural = _natural_ranks(ids.tolist(), rows)
         within = np.lexsort((natural if ascending[head] else -natural, block))
         order[tied] = order[tied[within]]
-        ids_sorted = [ids[k] for k in within.tolist()]
-        block_sorted = block[within]
+        ids, block = ids[within], block[within]
         same = np.zeros(len(same), dtype=bool)  # ids are unique: only a repeated id stays tied
-        for k in range(1, len(ids_sorted)):
-            if ids_sorted[k] == ids_sorted[k - 1] and block_sorted[k] == block_sorted[k - 1]:
-                same[tied[k - 1]] = True
+        same[tied[:-1][(ids[1:] == ids[:-1]) & (block[1:] == block[:-1])]] = True
     ranked: np.ndarray = candidates[order]
     if same.any():
         ids_text = ", ".join(keys["id"][ranked[_ends(same)]].astype(str)[:6])
@@ -322,6 +342,42 @@ class _Applicants:
         return cls(codes, offset, length, names, True)
 
 
+def _refused_by_cap(active: np.ndarray, s_row: np.ndarray, s_name: np.ndarray, room: np.ndarray, m: int,
+                    several: bool) -> np.ndarray | None:
+    """The active rows that the cap refuses while the budget does not bind (None: not settled).
+
+    `s_row`, `s_name`: the (row, name) pairs sorted by name, in rank order within a name; `room`: per
+    name, how many more grants it may have. A pair is full when its name already has `room` grants
+    among the active rows before it. Rows of one name: the first `room` are granted, so the position
+    among the name's active pairs decides at once. A joint application refused by one partner does
+    not count for the other: then repeated until nothing changes.
+    """
+    at = np.flatnonzero(active[s_row])
+    a_row, a_name = s_row[at], s_name[at]
+    k = len(at)
+    start = np.zeros(k, dtype=np.int64)  # where each pair's name starts among the active pairs
+    if k:
+        new_name = np.flatnonzero(a_name[1:] != a_name[:-1]) + 1
+        start[new_name] = new_name
+        np.maximum.accumulate(start, out=start)
+    a_room = room[a_name]
+    full = np.arange(k) - start >= a_room  # as if every active row were granted
+    for _ in range(_SWEEPS if several else 1):
+        refused = np.zeros(m, dtype=bool)
+        refused[a_row[full]] = True
+        if not several:
+            return refused
+        granted = ~refused[a_row]
+        before = np.cumsum(granted, dtype=np.int64)
+        before -= granted
+        before -= before[start]  # granted pairs of the same name before this one
+        settled = before >= a_room
+        if np.array_equal(settled, full):
+            return refused
+        full = settled
+    return None
+
+
 def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
           used: Mapping[str, int], applicants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The greedy walk of `_greedy` in array steps, with the same decisions, over one fund's ranked candidates.
@@ -391,6 +447,7 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
     got = np.zeros(m, dtype=np.int64)
     is_granted = np.zeros(m, dtype=bool)
     is_partial = np.zeros(m, dtype=bool)
+    count = initial.copy()  # per name: the overrides' and this walk's grants so far
     position, rounds = 0, 0
     while position < m:
         active = np.zeros(m, dtype=bool)
@@ -400,19 +457,8 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
             np.less_equal(wants[position:], remaining, out=active[position:])
             if not active[position:].any():
                 break  # nothing more fits: the rest are refused (by the cap or the budget, below)
-        granted: np.ndarray | None = None
-        if rounds < _ROUNDS:
-            guess = is_granted | active
-            for _ in range(_SWEEPS):
-                refused = np.zeros(m, dtype=bool)
-                refused[s_row[full(guess)]] = True
-                settled = is_granted | (active & ~refused)
-                if not several or np.array_equal(settled, guess):
-                    granted = settled & active
-                    break
-                guess = settled
-        if granted is None:  # the rest one by one
-            count = initial + np.bincount(pair_name[is_granted[pair_row]], minlength=n_names)
+        refused = _refused_by_cap(active, s_row, s_name, cap - count, m, several) if rounds < _ROUNDS else None
+        if refused is None:  # the rest one by one
             rest_got, rest_codes, _, _ = _greedy(fund, applicants[rows[position:]].tolist(), requested[position:],
                                                  remaining, {who.names[c]: k for c, k in enumerate(count.tolist()) if k})
             got[position:] = rest_got
@@ -420,6 +466,7 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
             is_granted[position:] = (codes == _GRANTED) | (codes == _REDUCED) | (codes == _PARTIAL)
             is_partial[position:] = codes == _PARTIAL
             break
+        granted = active & ~refused
         spent = np.cumsum(np.where(granted[position:], wants[position:], 0))
         over = np.flatnonzero(spent > remaining)
         stop = position + int(over[0]) if len(over) else m
@@ -430,6 +477,9 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
         if stop < m and partial and remaining >= minimum:  # the remainder, when allowed
             got[stop], is_granted[stop], is_partial[stop] = remaining, True, True
             remaining = 0
+        newly = is_granted[pair_row] & (pair_row >= position) if several else None
+        count += np.bincount(pair_name[newly] if newly is not None else lead[position:stop + 1][
+            is_granted[position:stop + 1]], minlength=n_names)
         position, rounds = stop + 1, rounds + 1
     # Refused: by the cap when one of its applicants was full at its turn (the first such, in its order).
     hit = full(is_granted) & ~is_granted[s_row]
@@ -465,17 +515,20 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     ranked_count = np.zeros(n, dtype=np.int64)
     before = np.full(n, -1, dtype=np.int64)
     after = np.full(n, -1, dtype=np.int64)
-    full = np.full(n, "", dtype=object)
+    full = np.empty(n, dtype=object)
+    full.fill("")
     full_count = np.zeros(n, dtype=np.int64)
     by_id = {o.id: o for o in overrides}
     sort_cols, _ = _sort_columns(params)
     ids = apps["id"].to_numpy()
-    keys = {c: _sort_key((scoring[c] if c in scoring.columns else apps[c]).to_numpy())  # once for all funds
-            for c in sort_cols if c != "id"}
-    keys["id"] = ids
     is_override = np.isin(ids, list(by_id)) if by_id else np.zeros(n, dtype=bool)
     eligible = eligibility["eligible"].to_numpy(dtype=bool)
-    scored = scoring["total_score"].notna().to_numpy()
+    total = scoring["total_score"].to_numpy()
+    scored = ~np.isnan(total) if total.dtype.kind == "f" else scoring["total_score"].notna().to_numpy()
+    ranked_rows = np.flatnonzero(eligible & scored & ~is_override)  # every fund's candidates
+    keys = {c: _sort_key_of((scoring[c] if c in scoring.columns else apps[c]).to_numpy(), ranked_rows)
+            for c in sort_cols if c != "id"}  # coded once for all funds
+    keys["id"] = ids
     code[eligible & ~scored & ~is_override] = CODE[ReasonCode.NOT_SCORED]
     funds = apps["fund"].to_numpy()
     fund_index, fund_codes = pd.factorize(funds)
@@ -502,8 +555,7 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
             full[at] = names
         else:
             if who is None:  # the candidates of every fund, coded once
-                ok = eligible & scored & ~is_override
-                who = _Applicants.code(applicants, np.flatnonzero(ok), params.administrations)
+                who = _Applicants.code(applicants, ranked_rows, params.administrations)
             got_arr, why, name_code, how_many = _walk(fund, who, at, requested[at], fund.budget_kr - spent, used,
                                                       applicants)
             refused = np.flatnonzero(name_code >= 0)
