@@ -49,7 +49,7 @@ def unknown_applicant(a: RuleInputs, fund: Fund) -> np.ndarray | None:
     """An applicant is not among the year's administrations (e.g. a name valid another year)."""
     valid = set(a.params.administrations)
     groups = a.applicants
-    if set(chain.from_iterable(set(groups))) <= valid:  # the common case: all known (each group looked at once)
+    if valid.issuperset(chain.from_iterable(groups)):  # the common case: all known
         return np.zeros(len(groups), dtype=bool)
     known = {names: set(names) <= valid for names in set(groups)}
     return np.array([not known[names] for names in groups], dtype=bool)

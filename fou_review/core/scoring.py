@@ -125,7 +125,11 @@ def _conflict_rows(cell: np.ndarray, n_apps: int, cells: int, app_code: np.ndarr
     reviewer = scores["reviewer"]
     rev_code = (_small_codes(reviewer, reviewers)[rows] if isinstance(reviewer.dtype, pd.CategoricalDtype)
                 else _codes(reviewer.iloc[rows], reviewers))
-    drop = np.isin(rev_code.astype(np.int64) * n_apps + app_code[rows], pairs)
+    app_of = app_code[rows].astype(np.int64)
+    known = (rev_code >= 0) & (app_of >= 0)
+    conflict = np.zeros(len(reviewers) * n_apps, dtype=bool)
+    conflict[pairs] = True
+    drop = known & conflict[np.where(known, rev_code.astype(np.int64) * n_apps + app_of, 0)]
     return rows[drop], conflicted
 
 
