@@ -123,14 +123,8 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, int] | None:
         low, high = int(values.min()), int(values.max())
         if high - low < 4 * len(values) + 16:  # a small range (coded texts, small numbers): no sort
             return values.astype(np.int64) - low, high - low + 1
-    order = np.argsort(values)
-    ordered = values[order]
-    step = np.empty(len(values), dtype=np.int64)
-    step[:1] = 0
-    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[order] = np.cumsum(step)
-    return rank, int(rank.max()) + 1 if len(values) else 0
+    codes, uniques = pd.factorize(values, sort=True)  # hashed, then the few distinct values sorted
+    return np.asarray(codes, dtype=np.int64), len(uniques)
 
 
 def _order(codes: Sequence[np.ndarray], m: int) -> tuple[np.ndarray, np.ndarray]:
