@@ -28,10 +28,13 @@ TIE_BREAK_KEYS = ("total_score", "received", "requested_kr", "id")  # or "criter
 
 @dataclass(frozen=True)
 class Window:
+    """A fund's application window: the first and last day applications are received (both inclusive)."""
+
     opens: dt.date
     closes: dt.date
 
     def contains(self, day: dt.date) -> bool:
+        """Whether `day` falls inside the window, both ends included."""
         return self.opens <= day <= self.closes
 
 
@@ -45,6 +48,8 @@ class Remainder:
 
 @dataclass(frozen=True)
 class Fund:
+    """One fund of the call (LUM or MUL): its budget, caps, window and the rules its applications meet."""
+
     code: str
     name_sv: str
     name_en: str
@@ -64,6 +69,8 @@ class Fund:
 
 @dataclass(frozen=True)
 class Criterion:
+    """An assessment criterion: its code, names, weight in the total and when it counts at all."""
+
     code: str
     name_sv: str
     name_en: str
@@ -74,6 +81,8 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Scale:
+    """The score scale (lowest and highest grade) and what each grade means, in Swedish and English."""
+
     minimum: int
     maximum: int
     descriptors_sv: Mapping[int, str]
@@ -82,12 +91,16 @@ class Scale:
 
 @dataclass(frozen=True)
 class TieBreakKey:
+    """One key of the tie-break order among equal totals, and whether it sorts descending."""
+
     key: str
     descending: bool
 
 
 @dataclass(frozen=True)
 class Alias:
+    """An administration's former name (`old`), read as `new` for applications from `valid_from` on."""
+
     old: str
     new: str
     valid_from: dt.date
@@ -95,6 +108,8 @@ class Alias:
 
 @dataclass(frozen=True)
 class Decision:
+    """The decision's registration number, date, repayment terms and title."""
+
     dnr: str
     date: dt.date
     date_source: str
@@ -111,6 +126,8 @@ ILLUSTRATIVE_KINDS = ("scores", "conflicts", "scale", "weights", "thresholds", "
 
 @dataclass(frozen=True)
 class Signatory:
+    """A person who signs the decision, with the role in Swedish and English."""
+
     name: str
     role_sv: str
     role_en: str
@@ -190,6 +207,8 @@ class Cycle:
 
 @dataclass(frozen=True)
 class Params:
+    """A year's validated parameters: the decision, funds, administrations, reviewers and assessment rules."""
+
     year: int
     decision: Decision
     funds: Mapping[str, Fund]
@@ -208,6 +227,7 @@ class Params:
     cycle: Cycle = Cycle()  # the keys of the yearly cycle (issue 11)
 
     def criterion_codes(self) -> tuple[str, ...]:
+        """The criteria's codes in the order of the params file."""
         return tuple(c.code for c in self.criteria)
 
 
@@ -266,6 +286,8 @@ Names = Annotated[list[str], BeforeValidator(_names)]
 
 
 class WindowModel(_Model):
+    """Schema of a fund's `window:` (opens, closes; closes not before opens)."""
+
     opens: YamlDate
     closes: YamlDate
 
@@ -277,11 +299,15 @@ class WindowModel(_Model):
 
 
 class RemainderModel(_Model):
+    """Schema of a fund's `remainder:` (may the last application get what is left, and from how much)."""
+
     partial: bool
     minimum_kr: Annotated[int, Field(ge=0)] = 0
 
 
 class FundModel(_Model):
+    """Schema of one fund under `funds:`."""
+
     name_sv: str
     name_en: str
     budget_kr: Positive
@@ -299,6 +325,8 @@ class FundModel(_Model):
 
 
 class CriterionModel(_Model):
+    """Schema of one item of `criteria:`."""
+
     code: str
     name_sv: str
     name_en: str
@@ -307,6 +335,8 @@ class CriterionModel(_Model):
 
 
 class ScaleModel(_Model):
+    """Schema of `scale:` (min, max and a descriptor for every grade in both languages)."""
+
     min: int
     max: int
     descriptors_sv: dict[int, str]
@@ -314,12 +344,16 @@ class ScaleModel(_Model):
 
 
 class AliasModel(_Model):
+    """Schema of one item of `aliases:` (old name, new name, `from` date)."""
+
     old: str
     new: str
     valid_from: YamlDate = Field(alias="from")
 
 
 class DecisionModel(_Model):
+    """Schema of `decision:`."""
+
     dnr: str
     date: YamlDate
     date_source: Source
@@ -330,12 +364,16 @@ class DecisionModel(_Model):
 
 
 class SignatoryModel(_Model):
+    """Schema of one item of `decision_text: signatories:`."""
+
     name: str
     role_sv: str
     role_en: str
 
 
 class DecisionTextLangModel(_Model):
+    """Schema of `decision_text: sv:` or `en:` (the prose of one language)."""
+
     background: list[str] = []
     priorities_lead: str = ""
     priorities: list[str] = []
@@ -347,18 +385,24 @@ class DecisionTextLangModel(_Model):
 
 
 class DecisionTextModel(_Model):
+    """Schema of `decision_text:` (signatories and the prose per language)."""
+
     signatories: list[SignatoryModel] = []
     sv: DecisionTextLangModel = DecisionTextLangModel()
     en: DecisionTextLangModel = DecisionTextLangModel()
 
 
 class RobustnessModel(_Model):
+    """Schema of `robustness:` (resamples, seed, confidence)."""
+
     bootstrap_resamples: Annotated[int, Field(gt=0, le=100_000)] = 1000
     seed: Annotated[int, Field(ge=0)] = 2022
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
 
 
 class OneOffModel(_Model):
+    """Schema of one item of `one_off:` (a key path set for this year only and its normal value)."""
+
     key: str
     normal: int
     note_sv: str = ""
@@ -366,17 +410,23 @@ class OneOffModel(_Model):
 
 
 class PopulationModel(_Model):
+    """Schema of `population:` (inhabitants per administration, with source and date)."""
+
     source: str
     as_of: YamlDate
     districts: dict[str, Positive]
 
 
 class FollowupTermsModel(_Model):
+    """Schema of `followup:` (when the reports on the grants are due)."""
+
     report_due: YamlDate
     report_due_source: Source = "illustrative"
 
 
 class TotalsModel(_Model):
+    """Schema of one fund under `published_totals:` (received and granted kronor)."""
+
     received_kr: Annotated[int, Field(ge=0)]
     granted_kr: Annotated[int, Field(ge=0)]
 
@@ -410,15 +460,32 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
     out: list[Problem] = []
     if not 2000 <= m.year <= 2100:
         out.append(doc.problem(["year"], "params.year_range", year=m.year))
+    scale_ok = m.scale.min < m.scale.max
+    out += _scale_problems(doc, m)
+    out += _criteria_problems(doc, m, scale_ok)
+    out += _decision_text_problems(doc, m)
+    out += _cycle_problems(doc, m)
+    out += _tie_break_problems(doc, m)
+    return out
+
+
+def _scale_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
+    """The scale runs upwards and both languages describe every grade on it."""
     lo, hi = m.scale.min, m.scale.max
-    scale_ok = lo < hi
-    if not scale_ok:
-        out.append(doc.problem(["scale"], "params.scale_order", lo=lo, hi=hi))
-    else:
-        for lang in ("descriptors_sv", "descriptors_en"):
-            d: dict[int, str] = getattr(m.scale, lang)
-            if set(d) != set(range(lo, hi + 1)) or not all(v.strip() for v in d.values()):
-                out.append(doc.problem(["scale", lang], "params.descriptors", lo=lo, hi=hi, got=str(sorted(d))))
+    if not lo < hi:
+        return [doc.problem(["scale"], "params.scale_order", lo=lo, hi=hi)]
+    out: list[Problem] = []
+    for lang in ("descriptors_sv", "descriptors_en"):
+        d: dict[int, str] = getattr(m.scale, lang)
+        if set(d) != set(range(lo, hi + 1)) or not all(v.strip() for v in d.values()):
+            out.append(doc.problem(["scale", lang], "params.descriptors", lo=lo, hi=hi, got=str(sorted(d))))
+    return out
+
+
+def _criteria_problems(doc: YamlDoc, m: ParamsModel, scale_ok: bool) -> list[Problem]:
+    """Criterion codes are unique; `requires_any` names other criteria with thresholds on the scale."""
+    lo, hi = m.scale.min, m.scale.max
+    out: list[Problem] = []
     codes = [c.code for c in m.criteria]
     for i, c in enumerate(m.criteria):
         if codes.index(c.code) != i:
@@ -429,6 +496,12 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
                 out.append(doc.problem(loc, "params.unknown_criterion", name=repr(other), known=", ".join(codes)))
             if scale_ok and not lo <= threshold <= hi:
                 out.append(doc.problem(loc, "params.threshold_outside", value=f"{threshold:g}"))
+    return out
+
+
+def _decision_text_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
+    """The decision text's per-fund paragraphs name funds of the year."""
+    out: list[Problem] = []
     for lang in ("sv", "en"):
         block: DecisionTextLangModel = getattr(m.decision_text, lang)
         for key in ("funds", "allocated_to"):
@@ -436,8 +509,13 @@ def _semantic_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
                 if code not in m.funds:
                     out.append(doc.problem(["decision_text", lang, key, code], "apps.unknown_fund",
                                            fund=repr(code), funds=", ".join(m.funds)))
-    out += _cycle_problems(doc, m)
-    known = TIE_BREAK_KEYS + tuple(f"criterion:{c}" for c in codes)
+    return out
+
+
+def _tie_break_problems(doc: YamlDoc, m: ParamsModel) -> list[Problem]:
+    """Each tie-break item is a known key (or `criterion:<code>`) followed by asc or desc."""
+    out: list[Problem] = []
+    known = TIE_BREAK_KEYS + tuple(f"criterion:{c.code}" for c in m.criteria)
     for i, item in enumerate(m.tie_break):
         parts = item.split()
         if len(parts) != 2 or parts[0] not in known or parts[1] not in ("asc", "desc"):
