@@ -82,6 +82,7 @@ class RuleInputs:
 
     @cached_property
     def applicants(self) -> list[Applicants]:
+        """Each row's applicants (the lead administration first, then any partners)."""
         return list(self._column("applicants").tolist())
 
     @cached_property
@@ -91,14 +92,17 @@ class RuleInputs:
 
     @cached_property
     def purpose(self) -> np.ndarray:
+        """Each row's purpose code (matched against the fund's excluded purposes)."""
         return self._column("purpose")
 
     @cached_property
     def requested_kr(self) -> np.ndarray:
+        """Each row's requested amount in kronor."""
         return self._column("requested_kr", np.int64)
 
     @cached_property
     def last_report(self) -> np.ndarray:
+        """Each row's state of the report on last year's grant ("godkänd", "ej aktuell", ...)."""
         return self._column("last_report")
 
     @cached_property
@@ -130,12 +134,14 @@ class Rule(str):
     bit: int
 
     def __new__(cls, code: str, check: RuleCheck, facts: RuleFacts, bit: int) -> Self:
+        """A rule with code `code`, its check, its facts and its position in the registry."""
         self = super().__new__(cls, code)
         self.check, self.facts, self.bit = check, facts, bit
         return self
 
     @property
     def code(self) -> str:
+        """The rule's code, e.g. "outside_window"."""
         return str.__str__(self)
 
     @property

@@ -16,6 +16,8 @@ from fou_review.core.params import Params
 
 @dataclass(frozen=True)
 class Check:
+    """One check recounted from the decisions: a cap or sum (`kind`) of one subject against its limit."""
+
     fund: str
     kind: str  # "budget", "max_amount", "count_cap", "eligible_only"
     subject: str  # the fund, an application id or an applicant
@@ -26,6 +28,8 @@ class Check:
 
 @dataclass(frozen=True)
 class FundSummary:
+    """One fund's totals: applications and kronor received, applicants, grants, and the budget."""
+
     fund: str
     received_n: int
     received_kr: int
@@ -36,25 +40,31 @@ class FundSummary:
 
     @property
     def remaining_kr(self) -> int:
+        """The part of the budget not granted."""
         return self.budget_kr - self.granted_kr
 
 
 @dataclass(frozen=True)
 class Summary:
+    """The allocation's totals per fund, each applicant's use of the caps, and every check."""
+
     funds: tuple[FundSummary, ...]
     cap_use: pd.DataFrame  # fund, applicant, granted_n, cap, granted_kr
     checks: tuple[Check, ...]
 
     @property
     def received_kr(self) -> int:
+        """Kronor applied for, all funds together."""
         return sum(f.received_kr for f in self.funds)
 
     @property
     def granted_kr(self) -> int:
+        """Kronor granted, all funds together."""
         return sum(f.granted_kr for f in self.funds)
 
     @property
     def all_met(self) -> bool:
+        """Whether every check is met."""
         return all(c.met for c in self.checks)
 
 
