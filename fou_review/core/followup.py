@@ -73,6 +73,7 @@ class LedgerRow:
 
     @property
     def repay_left_kr(self) -> int:
+        """What is still to be repaid: the amount to repay less what has been repaid."""
         return self.to_repay_kr - self.repaid_kr
 
 
@@ -105,6 +106,7 @@ class Obligation:
         return f"{self.grant_id} ({self.year})"
 
     def overdue(self, as_of: dt.date) -> bool:
+        """Whether the obligation was due before `as_of`."""
         return self.due < as_of
 
 
@@ -113,6 +115,108 @@ def _date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+class _LedgerCheck:
+    """A ledger's problems (file, row, column) as its cells are read, and the readers of its cells."""
+
+    def __init__(self, file: str, decided: dt.date, problems: list[Problem]) -> None:
+        self.file, self.decided, self.problems = file, decided, problems
+
+    def bad(self, row: int, column: str, msgid: str, **values: Value) -> None:
+        """Note a problem in `column` of `row`."""
+        self.problems.append(Problem(self.file, row=row, column=column, msg=Msg.with_values(msgid, values)))
+
+    def amount(self, row: int, v: Mapping[str, str], column: str) -> int | None:
+        """Whole kronor in `column` (spaces allowed), None when empty or not a whole number."""
+        text = v.get(column, "").replace("\u00a0", "").replace(" ", "")
+        if not text:
+            return None
+        if not _INT.match(text):
+            self.bad(row, column, "apps.amount_whole", value=repr(v[column]))
+            return None
+        return int(text)
+
+    def day(self, row: int, v: Mapping[str, str], column: str) -> dt.date | None:
+        """An ISO date in `column`, None when empty or not a date; not before the decision date."""
+        text = v.get(column, "")
+        if not text:
+            return None
+        found = _date(text)
+        if found is None:
+            self.bad(row, column, "expected.date", value=repr(text))
+        elif found < self.decided:
+            self.bad(row, column, "followup.before_decision", value=found.isoformat(),
+                     decided=self.decided.isoformat())
+        return found
+
+
+def _check_grant(c: _LedgerCheck, row: int, v: Mapping[str, str], grants: Mapping[str, Grant], year: int,
+                 first: dict[str, int]) -> tuple[Grant | None, int]:
+    """The row's grant (id known and not twice, fund and amount as granted) and the amount granted."""
+    gid = v["id"]
+    grant = grants.get(gid)
+    if grant is None:
+        c.bad(row, "id", "followup.unknown_grant", id=repr(gid), year=year)
+    elif gid in first:
+        c.bad(row, "id", "followup.id_twice", id=repr(gid), first=first[gid])
+    else:
+        first[gid] = row
+    granted = c.amount(row, v, "granted_kr")
+    if grant is not None:
+        if v["fund"] != grant.fund:
+            c.bad(row, "fund", "followup.differs", value=repr(v["fund"]), granted=repr(grant.fund), id=gid)
+        if granted is not None and granted != grant.granted_kr:
+            c.bad(row, "granted_kr", "followup.differs", value=repr(v["granted_kr"]),
+                  granted=repr(str(grant.granted_kr)), id=gid)
+    return grant, grant.granted_kr if grant is not None else (granted or 0)
+
+
+def _check_report(c: _LedgerCheck, row: int, v: Mapping[str, str]) -> tuple[dt.date | None, str, dt.date | None]:
+    """The report's due date, status and received date, consistent with each other."""
+    due = c.day(row, v, "report_due")
+    if due is None and not v["report_due"]:
+        c.bad(row, "report_due", "followup.required")
+    status = v["report_status"]
+    if status not in STATUSES:
+        c.bad(row, "report_status", "expected.one_of", choices=", ".join(STATUSES), value=repr(status))
+    received = c.day(row, v, "report_received")
+    if status in (APPROVED, NOT_APPROVED) and not v.get("report_received", ""):
+        c.bad(row, "report_received", "followup.received_required", status=status)
+    if status == NOT_RECEIVED and received is not None:
+        c.bad(row, "report_received", "followup.received_but_missing", value=received.isoformat())
+    return due, status, received
+
+
+def _owed(c: _LedgerCheck, row: int, total: int, spent: int | None, to_repay: int | None) -> int:
+    """What is to be repaid: `to_repay_kr` as written, else what was not spent; both within the grant."""
+    if spent is not None and spent > total:
+        c.bad(row, "spent_kr", "followup.over_granted", value=spent, granted=total)
+    if to_repay is not None and to_repay > total:
+        c.bad(row, "to_repay_kr", "followup.over_granted", value=to_repay, granted=total)
+    elif spent is not None and spent <= total and to_repay is not None and to_repay != total - spent:
+        c.bad(row, "to_repay_kr", "followup.repay_sum", value=to_repay, granted=total, spent=spent,
+              expected=total - spent)
+    return to_repay if to_repay is not None else (total - spent if spent is not None and spent <= total else 0)
+
+
+def _check_money(c: _LedgerCheck, row: int, v: Mapping[str, str],
+                 total: int) -> tuple[int | None, int, int, dt.date | None]:
+    """The money of a grant: spent, owed, repaid (not over what is owed) and when it was repaid."""
+    spent = c.amount(row, v, "spent_kr")
+    to_repay = c.amount(row, v, "to_repay_kr")
+    repaid = c.amount(row, v, "repaid_kr") or 0
+    owed = _owed(c, row, total, spent, to_repay)
+    if repaid > total:
+        c.bad(row, "repaid_kr", "followup.over_granted", value=repaid, granted=total)
+    elif repaid > owed:
+        c.bad(row, "repaid_kr", "followup.repaid_over_owed", value=repaid, owed=owed)
+    repaid_on = c.day(row, v, "repaid_on")
+    if repaid > 0 and not v.get("repaid_on", ""):
+        c.bad(row, "repaid_on", "followup.repaid_on_required")
+    if repaid == 0 and repaid_on is not None:
+        c.bad(row, "repaid_on", "followup.repaid_on_without")
+    return spent, owed, repaid, repaid_on
 
 
 def parse_followup(table: Table, year: int, grants: Mapping[str, Grant], decided: dt.date,
@@ -125,85 +229,18 @@ def parse_followup(table: Table, year: int, grants: Mapping[str, Grant], decided
     problems = require_columns(table, FOLLOWUP_COLUMNS, FOLLOWUP_OPTIONAL)
     if problems:
         raise InputError(problems)
-
-    def bad(row: int, column: str, msgid: str, **values: Value) -> None:
-        problems.append(Problem(f, row=row, column=column, msg=Msg.with_values(msgid, values)))
-
-    def amount(row: int, v: Mapping[str, str], column: str) -> int | None:
-        text = v.get(column, "").replace("\u00a0", "").replace(" ", "")
-        if not text:
-            return None
-        if not _INT.match(text):
-            bad(row, column, "apps.amount_whole", value=repr(v[column]))
-            return None
-        return int(text)
-
-    def day(row: int, v: Mapping[str, str], column: str) -> dt.date | None:
-        text = v.get(column, "")
-        if not text:
-            return None
-        found = _date(text)
-        if found is None:
-            bad(row, column, "expected.date", value=repr(text))
-        elif found < decided:
-            bad(row, column, "followup.before_decision", value=found.isoformat(), decided=decided.isoformat())
-        return found
-
+    c = _LedgerCheck(f, decided, problems)
     out: list[LedgerRow] = []
     first: dict[str, int] = {}
     for row, v in table.rows:
-        gid = v["id"]
-        grant = grants.get(gid)
-        if grant is None:
-            bad(row, "id", "followup.unknown_grant", id=repr(gid), year=year)
-        elif gid in first:
-            bad(row, "id", "followup.id_twice", id=repr(gid), first=first[gid])
-        else:
-            first[gid] = row
-        granted = amount(row, v, "granted_kr")
-        if grant is not None:
-            if v["fund"] != grant.fund:
-                bad(row, "fund", "followup.differs", value=repr(v["fund"]), granted=repr(grant.fund), id=gid)
-            if granted is not None and granted != grant.granted_kr:
-                bad(row, "granted_kr", "followup.differs", value=repr(v["granted_kr"]),
-                    granted=repr(str(grant.granted_kr)), id=gid)
-        total = grant.granted_kr if grant is not None else (granted or 0)
-        due = day(row, v, "report_due")
-        if due is None and not v["report_due"]:
-            bad(row, "report_due", "followup.required")
-        status = v["report_status"]
-        if status not in STATUSES:
-            bad(row, "report_status", "expected.one_of", choices=", ".join(STATUSES), value=repr(status))
-        received = day(row, v, "report_received")
-        if status in (APPROVED, NOT_APPROVED) and not v.get("report_received", ""):
-            bad(row, "report_received", "followup.received_required", status=status)
-        if status == NOT_RECEIVED and received is not None:
-            bad(row, "report_received", "followup.received_but_missing", value=received.isoformat())
-        spent = amount(row, v, "spent_kr")
-        to_repay = amount(row, v, "to_repay_kr")
-        repaid = amount(row, v, "repaid_kr") or 0
-        if spent is not None and spent > total:
-            bad(row, "spent_kr", "followup.over_granted", value=spent, granted=total)
-        if to_repay is not None and to_repay > total:
-            bad(row, "to_repay_kr", "followup.over_granted", value=to_repay, granted=total)
-        elif spent is not None and spent <= total and to_repay is not None and to_repay != total - spent:
-            bad(row, "to_repay_kr", "followup.repay_sum", value=to_repay, granted=total, spent=spent,
-                expected=total - spent)
-        owed = to_repay if to_repay is not None else (total - spent if spent is not None and spent <= total else 0)
-        if repaid > total:
-            bad(row, "repaid_kr", "followup.over_granted", value=repaid, granted=total)
-        elif repaid > owed:
-            bad(row, "repaid_kr", "followup.repaid_over_owed", value=repaid, owed=owed)
-        repaid_on = day(row, v, "repaid_on")
-        if repaid > 0 and not v.get("repaid_on", ""):
-            bad(row, "repaid_on", "followup.repaid_on_required")
-        if repaid == 0 and repaid_on is not None:
-            bad(row, "repaid_on", "followup.repaid_on_without")
+        grant, total = _check_grant(c, row, v, grants, year, first)
+        due, status, received = _check_report(c, row, v)
+        spent, owed, repaid, repaid_on = _check_money(c, row, v, total)
         source = v.get("source", "") or "published"
         if source not in ("published", "illustrative"):
-            bad(row, "source", "apps.source", value=repr(source))
+            c.bad(row, "source", "apps.source", value=repr(source))
         if grant is not None and due is not None:
-            out.append(LedgerRow(gid, year, grant.fund, grant.applicants, total, due, status, received, spent,
+            out.append(LedgerRow(v["id"], year, grant.fund, grant.applicants, total, due, status, received, spent,
                                  owed, repaid, repaid_on, v.get("title", "") or grant.title, source, row))
     missing = sorted(set(grants) - set(first))
     if missing:
