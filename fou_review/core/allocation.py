@@ -127,6 +127,9 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, int] | None:
     return np.asarray(codes, dtype=np.int64), len(uniques)
 
 
+_ONE_KEY_FROM = 1024  # from this many candidates on, the keys are sorted as one integer
+
+
 def _order(codes: Sequence[np.ndarray], m: int) -> tuple[np.ndarray, np.ndarray]:
     """A stable sort of `m` rows by `codes` (the first key primary), and for each neighbour in that
     order whether they are equal on every key.
@@ -135,6 +138,9 @@ def _order(codes: Sequence[np.ndarray], m: int) -> tuple[np.ndarray, np.ndarray]
     with the row's position appended, and sorted once (much faster than a stable sort per key);
     otherwise a lexsort.
     """
+    if m < _ONE_KEY_FROM:  # few rows: the per-key sort costs less than coding the keys
+        order = np.lexsort(codes[::-1]) if codes else np.arange(m)  # last key is primary; stable
+        return order, _tied(codes, order)
     combined = np.zeros(m, dtype=np.int64)
     size = 1
     for key in codes:
@@ -281,7 +287,10 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray
     return granted, codes, full, counts
 
 
-_SMALL = 64  # a fund with fewer ranked candidates is walked one by one (cheaper than the array steps)
+# The array walk pays for coding the applicants only in large calls: below this many ranked candidates
+# in all, or this few in a fund, the walk goes one by one.
+_ARRAY_WALK_FROM = 2_500
+_SMALL = 64
 _ROUNDS = 16  # after this many budget stops in the array walk, the rest is walked one by one
 _SWEEPS = 24  # after this many passes without a settled cap, the rest is walked one by one
 
@@ -541,7 +550,7 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
         at = rank_candidates(keys, candidates, params)
         rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
-        if len(at) < _SMALL:
+        if len(at) < _SMALL or len(ranked_rows) < _ARRAY_WALK_FROM:
             got, reasons, names, counts = _greedy(fund, applicants[at].tolist(), requested[at],
                                                   fund.budget_kr - spent, used)
             got_arr, why, how_many = (np.asarray(got, dtype=np.int64), np.asarray(reasons, dtype=np.int8),
