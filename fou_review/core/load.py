@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -51,6 +51,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 @dataclass(frozen=True)
 class YearInputs:
+    """A year's validated inputs: parameters, applications, scores, conflicts, overrides, and the files read."""
+
     params: Params
     applications: pd.DataFrame
     scores: pd.DataFrame  # reviewer, application_id, criterion (categorical), score, comment
@@ -83,6 +85,92 @@ def split_applicants(text: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in text.split("&") if p.strip())
 
 
+_Bad = Callable[..., None]  # bad(row, column, msgid, **values): note a problem in a cell
+
+
+def _check_id(row: int, app_id: str, first_row: dict[str, int], bad: _Bad) -> None:
+    """An id is a plain code (letters, digits, ".", "_", "-") and unique in the file."""
+    if not _ID.match(app_id):
+        bad(row, "id", "apps.bad_id", value=repr(app_id))
+    elif app_id in first_row:
+        bad(row, "id", "apps.id_twice", id=repr(app_id), first=first_row[app_id])
+    else:
+        first_row[app_id] = row
+
+
+def _check_applicants(row: int, v: Mapping[str, str], params: Params, bad: _Bad) -> tuple[str, ...]:
+    """The applicants' names, each read at the received date (a merged name as its successor)."""
+    try:
+        received_on: dt.date | None = dt.date.fromisoformat(v["received"])
+    except ValueError:
+        received_on = None
+    names = split_applicants(v["applicants"])
+    if not names:
+        bad(row, "applicants", "apps.no_applicant")
+    resolved: list[str] = []
+    for name in names:
+        if not is_known_name(params, name):
+            bad(row, "applicants", "apps.unknown_applicant", name=repr(name), hint=_suggest(name, params))
+        merged = renamed_before(params, name, received_on) if received_on is not None else None
+        if merged is not None and params.cycle.predecessor_names == "reject":
+            bad(row, "applicants", "apps.predecessor_name", name=repr(name), new=repr(merged.new),
+                since=merged.valid_from.isoformat())
+        resolved.append(resolve_name(params, name) or name)
+    if len(set(resolved)) < len(resolved):
+        twice = sorted({r for r in resolved if resolved.count(r) > 1})
+        if set(names) & set(resolved) == set(names):
+            bad(row, "applicants", "apps.applicant_twice")
+        else:  # two names that became one administration ("Rinkeby-Kista & Spånga-Tensta" -> Järva)
+            bad(row, "applicants", "apps.applicant_twice_merged", name=repr(twice[0]),
+                names=" & ".join(repr(n) for n in names))
+    return tuple(resolved)
+
+
+def _check_requested(row: int, text: str, bad: _Bad) -> int | None:
+    """The requested amount: whole, positive kronor."""
+    amount = _whole_kronor(text)
+    if amount is None and _whole_kronor(text.lstrip("-\u2212")) is not None:
+        bad(row, "requested_kr", "apps.amount_positive", value=repr(text))
+    elif amount is None:
+        bad(row, "requested_kr", "apps.amount_whole", value=repr(text))
+    elif amount <= 0:
+        bad(row, "requested_kr", "apps.amount_positive", value=repr(text))
+    return amount
+
+
+def _check_received(row: int, text: str, bad: _Bad) -> str:
+    """The received date as an ISO date ("" when it is not one)."""
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        bad(row, "received", "expected.date", value=repr(text))
+        return ""
+
+
+def _check_last_report(row: int, v: Mapping[str, str], ledger: bool, bad: _Bad) -> None:
+    """A report status, or empty when the previous year's follow-up ledger gives it."""
+    if ledger and not v.get("last_report", ""):
+        return  # derived from the previous year's follow-up ledger
+    if v.get("last_report", "") not in REPORT_STATUSES:
+        bad(row, "last_report", "expected.one_of", choices=", ".join(REPORT_STATUSES),
+            value=repr(v.get("last_report", "")))
+
+
+def _check_years(row: int, v: Mapping[str, str], fund: str, params: Params, bad: _Bad) -> dict[str, int | None]:
+    """The project's current and planned years: positive integers, required when the fund caps the years."""
+    years: dict[str, int | None] = {}
+    for col in ("project_year", "planned_years"):
+        text = v.get(col, "")
+        years[col] = int(text) if _INT.match(text) and int(text) > 0 else None
+        if text and years[col] is None:
+            bad(row, col, "apps.positive_int", value=repr(text))
+    if fund in params.funds and params.funds[fund].max_project_years is not None:
+        for col in ("project_year", "planned_years"):
+            if years[col] is None and not v.get(col, ""):
+                bad(row, col, "apps.years_required", fund=fund)
+    return years
+
+
 def parse_applications(table: Table, params: Params, *, ledger: bool = False) -> pd.DataFrame:
     """Validate the applications table and return one typed row per application.
 
@@ -105,70 +193,21 @@ def parse_applications(table: Table, params: Params, *, ledger: bool = False) ->
 
     for row, v in table.rows:
         app_id = v["id"]
-        if not _ID.match(app_id):
-            bad(row, "id", "apps.bad_id", value=repr(app_id))
-        elif app_id in first_row:
-            bad(row, "id", "apps.id_twice", id=repr(app_id), first=first_row[app_id])
-        else:
-            first_row[app_id] = row
+        _check_id(row, app_id, first_row, bad)
         fund = v["fund"]
         if fund not in params.funds:
             bad(row, "fund", "apps.unknown_fund", fund=repr(fund), funds=", ".join(params.funds))
-        try:
-            received_on: dt.date | None = dt.date.fromisoformat(v["received"])
-        except ValueError:
-            received_on = None
-        names = split_applicants(v["applicants"])
-        if not names:
-            bad(row, "applicants", "apps.no_applicant")
-        resolved: list[str] = []
-        for name in names:
-            if not is_known_name(params, name):
-                bad(row, "applicants", "apps.unknown_applicant", name=repr(name), hint=_suggest(name, params))
-            merged = renamed_before(params, name, received_on) if received_on is not None else None
-            if merged is not None and params.cycle.predecessor_names == "reject":
-                bad(row, "applicants", "apps.predecessor_name", name=repr(name), new=repr(merged.new),
-                    since=merged.valid_from.isoformat())
-            resolved.append(resolve_name(params, name) or name)
-        if len(set(resolved)) < len(resolved):
-            twice = sorted({r for r in resolved if resolved.count(r) > 1})
-            if set(names) & set(resolved) == set(names):
-                bad(row, "applicants", "apps.applicant_twice")
-            else:  # two names that became one administration ("Rinkeby-Kista & Spånga-Tensta" -> Järva)
-                bad(row, "applicants", "apps.applicant_twice_merged", name=repr(twice[0]),
-                    names=" & ".join(repr(n) for n in names))
+        resolved = _check_applicants(row, v, params, bad)
         if not v["title"].strip():
             bad(row, "title", "apps.no_title")
-        amount = _whole_kronor(v["requested_kr"])
-        if amount is None and _whole_kronor(v["requested_kr"].lstrip("-\u2212")) is not None:
-            bad(row, "requested_kr", "apps.amount_positive", value=repr(v["requested_kr"]))
-        elif amount is None:
-            bad(row, "requested_kr", "apps.amount_whole", value=repr(v["requested_kr"]))
-        elif amount <= 0:
-            bad(row, "requested_kr", "apps.amount_positive", value=repr(v["requested_kr"]))
-        try:
-            received = dt.date.fromisoformat(v["received"]).isoformat()
-        except ValueError:
-            received = ""
-            bad(row, "received", "expected.date", value=repr(v["received"]))
-        if ledger and not v.get("last_report", ""):
-            pass  # derived from the previous year's follow-up ledger
-        elif v.get("last_report", "") not in REPORT_STATUSES:
-            bad(row, "last_report", "expected.one_of", choices=", ".join(REPORT_STATUSES), value=repr(v.get("last_report", "")))
+        amount = _check_requested(row, v["requested_kr"], bad)
+        received = _check_received(row, v["received"], bad)
+        _check_last_report(row, v, ledger, bad)
         if v["source"] not in SOURCES:
             bad(row, "source", "apps.source", value=repr(v["source"]))
-        years: dict[str, int | None] = {}
-        for col in ("project_year", "planned_years"):
-            text = v.get(col, "")
-            years[col] = int(text) if _INT.match(text) and int(text) > 0 else None
-            if text and years[col] is None:
-                bad(row, col, "apps.positive_int", value=repr(text))
-        if fund in params.funds and params.funds[fund].max_project_years is not None:
-            for col in ("project_year", "planned_years"):
-                if years[col] is None and not v.get(col, ""):
-                    bad(row, col, "apps.years_required", fund=fund)
+        years = _check_years(row, v, fund, params, bad)
         out.append({
-            "id": app_id, "fund": fund, "applicants": tuple(resolved), "applicants_as_written": v["applicants"],
+            "id": app_id, "fund": fund, "applicants": resolved, "applicants_as_written": v["applicants"],
             "title": v["title"], "requested_kr": amount or 0, "received": received,
             "purpose": v.get("purpose", ""), "project_year": years["project_year"],
             "planned_years": years["planned_years"], "last_report": v.get("last_report", ""),
@@ -188,6 +227,7 @@ def parse_applications(table: Table, params: Params, *, ledger: bool = False) ->
 
 
 def parse_applications_from_string(text: str, params: Params, file: str = "applications.csv") -> pd.DataFrame:
+    """Validate applications given as CSV text (pure: reads no file)."""
     return parse_applications(parse_csv_from_string(text, file), params)
 
 
@@ -229,6 +269,7 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
 
 
 def parse_conflicts(table: Table, params: Params, app_ids: set[str]) -> pd.DataFrame:
+    """The declared conflicts of interest: each names a known reviewer and application, with an optional reason."""
     problems = require_columns(table, CONFLICT_COLUMNS, CONFLICT_OPTIONAL)
     if problems:
         raise InputError(problems)
@@ -302,6 +343,7 @@ def parse_overrides_from_string(text: str, file: str, apps: pd.DataFrame) -> tup
 
 
 def data_dir(root: Path, year: int) -> Path:
+    """The year's input folder `data/<year>/` under the project root."""
     return root / "data" / str(year)
 
 
@@ -337,16 +379,16 @@ def load_params(root: Path, year: int) -> Params:
     return parse_params_from_string(read_text(path, rel), rel, year=year)
 
 
-def load_year(root: Path, year: int) -> YearInputs:
-    """Load and validate every input of a year; raise one InputError listing all problems."""
-    root = Path(root)
-    params = load_params(root, year)
-    app_path = applications_path(root, year)
+def _load_applications(root: Path, year: int, params: Params, app_path: Path, problems: list[Problem]
+                       ) -> tuple[Table | None, pd.DataFrame | None, tuple[Path, ...]]:
+    """The applications table as read, the applications (None when invalid) and the ledger files read.
+
+    The cycle's checks (the gating follow-up ledger, continuations) run here too; problems are added
+    to `problems`.
+    """
     rel = app_path.relative_to(root).as_posix()
-    problems: list[Problem] = []
     table: Table | None = None
     apps: pd.DataFrame | None = None
-    ledger_files: tuple[Path, ...] = ()
     try:
         table = read_table(app_path, rel)
         from fou_review.core.cycle import (  # reviews earlier years
@@ -363,18 +405,15 @@ def load_year(root: Path, year: int) -> YearInputs:
         apps = parse_applications(table, params, ledger=ledger is not None)
         cycle = apply_cycle(root, year, params, apps, rel, ledger)
         problems += cycle.problems
-        apps, ledger_files = cycle.applications, cycle.files
+        return table, cycle.applications, cycle.files
     except InputError as exc:
         problems += exc.problems
-    if apps is None and (table is None or "id" not in table.columns):
-        raise InputError(problems)  # no ids to check the other files against
-    if apps is None:  # keep checking the other files against the ids that were readable
-        readable = _readable_requests(table)
-        known = pd.DataFrame({"id": list(readable), "requested_kr": list(readable.values())})
-    else:
-        known = apps
-    app_ids = set(known["id"])
-    files = [root / "params" / f"{year}.yaml", app_path, *ledger_files]
+        return table, apps, ()
+
+
+def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files: list[Path],
+                 problems: list[Problem]) -> list[pd.DataFrame]:
+    """Every reviewer's score file under `data/<year>/scores/` (added to `files`; problems to `problems`)."""
     frames: list[pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
@@ -384,6 +423,26 @@ def load_year(root: Path, year: int) -> YearInputs:
                                        app_ids))
         except InputError as exc:
             problems += exc.problems
+    return frames
+
+
+def load_year(root: Path, year: int) -> YearInputs:
+    """Load and validate every input of a year; raise one InputError listing all problems."""
+    root = Path(root)
+    params = load_params(root, year)
+    app_path = applications_path(root, year)
+    problems: list[Problem] = []
+    table, apps, ledger_files = _load_applications(root, year, params, app_path, problems)
+    if apps is None and (table is None or "id" not in table.columns):
+        raise InputError(problems)  # no ids to check the other files against
+    if apps is None:  # keep checking the other files against the ids that were readable
+        readable = _readable_requests(table)
+        known = pd.DataFrame({"id": list(readable), "requested_kr": list(readable.values())})
+    else:
+        known = apps
+    app_ids = set(known["id"])
+    files = [root / "params" / f"{year}.yaml", app_path, *ledger_files]
+    frames = _load_scores(root, year, params, app_ids, files, problems)
     conflicts = pd.DataFrame(columns=["reviewer", "application_id", "reason"])
     conflict_path = data_dir(root, year) / "conflicts.csv"
     if conflict_path.exists():
