@@ -19,7 +19,7 @@ project root onto the administrations of the latest year.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ APPLICABLE_NONE = "ej aktuell"
 
 @dataclass(frozen=True)
 class CycleResult:
+    """A year's applications after the cycle's checks, the problems found and the ledger applied."""
+
     applications: pd.DataFrame
     problems: tuple[Problem, ...]
     files: tuple[Path, ...]  # the ledger read, for the manifest
@@ -110,7 +112,6 @@ def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file:
         for i, (_, a) in enumerate(apps.iterrows()):
             row, cont = int(a["row"]), str(a["continues"])
             py = _opt_int(a["project_year"])
-            planned = _opt_int(a["planned_years"])
             if not cont:
                 if previous and py is not None and py > 1:
                     bad(row, "continues", "cont.missing", year=py, previous=year - 1)
@@ -124,26 +125,36 @@ def apply_cycle(root: Path, year: int, params: Params, apps: pd.DataFrame, file:
                 bad(row, "continues", "cont.not_granted" if cont in prev_ids else "cont.unknown", id=repr(cont),
                     previous=year - 1)
                 continue
-            if grant.fund != a["fund"]:
-                bad(row, "continues", "cont.fund", id=cont, fund=grant.fund)
-            expected = (grant.project_year or 1) + 1
-            if py != expected:
-                bad(row, "project_year", "cont.year_follows", id=cont, value=str(py or ""), expected=expected,
-                    previous=grant.project_year or 1)
-            if py is not None and planned is not None and py > planned:
-                bad(row, "project_year", "cont.year_over_planned", year=py, planned=planned)
-            then = {successor.get(n, resolve_name(params, n) or n) for n in grant.applicants}
-            if then != set(a["applicants"]):
-                bad(row, "applicants", "cont.other_applicant", id=cont, granted=" & ".join(grant.applicants),
-                    expected=" & ".join(sorted(then)))
-            if a["last_report"] == APPLICABLE_NONE:
-                bad(row, "last_report", "cont.report_not_applicable", id=cont, previous=year - 1)
+            _check_continuation(a, grant, params, successor, year, bad)
     apps["continues_label"] = labels
     files: list[Path] = []
     if ledger is not None:
         files.append(Path(root) / ledger.file)
         _apply_ledger(apps, ledger, successor, bad)
     return CycleResult(apps, tuple(problems), tuple(files), ledger)
+
+
+def _check_continuation(a: pd.Series, grant: Grant, params: Params, successor: Mapping[str, str], year: int,
+                        bad: Callable[..., None]) -> None:
+    """A continuation agrees with last year's grant: same fund, the next project year within the
+    planned length, the same administration (or its successor), and a report on that grant."""
+    row, cont = int(a["row"]), str(a["continues"])
+    py = _opt_int(a["project_year"])
+    planned = _opt_int(a["planned_years"])
+    if grant.fund != a["fund"]:
+        bad(row, "continues", "cont.fund", id=cont, fund=grant.fund)
+    expected = (grant.project_year or 1) + 1
+    if py != expected:
+        bad(row, "project_year", "cont.year_follows", id=cont, value=str(py or ""), expected=expected,
+            previous=grant.project_year or 1)
+    if py is not None and planned is not None and py > planned:
+        bad(row, "project_year", "cont.year_over_planned", year=py, planned=planned)
+    then = {successor.get(n, resolve_name(params, n) or n) for n in grant.applicants}
+    if then != set(a["applicants"]):
+        bad(row, "applicants", "cont.other_applicant", id=cont, granted=" & ".join(grant.applicants),
+            expected=" & ".join(sorted(then)))
+    if a["last_report"] == APPLICABLE_NONE:
+        bad(row, "last_report", "cont.report_not_applicable", id=cont, previous=year - 1)
 
 
 def _apply_ledger(apps: pd.DataFrame, ledger: Ledger, successor: Mapping[str, str], bad: object) -> None:
@@ -213,6 +224,7 @@ def all_outside_window(apps: pd.DataFrame, params: Params) -> bool:
 
 
 def raise_if(problems: list[Problem]) -> None:
+    """Raise one InputError listing `problems`, if there are any."""
     if problems:
         raise InputError(problems)
 
