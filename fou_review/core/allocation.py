@@ -529,7 +529,8 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
     total = scoring["total_score"].to_numpy()
     scored = ~np.isnan(total) if total.dtype.kind == "f" else scoring["total_score"].notna().to_numpy()
     ranked_rows = np.flatnonzero(eligible & scored & ~is_override)  # every fund's candidates
-    keys = {c: _sort_key_of((scoring[c] if c in scoring.columns else apps[c]).to_numpy(), ranked_rows)
+    keys = {c: _sort_key_of(total if c == "total_score" else
+                            (scoring[c] if c in scoring.columns else apps[c]).to_numpy(), ranked_rows)
             for c in sort_cols if c != "id"}  # coded once for all funds
     keys["id"] = ids
     code[eligible & ~scored & ~is_override] = CODE[ReasonCode.NOT_SCORED]

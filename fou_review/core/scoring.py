@@ -83,8 +83,9 @@ def _grade_histogram(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.Dat
     lo, hi = params.scale.minimum, params.scale.maximum
     n_grades = hi - lo + 1
     ids = apps["id"].to_numpy(dtype=object)
-    id_index = _same_index(scores["application_id"], ids)  # as `load_year` hands the scores over
-    app_code = _small_codes(scores["application_id"], ids, id_index is not None)
+    app_column = scores["application_id"]
+    id_index = _same_index(app_column, ids)  # as `load_year` hands the scores over
+    app_code = _small_codes(app_column, ids, id_index is not None)
     crit_code = _small_codes(scores["criterion"], list(criteria))
     cells = n_apps * len(criteria)
     outside = n_grades * cells  # one extra bin for the scores that do not count, cut off at the end
