@@ -89,10 +89,12 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, object]:
     return key, data
 
 
-def apply_changes(params: Params, changes: Mapping[str, object], source: str = "--set") -> Params:
-    """`params` with `changes` (key -> value, keys as in `SETTABLE`) applied and validated."""
-    funds = {code: _fund_data(f) for code, f in params.funds.items()}
-    criteria = {c.code: _criterion_data(c) for c in params.criteria}
+def _assign(changes: Mapping[str, object], funds: dict[str, dict[str, Any]], criteria: dict[str, dict[str, Any]],
+            source: str) -> tuple[set[str], set[str], dict[str, object], list[Problem]]:
+    """Write each change into the funds' and criteria's data (not yet validated).
+
+    Returns the funds and criteria touched, the top-level keys set, and the keys that cannot be set.
+    """
     touched_funds: set[str] = set()
     touched_criteria: set[str] = set()
     top: dict[str, object] = {}
@@ -123,6 +125,14 @@ def apply_changes(params: Params, changes: Mapping[str, object], source: str = "
                 touched_criteria.add(parts[1])
         else:
             problems.append(_unknown(source, key, ", ".join(SETTABLE)).problems[0])
+    return touched_funds, touched_criteria, top, problems
+
+
+def apply_changes(params: Params, changes: Mapping[str, object], source: str = "--set") -> Params:
+    """`params` with `changes` (key -> value, keys as in `SETTABLE`) applied and validated."""
+    funds = {code: _fund_data(f) for code, f in params.funds.items()}
+    criteria = {c.code: _criterion_data(c) for c in params.criteria}
+    touched_funds, touched_criteria, top, problems = _assign(changes, funds, criteria, source)
     new_funds = dict(params.funds)
     new_criteria = list(params.criteria)
     allocation_scores = params.allocation_scores
