@@ -19,6 +19,8 @@ from fou_review.core.robustness import Robustness, robustness
 
 @dataclass(frozen=True)
 class Agreement:
+    """How far the reviewers agree: their calibration and the robustness of the funding line."""
+
     calibration: Calibration
     robustness: Robustness
 

@@ -275,7 +275,8 @@ def calibrate(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFram
         "total_raw": raw["total_score"].to_numpy(dtype=np.float64),
         "total_calibrated": cal["total_score"].to_numpy(dtype=np.float64),
         "rank_raw": _ranks(before.rank), "rank_calibrated": _ranks(after.rank),
-        "granted_raw_kr": before.granted_kr.astype(np.int64), "granted_calibrated_kr": after.granted_kr.astype(np.int64),
+        "granted_raw_kr": before.granted_kr.astype(np.int64),
+        "granted_calibrated_kr": after.granted_kr.astype(np.int64),
     })
     return Calibration(METHOD, reviewers, b, float(np.std(b)) if len(b) else 0.0, settings.bootstrap_resamples,
                        settings.seed, settings.confidence, totals, diff_tables(before, after, list(params.funds)),

@@ -48,6 +48,8 @@ def decide(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, 
 
 @dataclass(frozen=True)
 class Review:
+    """A year's review: the inputs and every stage's result (eligibility, scoring, allocation, summary, follow-up)."""
+
     inputs: YearInputs
     eligibility: pd.DataFrame
     scoring: pd.DataFrame

@@ -51,6 +51,8 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
+    """An input table as read: its file name, its columns, and each row's cells as text with its row number."""
+
     file: str  # the name errors use, relative to the project root
     columns: tuple[str, ...]
     rows: tuple[tuple[int, dict[str, str]], ...]  # (row number, {column: text})
