@@ -235,48 +235,54 @@ def _cycle_warnings(inputs: YearInputs, lang: str) -> None:
         _say(lang, "validate.warnings", err=True, count=len(warnings), year=inputs.params.year)
 
 
-def _cycle_command(args: argparse.Namespace, lang: str) -> int:
-    import datetime as dt
+def _new_year_command(args: argparse.Namespace, lang: str) -> int:
+    from fou_review.yearly.new_year import new_year, write_call
 
     root: Path = args.root
-    if args.command == "new-year":
-        from fou_review.yearly.new_year import new_year, write_call
-
-        if args.call_only:
-            for path in write_call(root, args.year, lang, pdf=not args.no_pdf):
-                _say(lang, "newyear.written", path=_display(root, path))
-            return 0
-        made = new_year(root, args.year, lang, pdf=not args.no_pdf)
-        for path in made.written:
-            _say(lang, "newyear.written", path=_display(root, path))
-        _say(lang, "newyear.administrations", year=made.year, names=", ".join(made.administrations))
-        for item in made.confirm:
-            _say(lang, "newyear.confirm", item=item.text(lang))
-        return 0
-    if args.command == "followup":
-        from fou_review.yearly.followup_report import followup_report, rows
-
-        try:
-            as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
-        except ValueError:
-            _say(lang, "followup.bad_date", err=True, value=repr(args.as_of))
-            return 2
-        report = followup_report(root, args.year, as_of, lang)
-        for o, cells in zip(report.owed, rows(report.owed, as_of, lang), strict=True):
-            _say(lang, "followup.line", id=o.grant_id, applicants=cells[2], owes=cells[3],
-                 amount=f" {format_kr(o.amount_kr)}" if o.amount_kr else "", due=cells[5],
-                 overdue=t(lang, "cli", "followup.overdue_mark") if o.overdue(as_of) else "")
-        overdue = sum(o.overdue(as_of) for o in report.owed)
-        if report.owed:
-            _say(lang, "followup.summary", n=len(report.owed), year=args.year, as_of=as_of.isoformat(), overdue=overdue)
-        else:
-            _say(lang, "followup.none", year=args.year, as_of=as_of.isoformat())
-        for path in report.written:
+    if args.call_only:
+        for path in write_call(root, args.year, lang, pdf=not args.no_pdf):
             _say(lang, "newyear.written", path=_display(root, path))
         return 0
+    made = new_year(root, args.year, lang, pdf=not args.no_pdf)
+    for path in made.written:
+        _say(lang, "newyear.written", path=_display(root, path))
+    _say(lang, "newyear.administrations", year=made.year, names=", ".join(made.administrations))
+    for item in made.confirm:
+        _say(lang, "newyear.confirm", item=item.text(lang))
+    return 0
+
+
+def _followup_command(args: argparse.Namespace, lang: str) -> int:
+    import datetime as dt
+
+    from fou_review.yearly.followup_report import followup_report, rows
+
+    root: Path = args.root
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    except ValueError:
+        _say(lang, "followup.bad_date", err=True, value=repr(args.as_of))
+        return 2
+    report = followup_report(root, args.year, as_of, lang)
+    for o, cells in zip(report.owed, rows(report.owed, as_of, lang), strict=True):
+        _say(lang, "followup.line", id=o.grant_id, applicants=cells[2], owes=cells[3],
+             amount=f" {format_kr(o.amount_kr)}" if o.amount_kr else "", due=cells[5],
+             overdue=t(lang, "cli", "followup.overdue_mark") if o.overdue(as_of) else "")
+    overdue = sum(o.overdue(as_of) for o in report.owed)
+    if report.owed:
+        _say(lang, "followup.summary", n=len(report.owed), year=args.year, as_of=as_of.isoformat(), overdue=overdue)
+    else:
+        _say(lang, "followup.none", year=args.year, as_of=as_of.isoformat())
+    for path in report.written:
+        _say(lang, "newyear.written", path=_display(root, path))
+    return 0
+
+
+def _history_command(args: argparse.Namespace, lang: str) -> int:
     from fou_review.core.cycle import history
     from fou_review.record.cycle_pages import render_history_page
 
+    root: Path = args.root
     h = history(root, args.year)
     for year, fund, applied, granted_n, granted in h.per_year:
         _say(lang, "history.line", year=year, fund=fund, applications=applied, granted_n=granted_n,
@@ -321,33 +327,40 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: clean-up code runs, nothing half-published
 
 
+def _run_command(args: argparse.Namespace, lang: str) -> int:
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        return _run(args.root, args.year, args.record_lang, args.supersede, args.quiet, lang)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+_DISPATCH: dict[str, Callable[[argparse.Namespace, str], int]] = {
+    "validate": lambda a, lang: _validate(a.root, a.year, lang),
+    "allocate": lambda a, lang: _allocate(a.root, a.year, a.csv, lang),
+    "run": _run_command,
+    "verify": lambda a, lang: _verify(a.root, a.year, a.record_lang, a.quiet, lang),
+    "compare": lambda a, lang: _compare(a.root, a.year, a.settings, a.csv, lang),
+    "new-year": _new_year_command,
+    "followup": _followup_command,
+    "history": _history_command,
+    "workbook": lambda a, lang: _workbook(a.root, a.year, a.record_lang, a.fresh, lang),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a failed run or check, 2 a mistake)."""
     argv = sys.argv[1:] if argv is None else argv
     lang = message_lang(argv)
     args = _parser(lang).parse_args(argv)
     lang = args.ui_lang
+    command = _DISPATCH.get(args.command)
+    if command is None:
+        return 2
     try:
-        if args.command == "validate":
-            return _validate(args.root, args.year, lang)
-        if args.command == "allocate":
-            return _allocate(args.root, args.year, args.csv, lang)
-        if args.command == "run":
-            main_thread = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
-            try:
-                return _run(args.root, args.year, args.record_lang, args.supersede, args.quiet, lang)
-            finally:
-                if main_thread:
-                    signal.signal(signal.SIGTERM, previous)
-        if args.command == "verify":
-            return _verify(args.root, args.year, args.record_lang, args.quiet, lang)
-        if args.command == "compare":
-            return _compare(args.root, args.year, args.settings, args.csv, lang)
-        if args.command in ("new-year", "followup", "history"):
-            return _cycle_command(args, lang)
-        if args.command == "workbook":
-            return _workbook(args.root, args.year, args.record_lang, args.fresh, lang)
+        return command(args, lang)
     except RunError as exc:
         print(f"fou-review: {exc.message(lang)}", file=sys.stderr)
         return 1
@@ -360,7 +373,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(lang, "cli.interrupted", err=True)
         return 130
-    return 2
 
 
 if __name__ == "__main__":
