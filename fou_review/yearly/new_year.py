@@ -46,6 +46,8 @@ class NewYearError(FouReviewError):
 
 @dataclass(frozen=True)
 class NewYear:
+    """A started year: its number, the files written, what the analyst must confirm, and its administrations."""
+
     year: int
     written: tuple[Path, ...]
     confirm: tuple[Msg, ...]  # what the analyst must confirm in params/YEAR.yaml
@@ -73,26 +75,24 @@ def _shift_years(text: str, old: int) -> str:
     return re.sub(rf"\b({old - 1}|{old})\b", lambda m: str(int(m.group()) + 1), text)
 
 
-def next_params_data(data: dict[str, Any], prev: Params) -> tuple[dict[str, Any], list[Msg], tuple[str, ...]]:
-    """The new year's parameters (as YAML data) from the previous year's, and what to confirm."""
-    year = prev.year + 1
-    confirm: list[Msg] = []
-    out = dict(data)
-    out["year"] = year
-    decision = dict(out["decision"])
+def _next_decision(decision: dict[str, Any], old: int) -> dict[str, Any]:
+    """The decision's dates a year later, year numbers of its titles moved, its date illustrative."""
+    decision = dict(decision)
     for key in ("date", "repayment_deadline"):
         day = _as_date(decision.get(key))
         if day is not None:
             decision[key] = moved(day)
     for key in ("title_sv", "title_en"):
         if isinstance(decision.get(key), str):
-            decision[key] = _shift_years(decision[key], prev.year)
+            decision[key] = _shift_years(decision[key], old)
     decision["date_source"] = "illustrative"
-    out["decision"] = decision
-    confirm.append(Msg.of("newyear.confirm.dnr", domain="cli", dnr=str(decision.get("dnr", ""))))
-    confirm.append(Msg.of("newyear.confirm.dates", domain="cli", date=str(decision.get("date", ""))))
-    funds: dict[str, Any] = {}
-    for code, fund in out["funds"].items():
+    return decision
+
+
+def _next_funds(funds: dict[str, Any]) -> dict[str, Any]:
+    """The funds with their windows a year later."""
+    out: dict[str, Any] = {}
+    for code, fund in funds.items():
         fund = dict(fund)
         window = dict(fund["window"])
         for key in ("opens", "closes"):
@@ -100,8 +100,12 @@ def next_params_data(data: dict[str, Any], prev: Params) -> tuple[dict[str, Any]
             if day is not None:
                 window[key] = moved(day)
         fund["window"] = window
-        funds[code] = fund
-    out["funds"] = funds
+        out[code] = fund
+    return out
+
+
+def _undo_one_offs(data: dict[str, Any], out: dict[str, Any], confirm: list[Msg]) -> None:
+    """Set each one-off value (`one_off:`) back to its normal value in `out`, to be confirmed."""
     for item in data.get("one_off") or []:
         path = str(item["key"]).split(".")
         node: Any = out
@@ -111,6 +115,20 @@ def next_params_data(data: dict[str, Any], prev: Params) -> tuple[dict[str, Any]
         confirm.append(Msg.of("newyear.confirm.one_off", domain="cli", key=item["key"], old=str(node[path[-1]]),
                               normal=str(item["normal"])))
         node[path[-1]] = item["normal"]
+
+
+def next_params_data(data: dict[str, Any], prev: Params) -> tuple[dict[str, Any], list[Msg], tuple[str, ...]]:
+    """The new year's parameters (as YAML data) from the previous year's, and what to confirm."""
+    year = prev.year + 1
+    confirm: list[Msg] = []
+    out = dict(data)
+    out["year"] = year
+    decision = _next_decision(out["decision"], prev.year)
+    out["decision"] = decision
+    confirm.append(Msg.of("newyear.confirm.dnr", domain="cli", dnr=str(decision.get("dnr", ""))))
+    confirm.append(Msg.of("newyear.confirm.dates", domain="cli", date=str(decision.get("date", ""))))
+    out["funds"] = _next_funds(out["funds"])
+    _undo_one_offs(data, out, confirm)
     out.pop("one_off", None)
     out.pop("published_totals", None)
     follow = out.get("followup")
