@@ -263,24 +263,34 @@ def stage_record(tmp: Path, files: Mapping[str, bytes], target: Path, supersede_
             fault("staged-file")
     made = {name.split("/", 1)[0] for name in files}  # a folder of the record (data/) is made anew
     if target.is_dir():
-        for entry in sorted(target.iterdir()):
-            if entry.name.startswith(".") or entry.name in made:
-                continue  # hidden entries (leftovers of killed runs among them) are never carried over
-            if entry.is_dir():
-                shutil.copytree(entry, tmp / entry.name, symlinks=True)
-            elif entry.name not in RECORD_FILES:
-                shutil.copy2(entry, tmp / entry.name)
+        _carry_over(tmp, target, made)
         if supersede_as is not None:
-            keep = tmp / SUPERSEDED / str(supersede_as)
-            keep.mkdir(parents=True)
-            for name in RECORD_FILES:
-                if (target / name).is_file():
-                    (keep / name).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(target / name, keep / name)
+            _keep_superseded(tmp, target, supersede_as)
     for path in [tmp, *tmp.rglob("*")]:
         if path.is_dir():
             path.chmod(0o755)  # mkdtemp makes 0700; a published record is readable by everyone
     _fsync_tree(tmp)
+
+
+def _carry_over(tmp: Path, target: Path, made: set[str]) -> None:
+    """Copy into `tmp` what of the old folder survives: folders not made anew and files not of the record."""
+    for entry in sorted(target.iterdir()):
+        if entry.name.startswith(".") or entry.name in made:
+            continue  # hidden entries (leftovers of killed runs among them) are never carried over
+        if entry.is_dir():
+            shutil.copytree(entry, tmp / entry.name, symlinks=True)
+        elif entry.name not in RECORD_FILES:
+            shutil.copy2(entry, tmp / entry.name)
+
+
+def _keep_superseded(tmp: Path, target: Path, supersede_as: int) -> None:
+    """Keep the old record's files under `superseded/<n>/` of the new folder."""
+    keep = tmp / SUPERSEDED / str(supersede_as)
+    keep.mkdir(parents=True)
+    for name in RECORD_FILES:
+        if (target / name).is_file():
+            (keep / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(target / name, keep / name)
 
 
 def _fsync_tree(folder: Path) -> None:
