@@ -89,7 +89,8 @@ def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
             kept = int(rob.leave_one_out[i].sum()) if n_loo else int(rob.funded[i])
             at_line: Cell = ((Part(t(lang, "record", "record.robust.uncertain"), "strong"),) if rob.uncertain[i]
                              else "–")
-            rows.append([str(rob.ids[i]), t(lang, "record", "record.robust.yes" if rob.funded[i] else "record.robust.no"),
+            funded = t(lang, "record", "record.robust.yes" if rob.funded[i] else "record.robust.no")
+            rows.append([str(rob.ids[i]), funded,
                          t(lang, "record", "record.robust.of", k=kept, n=max(n_loo, 1)),
                          _percent(float(rob.bootstrap_share[i]), lang), at_line])
         cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),

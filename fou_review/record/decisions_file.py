@@ -41,6 +41,7 @@ def _cell(value: object) -> str:
 
 
 def decisions_to_csv_string(decisions: pd.DataFrame, columns: list[str] | None = None) -> str:
+    """The decisions as CSV text (`columns`, default `CSV_COLUMNS`); floats to 2 places, formulas neutralised."""
     cols = columns or CSV_COLUMNS
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -51,6 +52,7 @@ def decisions_to_csv_string(decisions: pd.DataFrame, columns: list[str] | None =
 
 
 def write_decisions_csv(decisions: pd.DataFrame, path: Path) -> None:
+    """Write the decisions file (`decisions_to_csv_string`, UTF-8) to `path` atomically."""
     write_atomic(path, decisions_to_csv_string(decisions).encode("utf-8"))
 
 

@@ -274,7 +274,8 @@ def _readme(review: Review, lang: str, resources_: Sequence[Mapping[str, Any]], 
         lines += [tr("data.readme.followup_none"), ""]
     lines += [f"## {tr('data.readme.grants')}", "",
               tr("data.readme.grants_lead", file=f"`{GRANTS_FILE}`", prefix=f"`{ID_PREFIX}`"), ""]
-    lines += [f"- {tr(f'data.readme.add.{key}')}" for key in ("fund", "district", "reason_code", "rank", "illustrative")]
+    lines += [f"- {tr(f'data.readme.add.{key}')}"
+              for key in ("fund", "district", "reason_code", "rank", "illustrative")]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

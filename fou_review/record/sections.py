@@ -42,8 +42,8 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
 
     The order is the decision document's: proposal and signatories, summary, background, how the
     matter was prepared, the matter, repayment, the proposed allocation; then what the program adds
-    (checks, rules, ranking, reviewer calibration and robustness, chart), the appendices and the provenance. The heading carries the
-    legend of the illustrative mark and a table of contents.
+    (checks, rules, ranking, reviewer calibration and robustness, chart), the appendices and the
+    provenance. The heading carries the legend of the illustrative mark and a table of contents.
 
     `separate`: whether the long per-application parts become pages of their own (see
     `record.pages`); by default, from `pages.SEPARATE_PAGES_FROM` applications on. Their wrapped
