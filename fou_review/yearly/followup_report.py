@@ -24,6 +24,8 @@ COLUMNS = ("id", "fund", "applicants", "owes", "amount_kr", "due", "overdue")
 
 @dataclass(frozen=True)
 class FollowupReport:
+    """What is owed on a year's grants on a day (`as_of`), from its ledger, and the files written."""
+
     ledger: Ledger
     owed: tuple[Obligation, ...]
     as_of: dt.date

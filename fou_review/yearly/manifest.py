@@ -1,10 +1,10 @@
 """The manifest of a record: what it was made from, so anyone can check it later.
 
 `{"year", "package_version", "notebook": {"path", "sha256"}, "parameters", "inputs": [{"path",
-"sha256"}], "supersedes": null | {"path", "sha256"}, "files": [{"path", "sha256"}]}`; `files` lists every
-other file of the record (paths relative to the record folder: `allocation.pdf`, `data/…`). Paths are relative to the project root in
-posix form and sorted; there is no time and no absolute path, so the same inputs give the same
-bytes on any clone, at any path.
+"sha256"}], "supersedes": null | {"path", "sha256"}, "files": [{"path", "sha256"}]}`; `files` lists
+every other file of the record (paths relative to the record folder: `allocation.pdf`, `data/…`).
+Paths are relative to the project root in posix form and sorted; there is no time and no absolute
+path, so the same inputs give the same bytes on any clone, at any path.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ MANIFEST_NAME = "manifest.json"
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def package_version() -> str:
+    """The installed version of fou-review ("0+unknown" when run from a source tree not installed)."""
     try:
         return version("fou-review")
     except PackageNotFoundError:  # running from a source tree that is not installed

@@ -80,7 +80,8 @@ def without_review_only(nb: NotebookNode) -> NotebookNode:
     out.cells = [c for c in out.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
     for cell in out.cells:
         if "outputs" in cell:  # an output marked the notebook's only (the charts as images: workbook.chart_image)
-            cell.outputs = [o for o in cell.outputs if not o.get("metadata", {}).get("fou_review", {}).get("review_only")]
+            cell.outputs = [o for o in cell.outputs
+                            if not o.get("metadata", {}).get("fou_review", {}).get("review_only")]
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
     return out

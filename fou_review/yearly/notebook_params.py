@@ -24,6 +24,8 @@ LANGUAGES = LANGS
 
 @dataclass(frozen=True)
 class Declared:
+    """A parameter the review notebook declares: its name and type."""
+
     name: str
     kind: type
 
@@ -34,6 +36,7 @@ class Declared:
 
     @property
     def help_sv(self) -> str:
+        """What the parameter is for, in Swedish."""
         return self.help.text("sv")
 
 
@@ -53,6 +56,8 @@ _IMPORTED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, ty
 
 @dataclass(frozen=True)
 class NotebookParameters:
+    """The review notebook's parameters, checked: year, project root, language, and the record it supersedes."""
+
     year: int
     root: Path  # resolved, absolute
     lang: str
@@ -60,6 +65,7 @@ class NotebookParameters:
     superseded_sha256: str
 
     def supersedes(self) -> dict[str, str] | None:
+        """The superseded record for the manifest (`path`, `sha256`), or None when nothing is superseded."""
         if not self.superseded_record:
             return None
         return {"path": self.superseded_record, "sha256": self.superseded_sha256}

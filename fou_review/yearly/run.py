@@ -63,6 +63,8 @@ NOTEBOOK = Path("notebooks") / "review.ipynb"
 
 @dataclass(frozen=True)
 class RunOutcome:
+    """A finished run: the record folder, its manifest, where a superseded record was kept, leftovers handled."""
+
     target: Path
     manifest: dict[str, Any]
     superseded: Path | None  # where the earlier record was kept, when superseded

@@ -38,6 +38,7 @@ class Difference:
 
     @property
     def message(self) -> str:
+        """How it differs, in Swedish."""
         return self.message_in("sv")
 
     def __str__(self) -> str:
@@ -60,6 +61,7 @@ def first_difference(old: bytes, new: bytes) -> tuple[str, dict[str, object]]:
 
 
 def compare_files(published: Path, remade: dict[str, bytes], root: Path) -> list[Difference]:
+    """Each file of the published record that is missing or differs from the remade one (in name order)."""
     out: list[Difference] = []
     for name in sorted(set(RECORD_FILES) | set(remade)):  # a follow-up adds data/followup.csv
         rel = (published / name).relative_to(root).as_posix()

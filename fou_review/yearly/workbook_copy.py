@@ -29,6 +29,8 @@ FOLDER = "workbook"
 
 @dataclass(frozen=True)
 class Workbook:
+    """The analysts' workbook of a year: the executed notebook's path, and whether this call made it."""
+
     path: Path  # the executed, trusted notebook
     made: bool  # False: it existed and was kept (only trusted again)
 
