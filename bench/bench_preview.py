@@ -5,9 +5,9 @@
 Writes a synthetic year to a temporary folder (params/2022.yaml, data/2022/applications.csv, one
 score file per reviewer: 1,000 applications x 5 reviewers x 4 criteria by default), opens a
 `LivePreview` on it (the year is loaded once), then makes `--changes` random score changes through
-`ScoreStore.set_score` (log line fsynced first, then the atomic write) and times `LivePreview.refresh(change)`: taking in
-the saved change (checked against the file's stamp), a stat of every score file, scoring,
-allocation and summary. Reports median and max. Goal: the
+`ScoreStore.set_score` (log line fsynced first, then the atomic write) and times
+`LivePreview.refresh(change)`: taking in the saved change (checked against the file's stamp), a
+stat of every score file, scoring, allocation and summary. Reports median and max. Goal: the
 recompute in at most 50 ms.
 """
 

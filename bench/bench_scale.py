@@ -166,12 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         return "OK" if ok else "OVER"
 
     r_nopdf, r_pdf = t_large_nopdf / t_small_nopdf, t_large / t_small
-    print(f"fou-review run 2022 (23 applications), PDF left aside: {t_small_nopdf:7.2f} s; with the PDF: {t_small:7.2f} s")
-    print(f"fou-review run, {args.apps} applications, PDF left aside: {t_large_nopdf:7.2f} s; with the PDF: {t_large:7.2f} s")
+    print(f"fou-review run 2022 (23 applications), PDF left aside: {t_small_nopdf:7.2f} s; "
+          f"with the PDF: {t_small:7.2f} s")
+    print(f"fou-review run, {args.apps} applications, PDF left aside: {t_large_nopdf:7.2f} s; "
+          f"with the PDF: {t_large:7.2f} s")
     print(f"ratio without the PDF: {r_nopdf:.1f}x (goal <= 5x) {verdict(r_nopdf <= 5)}")
     print(f"ratio with the PDF:    {r_pdf:.1f}x (goal <= 15x) {verdict(r_pdf <= 15)}")
-    print(f"first page in Chromium to `load`: {args.apps}: {load_large:.3f} s (goal <= 2 s) {verdict(load_large <= 2)}; "
-          f"2022: {load_small:.3f} s")
+    print(f"first page in Chromium to `load`: {args.apps}: {load_large:.3f} s (goal <= 2 s) "
+          f"{verdict(load_large <= 2)}; 2022: {load_small:.3f} s")
     for name, (html_kb, pdf_kb, pages, all_kb) in sizes.items():
         print(f"record {name}: allocation.html {html_kb:.1f} KB, allocation.pdf {pdf_kb:.1f} KB, "
               f"{len(pages)} page(s) {all_kb:.0f} KB in all: {', '.join(pages)}")

@@ -268,7 +268,8 @@ def test_what_if_equals_a_full_decide_with_the_changed_parameters(repo_root: Pat
                       inputs.conflicts, params, inputs.overrides)
         assert (result.decided.allocation.table.granted_kr == full.allocation.table.granted_kr).all(), changes
         assert (result.decided.allocation.table.code == full.allocation.table.code).all(), changes
-        assert result.decided.summary.checks == full.summary.checks and result.decided.summary.funds == full.summary.funds
+        assert result.decided.summary.checks == full.summary.checks
+        assert result.decided.summary.funds == full.summary.funds
 
 
 def test_bad_changes_name_their_keys(repo_root: Path) -> None:

@@ -71,7 +71,8 @@ def test_an_unwritable_output(repo_root: Path, tmp_path: Path) -> None:
     one_line_error(done, "fil.txt")
 
 
-@pytest.mark.parametrize("args", [["allocate", "2022"], ["allocate", "tjugotjugotvå", "--csv", "o.csv"], ["frobnicate"]])
+@pytest.mark.parametrize("args", [["allocate", "2022"], ["allocate", "tjugotjugotvå", "--csv", "o.csv"],
+                                  ["frobnicate"]])
 def test_usage_errors_exit_2(repo_root: Path, args: list[str]) -> None:
     done = run(*args, cwd=repo_root)
     assert done.returncode == 2 and "usage: fou-review" in done.stderr and "Traceback" not in done.stderr

@@ -149,7 +149,8 @@ def test_the_call_page_states_the_years_rules_and_is_static(example: Path) -> No
 
 GRANTS = {"LUM-03": Grant("LUM-03", 2022, "LUM", ("Hässelby-Vällingby",), 500000),
           "MUL-06": Grant("MUL-06", 2022, "MUL", ("Farsta",), 25000)}
-HEADER = "id,fund,applicants,granted_kr,report_due,report_status,report_received,spent_kr,to_repay_kr,repaid_kr,repaid_on\n"
+HEADER = ("id,fund,applicants,granted_kr,report_due,report_status,report_received,spent_kr,to_repay_kr,repaid_kr,"
+          "repaid_on\n")
 GOOD = ("LUM-03,LUM,Hässelby-Vällingby,500000,2023-03-31,godkänd,2023-02-01,500000,0,0,\n"
         "MUL-06,MUL,Farsta,25000,2023-03-31,godkänd,2023-02-01,15000,10000,10000,2023-05-01\n")
 

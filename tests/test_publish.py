@@ -191,7 +191,8 @@ def test_a_read_only_record_folder_is_refused_and_left_as_it_was(project: Path) 
         done = cli(project, "run", YEAR, "--supersede", "--quiet", prefix=NO_OVERRIDE)
         assert done.returncode == 1, done.stderr
         line = done.stderr.strip().splitlines()[-1]
-        assert line.startswith(f"fou-review: kunde inte publicera reports/{YEAR}: du saknar rätt att ändra mappen"), line
+        assert line.startswith(
+            f"fou-review: kunde inte publicera reports/{YEAR}: du saknar rätt att ändra mappen"), line
         assert f"reports/{YEAR} är som före körningen" in line and ".tmp-" not in line
         assert snapshot(target) == old and hidden(reports) == []
         english = cli(project, "--lang", "en", "run", YEAR, "--supersede", "--quiet", prefix=NO_OVERRIDE)
@@ -233,7 +234,8 @@ def test_a_full_disk_while_staging_leaves_the_old_record(project: Path) -> None:
 def test_two_runs_take_turns(project: Path, tmp_path: Path, superseded: dict[str, bytes]) -> None:
     gate = tmp_path / "gate"
     first = subprocess.Popen(command(project, "run", YEAR, "--supersede", "--quiet"), text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(project, f"staged:wait={gate}"))
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env_for(project, f"staged:wait={gate}"))
     wait_for(Path(f"{gate}.waiting"), first)  # the first run is staged, holding the lock
     second = subprocess.Popen(command(project, "run", YEAR, "--quiet"), text=True, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env=env_for(project))
