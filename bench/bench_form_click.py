@@ -8,7 +8,8 @@ cells and picks ledamot-a. Then a grade of the first application's first criteri
 `--clicks` times, back and forth between two grades. Each time is taken in the page, on the browser's
 clock: from the click (a capturing listener on the document) to the moment the preview beside the form
 holds the preview computed after that click's save (a MutationObserver sees the preview's
-`data-change` name that save: application, criterion, new grade). The score file is checked after each click. Goal: median <= 150 ms.
+`data-change` name that save: application, criterion, new grade). The score file is checked after
+each click. Goal: median <= 150 ms.
 """
 
 from __future__ import annotations

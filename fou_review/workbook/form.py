@@ -164,6 +164,7 @@ class ScoringForm:
 
     @property
     def current(self) -> str:
+        """The id of the application the form shows."""
         return self.order[self.index]
 
     def _read_saved(self) -> bool:

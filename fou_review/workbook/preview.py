@@ -35,6 +35,8 @@ PREVIOUS_RUN = "reports/{year}/decisions.csv"
 
 @dataclass(frozen=True)
 class FundingChange:
+    """One application whose grant differs from the previous run's: before and after, in kronor."""
+
     id: str
     fund: str
     applicants: str
@@ -43,6 +45,7 @@ class FundingChange:
 
     @property
     def kind(self) -> str:
+        """"gains" (had nothing), "loses" (gets nothing) or "changes" (another amount)."""
         if self.before_kr == 0:
             return "gains"
         if self.after_kr == 0:
@@ -52,6 +55,8 @@ class FundingChange:
 
 @dataclass(frozen=True)
 class PreviewResult:
+    """The live preview after a change: decisions, summary, changes against the previous run, or why none."""
+
     decisions: pd.DataFrame | None
     summary: Summary | None
     changes: tuple[FundingChange, ...] | None  # None: no previous run to compare with
@@ -260,8 +265,8 @@ def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv"
     params = preview.inputs.params
     for fs in result.summary.funds:
         fund = params.funds[fs.fund]
-        line = _t(lang, "preview.fund", fund=fs.fund, n=format_int(fs.granted_n, lang), granted=format_kr(fs.granted_kr),
-                  budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))
+        line = _t(lang, "preview.fund", fund=fs.fund, n=format_int(fs.granted_n, lang),
+                  granted=format_kr(fs.granted_kr), budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))
         parts.append(f"<p><b>{line}</b></p>")
         rows = decisions[decisions["fund"] == fs.fund]
         got = rows[rows["granted_kr"] > 0]

@@ -38,6 +38,7 @@ def conflicts_of(conflicts: pd.DataFrame, reviewer: str) -> dict[str, str]:
 
 
 def is_fully_scored(scores: Mapping[tuple[str, str], int], app_id: str, criteria: Sequence[str]) -> bool:
+    """Whether the application has a score on every criterion."""
     return all((app_id, c) in scores for c in criteria)
 
 
@@ -68,6 +69,8 @@ def progress(scores: Mapping[tuple[str, str], int], app_ids: Sequence[str], conf
 
 @dataclass(frozen=True)
 class OthersOnCriterion:
+    """How the other reviewers scored one application on one criterion: how many, mean, lowest and highest."""
+
     criterion: str
     n: int
     mean: float | None

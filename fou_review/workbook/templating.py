@@ -29,6 +29,7 @@ def render(template: str, lang: str, /, **context: object) -> str:
     def text(msgid: str, /, **values: object) -> str:
         return catalog.t(lang, "workbook", msgid, **values)
 
-    page = environment().get_template(template).render(lang=lang, t=text, kr=lambda a: catalog.format_kr(int(a), lang=lang),
+    page = environment().get_template(template).render(lang=lang, t=text,
+                                                        kr=lambda a: catalog.format_kr(int(a), lang=lang),
                                                         num=lambda n: catalog.format_int(int(n), lang), **context)
     return page.removesuffix("\n")
