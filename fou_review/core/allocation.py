@@ -276,15 +276,21 @@ def _greedy(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray
         else:
             count[firsts[k]] += 1
     if i < m:  # the rest get nothing: stopped by the count cap if an applicant is full, else by the budget
-        at_cap = {name for name, k in count.items() if k >= cap}
-        for j in range(i, m):
-            hit = next((name for name in applicants[j] if name in at_cap), "") if joint[j] else \
-                firsts[j] if firsts[j] in at_cap else ""
-            if hit:
-                codes[j], full[j], counts[j] = _CAP, hit, count[hit]
-            else:
-                codes[j] = _BUDGET
+        _refuse_rest(i, applicants, joint, firsts, count, cap, codes, full, counts)
     return granted, codes, full, counts
+
+
+def _refuse_rest(i: int, applicants: list[tuple[str, ...]], joint: list[bool], firsts: list[str],
+                 count: Mapping[str, int], cap: int, codes: list[int], full: list[str], counts: list[int]) -> None:
+    """`_greedy`'s candidates from `i` on, once nothing more fits: refused by the cap or the budget."""
+    at_cap = {name for name, k in count.items() if k >= cap}
+    for j in range(i, len(applicants)):
+        hit = next((name for name in applicants[j] if name in at_cap), "") if joint[j] else \
+            firsts[j] if firsts[j] in at_cap else ""
+        if hit:
+            codes[j], full[j], counts[j] = _CAP, hit, count[hit]
+        else:
+            codes[j] = _BUDGET
 
 
 # The array walk pays for coding the applicants only in large calls: below this many ranked candidates
@@ -381,6 +387,17 @@ def _refused_by_cap(active: np.ndarray, s_row: np.ndarray, s_name: np.ndarray, r
     return None
 
 
+def _initial_counts(names: Sequence[str], used: Mapping[str, int]) -> np.ndarray:
+    """Per name (in the order of `names`): its grants before the walk (the overrides'), as an array."""
+    initial = np.zeros(len(names), dtype=np.int64)
+    if used:
+        index = {name: c for c, name in enumerate(names)}
+        for name, k in used.items():
+            if name in index:  # a name with no candidate here cannot refuse one
+                initial[index[name]] = k
+    return initial
+
+
 def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
           used: Mapping[str, int], applicants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The greedy walk of `_greedy` in array steps, with the same decisions, over one fund's ranked candidates.
@@ -415,12 +432,7 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
     else:
         pair_row, pair_name = np.arange(m), lead
     n_names = len(who.names)
-    initial = np.zeros(n_names, dtype=np.int64)
-    if used:
-        index = {name: c for c, name in enumerate(who.names)}
-        for name, k in used.items():
-            if name in index:  # a name with no candidate here cannot refuse one
-                initial[index[name]] = k
+    initial = _initial_counts(who.names, used)
     # The pairs grouped by name, in rank order within a name (a radix sort on 16-bit codes).
     by_name = np.argsort(pair_name.astype(np.uint16) if n_names <= 1 << 16 else pair_name, kind="stable")
     s_row, s_name = pair_row[by_name], pair_name[by_name]
@@ -463,7 +475,8 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
         refused = _refused_by_cap(active, s_row, s_name, cap - count, m, several) if rounds < _ROUNDS else None
         if refused is None:  # the rest one by one
             rest_got, rest_codes, _, _ = _greedy(fund, applicants[rows[position:]].tolist(), requested[position:],
-                                                 remaining, {who.names[c]: k for c, k in enumerate(count.tolist()) if k})
+                                                 remaining,
+                                                 {who.names[c]: k for c, k in enumerate(count.tolist()) if k})
             got[position:] = rest_got
             codes = np.asarray(rest_codes)
             is_granted[position:] = (codes == _GRANTED) | (codes == _REDUCED) | (codes == _PARTIAL)
