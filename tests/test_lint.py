@@ -11,7 +11,7 @@ import pytest
 
 @pytest.mark.parametrize("command", [
     [sys.executable, "-m", "mypy", "fou_review"],
-    [sys.executable, "-m", "ruff", "check", "fou_review", "tests", "bench"],
+    [sys.executable, "-m", "ruff", "check", "fou_review", "tests", "bench", "scripts"],
 ], ids=["mypy", "ruff"])
 def test_clean(command: list[str], pytestconfig: pytest.Config) -> None:
     root: Path = pytestconfig.rootpath
