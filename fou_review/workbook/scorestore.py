@@ -57,7 +57,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from fou_review.atomic import write_atomic
+from fou_review.atomic import fsync_folder, write_atomic
 from fou_review.core.load import SCORE_COLUMNS, SCORE_OPTIONAL, data_dir
 from fou_review.core.params import Params
 from fou_review.core.tables import parse_csv_from_string, require_columns
@@ -185,14 +185,6 @@ def lock_path(root: Path, year: int, reviewer: str) -> Path:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class ScoreStore:
@@ -332,7 +324,7 @@ class ScoreStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             if new_log:
-                _fsync_folder(self.log.parent)
+                fsync_folder(self.log.parent)
         except OSError as exc:
             self._cut_log(size)
             raise _error("store.cannot_log", log=self.log_rel, file=self.rel, error=exc) from exc

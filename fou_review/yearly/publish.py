@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from fou_review.atomic import fsync_folder
 from fou_review.errors import PublishError  # defined in errors; still importable from here
 from fou_review.yearly.manifest import MANIFEST_NAME, sha256_file
 
@@ -315,7 +316,7 @@ def swap_in(tmp: Path, target: Path) -> None:
             if target.exists():
                 raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target))
             os.rename(tmp, target)
-        _fsync_dir(target.parent)
+        fsync_folder(target.parent)
         return
     if _rename2(tmp, target, _RENAME_EXCHANGE) is False:
         aside = target.with_name(f".{target.name}.old-{os.getpid()}")  # no renameat2: two renames
@@ -326,15 +327,9 @@ def swap_in(tmp: Path, target: Path) -> None:
             os.rename(aside, target)
             raise
         os.rename(aside, tmp)
-    _fsync_dir(target.parent)
+    fsync_folder(target.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 _RENAME_NOREPLACE, _RENAME_EXCHANGE = 1, 2
