@@ -18,7 +18,7 @@ _EXPORTS = {
     "Allocation": "core.allocation", "summarise": "core.summary", "Summary": "core.summary",
     "review_year": "core.pipeline", "review_inputs": "core.pipeline", "Review": "core.pipeline",
     "render_record_sections": "record.sections", "notebook_to_record_html": "record.html_export",
-    "format_kr": "texts.money",
+    "format_kr": "texts.catalog",
     "FouReviewError": "errors", "InputError": "errors", "Problem": "errors", "TieError": "errors",
     "ParameterError": "errors", "RunError": "errors", "FrozenRecordError": "errors", "RecordError": "errors",
     "VerifyError": "errors", "ManifestError": "errors", "SaveError": "errors", "PublishError": "errors",
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     )
     from fou_review.record.html_export import notebook_to_record_html
     from fou_review.record.sections import render_record_sections
-    from fou_review.texts.money import format_kr
+    from fou_review.texts.catalog import format_kr
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """The scoring form: an ipywidgets form for JupyterLab that writes every change to disk at once.
 
 `open_form(root, year, lang="sv")` displays it. The analyst picks who they are, then scores one
-application at a time, in their own shuffled order (`fairness.review_order`). Every change of a
+application at a time, in their own shuffled order (`review_rules.review_order`). Every change of a
 grade or a comment is saved by `scorestore.ScoreStore` (atomic, locked, logged) *before* the form
 says "Sparat"; a failure is shown in red at once and the widgets go back to what is on disk. The
 live preview beside the form is recomputed from the saved files after each change.
