@@ -139,7 +139,7 @@ def test_same_html_gives_same_bytes(pdf: bytes, html: str, decided: dt.date) -> 
 
 
 def test_a_missing_font_names_the_debian_package(tmp_path: Path) -> None:
-    for folder, _, names in archive.FONT_PACKAGES.values():
+    for folder, names in archive.FONT_PACKAGES.values():
         (tmp_path / folder).mkdir()
         for name in names:
             shutil.copy(archive.FONT_ROOT / folder / name, tmp_path / folder / name)

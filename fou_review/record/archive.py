@@ -33,17 +33,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fou_review.errors import RecordError
+from fou_review.errors import Msg, RecordError
 
 PDF_VARIANT = "pdf/a-2u"
 OUTPUT_INTENT = "archive-srgb"  # the key of the sRGB output intent among the document's colour profiles
 FONT_ROOT = Path("/usr/share/fonts/truetype")
-# Debian package -> (its folder under FONT_ROOT, the placeholder in archive.css, the files used)
-FONT_PACKAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "fonts-liberation2": ("liberation2", "{liberation}", (
-        "LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf", "LiberationSans-Italic.ttf",
-        "LiberationSans-BoldItalic.ttf", "LiberationMono-Regular.ttf", "LiberationMono-Bold.ttf")),
-    "fonts-dejavu-core": ("dejavu", "{dejavu}", ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")),
+# Debian package -> its folder under FONT_ROOT
+FONT_FOLDERS: dict[str, str] = {"fonts-liberation2": "liberation2", "fonts-dejavu-core": "dejavu"}
+# Every face of the archival fonts: (family, Debian package, file, weight, style), in a fixed order.
+FONT_FACES: tuple[tuple[str, str, str, str, str], ...] = (
+    ("FoU Archive Sans", "fonts-liberation2", "LiberationSans-Regular.ttf", "normal", "normal"),
+    ("FoU Archive Sans", "fonts-liberation2", "LiberationSans-Bold.ttf", "bold", "normal"),
+    ("FoU Archive Sans", "fonts-liberation2", "LiberationSans-Italic.ttf", "normal", "italic"),
+    ("FoU Archive Sans", "fonts-liberation2", "LiberationSans-BoldItalic.ttf", "bold", "italic"),
+    ("FoU Archive Mono", "fonts-liberation2", "LiberationMono-Regular.ttf", "normal", "normal"),
+    ("FoU Archive Mono", "fonts-liberation2", "LiberationMono-Bold.ttf", "bold", "normal"),
+    ("FoU Archive Fallback", "fonts-dejavu-core", "DejaVuSans.ttf", "normal", "normal"),
+    ("FoU Archive Fallback", "fonts-dejavu-core", "DejaVuSans-Bold.ttf", "bold", "normal"),
+)
+FONT_PACKAGES: dict[str, tuple[str, tuple[str, ...]]] = {  # package -> (its folder, the files used)
+    package: (folder, tuple(face[2] for face in FONT_FACES if face[1] == package))
+    for package, folder in FONT_FOLDERS.items()
 }
 FONT_FAMILIES = ("FoU Archive Sans", "FoU Archive Mono", "FoU Archive Fallback")
 SVG_FONT = '"FoU Archive Sans", "FoU Archive Fallback"'
@@ -56,19 +66,22 @@ _prepared: dict[str, Any] = {}
 
 def font_files(font_root: Path = FONT_ROOT) -> list[Path]:
     """Every font file the archival PDF may embed, in a fixed order."""
-    return [font_root / folder / name for folder, _, names in FONT_PACKAGES.values() for name in names]
+    return [font_root / FONT_FOLDERS[package] / name for _, package, name, _, _ in FONT_FACES]
 
 
 def archive_css_text(font_root: Path = FONT_ROOT) -> str:
-    """The archival stylesheet with the font folders filled in; RecordError when a font is missing."""
-    text = (resources.files("fou_review.record") / "templates" / "archive" / "archive.css").read_text("utf-8")
-    for package, (folder, placeholder, names) in FONT_PACKAGES.items():
+    """The archival stylesheet with its @font-face rules; RecordError when a font is missing."""
+    for package, (folder, names) in FONT_PACKAGES.items():
         missing = [name for name in names if not (font_root / folder / name).is_file()]
         if missing:
-            raise RecordError(f"the archival PDF needs the fonts of Debian's {package} package "
-                              f"({', '.join(missing)} not found in {font_root / folder}); run scripts/setup.sh")
-        text = text.replace(placeholder, (font_root / folder).as_posix())
-    return text
+            raise RecordError(Msg.of("record.font_missing", package=package, files=", ".join(missing),
+                                     folder=str(font_root / folder)))
+    faces = "".join(
+        f'@font-face {{ font-family: "{family}"; src: url("file://{path.as_posix()}"); '
+        f"font-weight: {weight}; font-style: {style}; }}\n"
+        for (family, _, _, weight, style), path in zip(FONT_FACES, font_files(font_root), strict=True))
+    text = (resources.files("fou_review.record") / "templates" / "archive" / "archive.css").read_text("utf-8")
+    return text.replace("/* @font-face rules: made by archive.py from FONT_FACES */\n", faces)
 
 
 def prepare() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import nbformat
 
-from fou_review.errors import RecordError
+from fou_review.errors import Msg, RecordError
 from fou_review.record.markup import LANGS
 from fou_review.texts.catalog import t
 
@@ -156,6 +156,5 @@ def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, 
     page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
     problems = static_problems(page)
     if problems:
-        raise RecordError("beslutsunderlaget skulle inte vara statiskt; det innehåller "
-                          + ", ".join(sorted(set(problems))))
+        raise RecordError(Msg.of("record.not_static", found=", ".join(sorted(set(problems)))))
     return page
