@@ -55,6 +55,11 @@ class Grant:
 class LedgerRow:
     """One grant's follow-up."""
 
+    @property
+    def repay_left_kr(self) -> int:
+        """What is still to be repaid: the amount to repay less what has been repaid."""
+        return self.to_repay_kr - self.repaid_kr
+
     id: str
     year: int
     fund: str
@@ -70,11 +75,6 @@ class LedgerRow:
     title: str
     source: str
     row: int
-
-    @property
-    def repay_left_kr(self) -> int:
-        """What is still to be repaid: the amount to repay less what has been repaid."""
-        return self.to_repay_kr - self.repaid_kr
 
 
 @dataclass(frozen=True)
