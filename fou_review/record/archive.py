@@ -74,7 +74,7 @@ def archive_css_text(font_root: Path = FONT_ROOT) -> str:
     for package, (folder, names) in FONT_PACKAGES.items():
         missing = [name for name in names if not (font_root / folder / name).is_file()]
         if missing:
-            raise RecordError(Msg.of("record.font_missing", package=package, files=", ".join(missing),
+            raise RecordError(Msg.of("pdf.font_missing", package=package, files=", ".join(missing),
                                      folder=str(font_root / folder)))
     faces = "".join(
         f'@font-face {{ font-family: "{family}"; src: url("file://{path.as_posix()}"); '

@@ -156,5 +156,5 @@ def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, 
     page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
     problems = static_problems(page)
     if problems:
-        raise RecordError(Msg.of("record.not_static", found=", ".join(sorted(set(problems)))))
+        raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems)))))
     return page
