@@ -8,7 +8,6 @@ The page is built the way the run builds it (fragments displayed as text/html in
 
 from __future__ import annotations
 
-import csv
 import html
 import re
 import shutil
@@ -16,13 +15,13 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
 
-import nbformat
 import pytest
+from record_fixtures import edit_applications, record_page
 
 from fou_review.core.pipeline import Review, review_year
 from fou_review.record.chart import chart_rows
-from fou_review.record.html_export import notebook_to_record_html, static_problems
-from fou_review.record.sections import record_title, render_record_sections
+from fou_review.record.html_export import static_problems
+from fou_review.record.sections import render_record_sections
 from fou_review.texts.catalog import NBSP
 
 MANIFEST: dict[str, Any] = {
@@ -73,15 +72,15 @@ def kr(amount: int, unit: str = "kr") -> str:
     return f"{amount:,}".replace(",", NBSP) + NBSP + unit
 
 
+def _hostile_row(row: dict[str, str]) -> None:
+    """A contact person on every row, hostile titles on two."""
+    row["contact_person"] = CONTACT
+    row["title"] = {"LUM-01": HOSTILE_TITLE, "MUL-02": HOSTILE_ATTR}.get(row["id"], row["title"])
+
+
 def render_page(review: Review, manifest: Mapping[str, Any] = MANIFEST, lang: str = "sv") -> str:
     """The record page: each fragment displayed as text/html in its own cell, as the notebook does."""
-    nb = nbformat.v4.new_notebook()
-    for section_id, fragment in render_record_sections(review, manifest, lang):
-        cell = nbformat.v4.new_code_cell(f"display(HTML(sections[{section_id!r}]))")
-        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment,
-                                                                     "text/plain": "<IPython.core.display.HTML>"})]
-        nb.cells.append(cell)
-    return notebook_to_record_html(nb, lang=lang, title=record_title(review, lang))
+    return record_page(review, manifest, lang)
 
 
 class Table:
@@ -395,19 +394,7 @@ def hostile_review(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     src = request.config.rootpath
     shutil.copytree(src / "params", root / "params")
     shutil.copytree(src / "data", root / "data")
-    path = root / "data" / "2022" / "applications.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row["contact_person"] = CONTACT
-        if row["id"] == "LUM-01":
-            row["title"] = HOSTILE_TITLE
-        if row["id"] == "MUL-02":
-            row["title"] = HOSTILE_ATTR
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    edit_applications(root / "data" / "2022" / "applications.csv", _hostile_row)
     params = root / "params" / "2022.yaml"
     text = params.read_text(encoding="utf-8")
     params.write_text(text.replace('title_sv: "Förslag', 'title_sv: "<script>alert(2)</script> Förslag'),

@@ -15,20 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-import nbformat
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
+from record_fixtures import chromium, edit_applications, record_page
 
 from fou_review.core.pipeline import review_year
-from fou_review.record.html_export import notebook_to_record_html
-from fou_review.record.sections import record_title, render_record_sections
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run"]
 MANIFEST = {"year": 2022, "package_version": "0.1.0",
             "notebook": {"path": "notebooks/review.ipynb", "sha256": "0" * 64},
             "parameters": {"year": 2022, "lang": "sv"},
@@ -44,10 +38,8 @@ class Visit(NamedTuple):
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @contextmanager
@@ -84,14 +76,8 @@ def record_file(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
         shutil.copyfile(request.config.rootpath / "reports" / "2022" / "allocation.html", path)
         return path
     review = review_year(request.config.rootpath, 2022)
-    nb = nbformat.v4.new_notebook()
-    for _, fragment in render_record_sections(review, MANIFEST, "sv"):
-        cell = nbformat.v4.new_code_cell("")
-        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
-        nb.cells.append(cell)
     path = tmp_path / "allocation.html"
-    path.write_text(notebook_to_record_html(nb, lang="sv", title=record_title(review, "sv"),
-                                            dnr=review.inputs.params.decision.dnr), encoding="utf-8")
+    path.write_text(record_page(review, MANIFEST, dnr=review.inputs.params.decision.dnr), encoding="utf-8")
     return path
 
 
@@ -259,29 +245,14 @@ BIDI_TITLE = "Våga \u202eanmäla\u202c våga vittna\u200b"
 
 def test_a_bidi_override_in_a_title_reorders_nothing(browser: Browser, tmp_path: Path,
                                                      request: pytest.FixtureRequest) -> None:
-    import csv
-
     root = tmp_path / "root"
     shutil.copytree(request.config.rootpath / "params", root / "params")
     shutil.copytree(request.config.rootpath / "data", root / "data")
-    path = root / "data" / "2022" / "applications.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        if row["id"] == "LUM-01":
-            row["title"] = BIDI_TITLE
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    edit_applications(root / "data" / "2022" / "applications.csv",
+                      lambda row: row.update(title=BIDI_TITLE) if row["id"] == "LUM-01" else None)
     review = review_year(root, 2022)
-    nb = nbformat.v4.new_notebook()
-    for _, fragment in render_record_sections(review, MANIFEST, "sv"):
-        cell = nbformat.v4.new_code_cell("")
-        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
-        nb.cells.append(cell)
     page_file = tmp_path / "allocation.html"
-    page_file.write_text(notebook_to_record_html(nb, lang="sv", title=record_title(review, "sv")), encoding="utf-8")
+    page_file.write_text(record_page(review, MANIFEST), encoding="utf-8")
     with opened(browser, page_file, 1280) as seen:
         page = seen.page
         raw = page.evaluate(r"""() => /[\u202a-\u202e\u2066-\u2069\u200b-\u200f]/.test(document.body.textContent)""")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, Request, sync_playwright
+from playwright.sync_api import Browser, Request
+from record_fixtures import chromium
 
 from fou_review.core.pipeline import review_year
 from fou_review.record.html_export import MAIN_PAGE, notebook_to_record_pages
@@ -19,19 +20,14 @@ from fou_review.record.sections import record_title, render_record_sections
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = Path(os.environ.get("AXE_PATH", Path(__file__).resolve().parent.parent / ".venv" / "axe" / "node_modules"
                           / "axe-core" / "axe.min.js"))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
