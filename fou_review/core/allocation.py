@@ -32,7 +32,7 @@ import pandas as pd
 
 from fou_review.core.model import CODE, ROW_FACTS, Allocation, DecisionTable, Override, ReasonCode
 from fou_review.core.params import Fund, Params
-from fou_review.errors import InputError, Problem, TieError
+from fou_review.errors import InputError, Msg, Problem, TieError
 
 __all__ = ["Allocation", "allocate", "natural_key", "rank_candidates"]
 
@@ -186,8 +186,7 @@ def rank_candidates(keys: Mapping[str, np.ndarray], candidates: np.ndarray, para
     ranked: np.ndarray = candidates[order]
     if same.any():
         ids_text = ", ".join(keys["id"][ranked[_ends(same)]].astype(str)[:6])
-        raise TieError(f"oavgjord rangordning mellan {ids_text} efter alla nycklar i tie_break "
-                       f"({', '.join(cols)}); lägg till 'id asc' sist i tie_break i params")
+        raise TieError(Msg.of("allocation.tie", ids=ids_text, keys=", ".join(cols)))
     return ranked
 
 

@@ -39,7 +39,7 @@ from fou_review.core.eligibility import RULES
 from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledger
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
-from fou_review.errors import RecordError
+from fou_review.errors import Msg, RecordError
 from fou_review.record.decisions_file import neutralise
 from fou_review.texts.catalog import t
 
@@ -165,7 +165,7 @@ def followup_rows(followup: pd.DataFrame) -> list[list[object]]:
     """The rows of `followup.csv` from a follow-up table with FOLLOWUP_COLUMNS (by id, in natural order)."""
     missing = [c for c in FOLLOWUP_COLUMNS if c not in followup.columns]
     if missing:
-        raise RecordError(f"the follow-up table lacks the columns {', '.join(missing)}")
+        raise RecordError(Msg.of("data.followup_columns", columns=", ".join(missing)))
     rows = []
     ordered = followup.iloc[sorted(range(len(followup)), key=lambda i: natural_key(str(followup["id"].iloc[i])))]
     for r in ordered[list(FOLLOWUP_COLUMNS)].itertuples(index=False):
@@ -297,7 +297,7 @@ def open_data_files(review: Review, lang: str, followup: pd.DataFrame | None = N
     grant_list = grants(review, lang)
     problems = check_grants(grant_list)
     if problems:
-        raise RecordError("the 360Giving file would not follow the standard: " + "; ".join(problems[:5]))
+        raise RecordError(Msg.of("data.not_360giving", problems="; ".join(problems[:5])))
     grants_bytes = _json({"grants": grant_list})
     res = [_resource(name, table_schemas()[name]["path"], data, t(lang, "record", f"data.resource.{name}"),
                      profile="tabular-data-resource", format="csv", mediatype="text/csv", encoding="utf-8",
