@@ -1,9 +1,10 @@
 """The kernel a yearly run executes its notebook in: started early, stopped as soon as it is done.
 
-Started before the inputs are validated, so that its ~0.5 s boot overlaps that work; stopped with a
-kill right after the last cell (its outputs are in hand, a graceful shutdown only costs time), while
-the record is being converted. The sockets of every client papermill opens are closed, so nothing
-is left for the garbage collector to warn about.
+Forked from this process with the notebook's imports already done (`forked_kernel`), before the
+inputs are validated, so that its boot overlaps that work; stopped with a kill right after the last
+cell (its outputs are in hand, a graceful shutdown only costs time), while the record is being
+converted. The sockets of every client papermill opens are closed, so nothing is left for the
+garbage collector to warn about.
 
 The sockets live in `<tmp>/fou-review-kernel-<pid>-*`, named after the run's process: a run that was
 killed leaves its folder behind, and the next run removes every such folder whose process is gone
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fou_review.record.archive import FONT_FOLDER_PREFIX
+from fou_review.yearly.forked_kernel import ForkProvisioner, preload
 
 KERNEL = "python3"
 PREFIX = "fou-review-kernel-"
@@ -59,7 +61,9 @@ def remove_stale_kernel_folders(folder: Path | None = None) -> list[Path]:
 class Kernel:
     """A started python3 kernel and the clients opened on it."""
 
-    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None, notebook: Path | None = None) -> None:
+        import uuid
+
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -73,6 +77,14 @@ class Kernel:
                 clients.append(kc)
                 return kc
 
+            async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+                if self.provisioner is None:  # the fork when possible, else jupyter_client's own launch
+                    self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                    self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec,
+                                                       parent=self)
+                return await super()._async_pre_start_kernel(**kw)
+
+        preload(notebook)  # what the notebook imports, before the fork: the kernel starts with it
         self._clients = clients
         self._stopped = False
         # IPC sockets (files in a private temporary folder) rather than TCP: nothing listens on the
@@ -101,10 +113,10 @@ class Kernel:
 
 
 @contextmanager
-def started_kernel(cwd: Path, env: dict[str, str] | None = None) -> Iterator[Kernel]:
-    """A kernel started now in `cwd` (with `env` added to this process's environment), stopped on the way
-    out at the latest."""
-    kernel = Kernel(cwd, env)
+def started_kernel(cwd: Path, env: dict[str, str] | None = None, notebook: Path | None = None) -> Iterator[Kernel]:
+    """A kernel started now in `cwd` (with `env` added to this process's environment; `notebook`: the one
+    it will run, whose imports it starts with), stopped on the way out at the latest."""
+    kernel = Kernel(cwd, env, notebook)
     try:
         yield kernel
     finally:

@@ -121,11 +121,13 @@ class Workspace:
 
 
 @contextmanager
-def started_run() -> Iterator[tuple[Workspace, Kernel]]:
-    """A run's workspace and a kernel started in its snapshot folder, both gone on the way out."""
+def started_run(root: Path | None = None) -> Iterator[tuple[Workspace, Kernel]]:
+    """A run's workspace and a kernel started in its snapshot folder (with the imports of `root`'s review
+    notebook done), both gone on the way out."""
     workspace = Workspace()
     try:
-        with started_kernel(workspace.snapshot, env={RECORD_OUT_ENV: str(workspace.out)}) as kernel:
+        with started_kernel(workspace.snapshot, env={RECORD_OUT_ENV: str(workspace.out)},
+                            notebook=Path(root) / NOTEBOOK if root is not None else None) as kernel:
             yield workspace, kernel
     finally:
         workspace.remove()
@@ -144,7 +146,7 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     root = Path(root).resolve()
     if started is None:
         notebook_path(root)
-        with started_run() as fresh:
+        with started_run(root) as fresh:
             return make_record(root, year, lang, supersedes, progress=progress, review=review, started=fresh)
     workspace, kernel = started
     if review is None:
@@ -225,7 +227,7 @@ def run_year(root: Path, year: int, lang: str = "sv", *, supersede: bool = False
     """
     root = Path(root).resolve()
     remove_stale_kernel_folders()
-    with started_run() as (workspace, kernel):  # the kernel boots while the inputs are validated
+    with started_run(root) as (workspace, kernel):  # the kernel boots while the inputs are validated
         fault("kernel")
         review = review_inputs(load_year(root, year))  # a mistake in the inputs stops here
         notebook_path(root)

@@ -50,7 +50,7 @@ def make_workbook(root: Path, year: int, lang: str = "sv", *, fresh: bool = Fals
     made = fresh or not path.is_file()
     if made:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with started_kernel(path.parent) as kernel:
+        with started_kernel(path.parent, notebook=notebook_path(root)) as kernel:
             executed = execute(notebook_path(root), path.parent, {"year": year, "lang": lang}, progress=progress,
                                kernel=kernel.manager)
         nbformat.write(executed, str(path))  # type: ignore[no-untyped-call]
