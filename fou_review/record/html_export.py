@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import re
-from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
 
@@ -31,46 +30,50 @@ URL_ATTRIBUTES = ("src", "href", "xlink:href", "action", "formaction", "data", "
                   "manifest", "ping", "codebase", "cite", "longdesc")
 
 
-class _StaticCheck(HTMLParser):
-    """Collects everything in a page that could run or load something."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self._in_style = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in FORBIDDEN_TAGS:
-            self.problems.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"<{tag} {name}=…>")
-            elif name in URL_ATTRIBUTES and not (value or "").startswith("#") and not (
-                    tag == "a" and name == "href" and SIBLING_PAGE.fullmatch(value or "")):
-                self.problems.append(f"<{tag} {name}={value!r}>")
-            elif name == "style" and value and ("url(" in value.lower() or "expression(" in value.lower()):
-                self.problems.append(f"<{tag} style={value!r}>")
-            elif tag == "meta" and name == "http-equiv" and (value or "").lower() == "refresh":
-                self.problems.append("<meta http-equiv=refresh>")
-        self._in_style = tag == "style"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_style:
-            lowered = data.lower()
-            for needle in ("url(", "@import", "expression("):
-                if needle in lowered:
-                    self.problems.append(f"<style> {needle}")
+def _attribute_problem(tag: str, name: str, value: str) -> str | None:
+    lowered = value.lower()
+    if name.startswith("on"):
+        return f"<{tag} {name}=…>"
+    if name in URL_ATTRIBUTES and not value.startswith("#") and not (
+            tag == "a" and name == "href" and SIBLING_PAGE.fullmatch(value)):
+        return f"<{tag} {name}={value!r}>"
+    if name == "style" and ("url(" in lowered or "expression(" in lowered):
+        return f"<{tag} style={value!r}>"
+    return None
 
 
 def static_problems(page: str) -> list[str]:
-    """What in `page` could run a script or load something from elsewhere (empty: static)."""
-    check = _StaticCheck()
-    check.feed(page)
-    check.close()
-    return check.problems
+    """What in `page` could run a script or load something from elsewhere (empty: static).
+
+    The page is parsed by libxml2's HTML parser (tag and attribute names in lower case, as browsers
+    read them); forbidden elements, event handler attributes, URL attributes that load something,
+    styles with `url(`, `@import` or `expression(`, and a refreshing `<meta>` are reported.
+    """
+    from lxml import etree
+
+    if not page.strip():
+        return []
+    root = etree.HTML(page, parser=etree.HTMLParser(huge_tree=True))
+    if root is None:
+        return []
+    problems: list[str] = []
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str):  # a comment
+            continue
+        if tag in FORBIDDEN_TAGS:
+            problems.append(f"<{tag}>")
+        elif tag == "style":
+            lowered = (element.text or "").lower()
+            problems += [f"<style> {needle}" for needle in ("url(", "@import", "expression(") if needle in lowered]
+        elif tag == "meta" and str(element.get("http-equiv", "")).lower() == "refresh":
+            problems.append("<meta http-equiv=refresh>")
+        for name in element.keys():
+            if name.startswith("on") or name in URL_ATTRIBUTES or name == "style":
+                problem = _attribute_problem(tag, name, str(element.get(name) or ""))
+                if problem:
+                    problems.append(problem)
+    return problems
 
 
 def _template_dir() -> str:
