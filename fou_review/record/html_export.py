@@ -68,7 +68,7 @@ def static_problems(page: str) -> list[str]:
             problems += [f"<style> {needle}" for needle in ("url(", "@import", "expression(") if needle in lowered]
         elif tag == "meta" and str(element.get("http-equiv", "")).lower() == "refresh":
             problems.append("<meta http-equiv=refresh>")
-        for name in element.keys():
+        for name in element.attrib:  # (iterating the element itself would give its children)
             if name.startswith("on") or name in URL_ATTRIBUTES or name == "style":
                 problem = _attribute_problem(tag, name, str(element.get(name) or ""))
                 if problem:
