@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -184,6 +186,9 @@ def parse_applications(table: Table, params: Params, *, ledger: bool = False) ->
     problems = require_columns(table, required, APPLICATION_OPTIONAL + (("last_report",) if ledger else ()))
     if problems:
         raise InputError(problems)
+    frame = _valid_applications(table, params, ledger)
+    if frame is not None:
+        return frame
     out: list[dict[str, object]] = []
     first_row: dict[str, int] = {}
     f = table.file
@@ -219,11 +224,67 @@ def parse_applications(table: Table, params: Params, *, ledger: bool = False) ->
         problems.append(Problem.of(f, "apps.none"))
     if problems:
         raise InputError(problems)
-    frame = pd.DataFrame(out)
+    return _typed_applications(pd.DataFrame(out))
+
+
+def _typed_applications(frame: pd.DataFrame) -> pd.DataFrame:
     frame["requested_kr"] = frame["requested_kr"].astype("int64")
     for col in ("project_year", "planned_years"):
         frame[col] = frame[col].astype("Int64")
     return frame
+
+
+def _valid_applications(table: Table, params: Params, ledger: bool) -> pd.DataFrame | None:
+    """`parse_applications`' frame checked a column, or a distinct value, at a time.
+
+    None when some cell is wrong: the caller's row-by-row checks then name each problem. The checks
+    are the same functions, applied once per distinct value (per distinct cells where a check reads
+    several), so a table they accept gives the frame the row-by-row reading gives.
+    """
+    col = table.column
+    ids, funds, years = col("id"), col("fund"), tuple(zip(col("fund"), col("project_year"), col("planned_years")))
+    reports = set(REPORT_STATUSES) | ({""} if ledger else set())
+    if not (ids and all(map(_ID.match, ids)) and len(set(ids)) == len(ids) and set(params.funds).issuperset(funds)
+            and all(map(str.strip, col("title"))) and set(SOURCES).issuperset(col("source"))
+            and reports.issuperset(col("last_report"))):
+        return None
+    failed: list[bool] = []
+
+    def bad(*_where: object, **_values: object) -> None:
+        failed.append(True)
+
+    amounts = {text: _check_requested(0, text, bad) for text in set(col("requested_kr"))}
+    received = {text: _check_received(0, text, bad) for text in set(col("received"))}
+    year_values = {key: _check_years(0, {"project_year": key[1], "planned_years": key[2]}, key[0], params, bad)
+                   for key in set(years)}
+    applicants = _applicants_column(table, params, bad)
+    if failed:
+        return None
+    return _typed_applications(pd.DataFrame({
+        "id": ids, "fund": funds, "applicants": applicants, "applicants_as_written": col("applicants"),
+        "title": col("title"), "requested_kr": [amounts[text] or 0 for text in col("requested_kr")],
+        "received": [received[text] for text in col("received")], "purpose": col("purpose"),
+        "project_year": [year_values[key]["project_year"] for key in years],
+        "planned_years": [year_values[key]["planned_years"] for key in years], "last_report": col("last_report"),
+        "continues": col("continues"), "contact_person": col("contact_person"), "source": col("source"),
+        "illustrative_fields": col("illustrative_fields"), "row": table.row_numbers,
+    }))
+
+
+def _applicants_column(table: Table, params: Params, bad: _Bad) -> list[tuple[str, ...]]:
+    """Each row's applicants as `_check_applicants` reads them, read once per distinct cell where the
+    received date cannot matter (no name in it was ever merged into another)."""
+    merged_names = {a.old for a in params.aliases}
+    known: dict[str, tuple[str, ...]] = {}
+    out: list[tuple[str, ...]] = []
+    for text, received in zip(table.column("applicants"), table.column("received"), strict=True):
+        resolved = known.get(text)
+        if resolved is None:
+            resolved = _check_applicants(0, {"applicants": text, "received": received}, params, bad)
+            if merged_names.isdisjoint(split_applicants(text)):
+                known[text] = resolved
+        out.append(resolved)
+    return out
 
 
 def parse_applications_from_string(text: str, params: Params, file: str = "applications.csv") -> pd.DataFrame:
@@ -241,6 +302,9 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
         raise InputError(problems)
     criteria = params.criterion_codes()
     lo, hi = params.scale.minimum, params.scale.maximum
+    frame = _valid_scores(table, reviewer, criteria, (lo, hi), app_ids)
+    if frame is not None:
+        return frame
     seen: dict[tuple[str, str], int] = {}
     out: list[tuple[str, str, str, int, str]] = []
     for row, v in table.rows:
@@ -266,6 +330,28 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
         raise InputError(problems)
     return pd.DataFrame(out, columns=["reviewer", "application_id", "criterion", "score", "comment"]).astype(
         {"score": "int64"})
+
+
+def _valid_scores(table: Table, reviewer: str, criteria: tuple[str, ...], scale: tuple[int, int],
+                  app_ids: set[str]) -> pd.DataFrame | None:
+    """`parse_scores`' frame checked a column at a time; None when some cell is wrong (the caller names it)."""
+    apps, crits, texts = table.column("application_id"), table.column("criterion"), table.column("score")
+    grades = {text: int(text) for text in set(texts) if _INT.match(text) and len(text) < 10}
+    if not (app_ids.issuperset(apps) and set(criteria).issuperset(crits)
+            and all(text in grades and scale[0] <= grades[text] <= scale[1] for text in set(texts) - {""})
+            and len(set(map(operator.add, apps, crits))) == len(apps)):  # no (application, criterion) twice
+        return None  # (equal pairs join to equal texts; two pairs joining to one text only cost the row-wise check)
+    columns = {"application_id": apps, "criterion": crits, "score": texts, "comment": table.column("comment")}
+    if "" in texts:  # not yet scored: no row
+        keep = [i for i, text in enumerate(texts) if text]
+        columns = {c: tuple(values[i] for i in keep) for c, values in columns.items()}
+    if not columns["score"]:  # as the row-wise reading makes it (no column's type inferred from its values)
+        return pd.DataFrame([], columns=["reviewer", "application_id", "criterion", "score", "comment"]).astype(
+            {"score": "int64"})
+    return pd.DataFrame({"reviewer": [reviewer] * len(columns["score"]), "application_id": columns["application_id"],
+                         "criterion": columns["criterion"],
+                         "score": np.array([grades[t] for t in columns["score"]], dtype=np.int64),
+                         "comment": columns["comment"]})
 
 
 def parse_conflicts(table: Table, params: Params, app_ids: set[str]) -> pd.DataFrame:
@@ -398,8 +484,7 @@ def _load_applications(root: Path, year: int, params: Params, app_path: Path, pr
         )
 
         ledger = gating_ledger(root, year, params)
-        written = pd.DataFrame([(v.get("fund", ""), v.get("received", "")) for _, v in table.rows],
-                               columns=["fund", "received"])
+        written = pd.DataFrame({"fund": list(table.column("fund")), "received": list(table.column("received"))})
         if all_outside_window(written, params):  # checked on the cells as written: a stale copy stops here
             problems.append(Problem.of(rel, "apps.all_outside_window", year=year))
         apps = parse_applications(table, params, ledger=ledger is not None)

@@ -11,8 +11,10 @@ which the rest of the package uses.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -230,6 +232,16 @@ class Params:
         """The criteria's codes in the order of the params file."""
         return tuple(c.code for c in self.criteria)
 
+    @cached_property
+    def _administration_set(self) -> frozenset[str]:
+        """The administrations, for membership tests (kept on first use)."""
+        return frozenset(self.administrations)
+
+    @cached_property
+    def _known_names(self) -> frozenset[str]:
+        """Every name the alias map knows, in any era, and the administrations (kept on first use)."""
+        return frozenset(self.administrations).union(*((a.old, a.new) for a in self.aliases))
+
 
 class _Model(BaseModel):
     """Strict types (an integer is an int, not "12" or 12.5 or true) and no unknown keys."""
@@ -259,7 +271,7 @@ Source = Literal["published", "illustrative"]
 def _names(value: object) -> object:
     if not isinstance(value, list) or not value or not all(isinstance(x, str) and x.strip() for x in value):
         raise fail("params.names")
-    twice = sorted({x for x in value if value.count(x) > 1})
+    twice = sorted(x for x, n in Counter(value).items() if n > 1)
     if twice:
         raise fail("params.name_twice", name=repr(twice[0]))
     return [x.strip() for x in value]
@@ -642,7 +654,7 @@ def resolve_name(params: Params, name: str, on: dt.date | None = None) -> str | 
     current = name.strip()
     while current not in seen:
         seen.add(current)
-        if current in params.administrations:
+        if current in params._administration_set:
             return current
         nxt = [a.new for a in params.aliases if a.old == current and a.valid_from <= day]
         if not nxt:
@@ -653,10 +665,7 @@ def resolve_name(params: Params, name: str, on: dt.date | None = None) -> str | 
 
 def is_known_name(params: Params, name: str) -> bool:
     """Is this the name of some administration, in any era the alias map knows?"""
-    known = set(params.administrations)
-    for a in params.aliases:
-        known.update((a.old, a.new))
-    return name.strip() in known
+    return name.strip() in params._known_names
 
 
 

@@ -18,7 +18,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import repeat
 from pathlib import Path
 
 from fou_review.errors import InputError, Problem
@@ -51,11 +54,35 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """An input table as read: its file name, its columns, and each row's cells as text with its row number."""
+    """An input table as read: its file name, its columns, and its rows' cells as text with their row numbers.
+
+    The cells are kept by column (`cells[column][i]` is the text of row `row_numbers[i]`), so a loader can
+    check a whole column at once; `rows` gives the same cells row by row.
+    """
 
     file: str  # the name errors use, relative to the project root
     columns: tuple[str, ...]
-    rows: tuple[tuple[int, dict[str, str]], ...]  # (row number, {column: text})
+    row_numbers: tuple[int, ...]  # the row number a spreadsheet program shows (the header is row 1)
+    cells: Mapping[str, tuple[str, ...]]  # column -> its cells, one per row, in the order of `row_numbers`
+
+    @classmethod
+    def from_rows(cls, file: str, columns: tuple[str, ...], rows: Sequence[tuple[int, Mapping[str, str]]]) -> Table:
+        """A table from its rows: (row number, {column: text}) each."""
+        return cls(file, columns, tuple(r for r, _ in rows),
+                   {c: tuple(v[c] for _, v in rows) for c in columns})
+
+    def column(self, name: str) -> tuple[str, ...]:
+        """The cells of column `name` (all empty when the table has no such column)."""
+        found = self.cells.get(name)
+        return found if found is not None else ("",) * len(self.row_numbers)
+
+    @cached_property
+    def rows(self) -> tuple[tuple[int, dict[str, str]], ...]:
+        """(row number, {column: text}) for every row."""
+        n = len(self.row_numbers)
+        by_row = zip(*(self.cells[c] for c in self.columns), strict=True) if self.columns else [()] * n
+        return tuple((n, dict(zip(self.columns, values, strict=True)))
+                     for n, values in zip(self.row_numbers, by_row, strict=True))
 
 
 def parse_csv_from_string(text: str, file: str) -> Table:
@@ -70,6 +97,72 @@ def parse_csv_from_string(text: str, file: str) -> Table:
         raise InputError([Problem.of(file, "table.not_csv", row=1, detail=str(exc))]) from None
     columns = tuple(h.strip() for h in header)
     _check_header(columns, file)
+    plain = _plain_table(text, columns, file)
+    if plain is not None:
+        return plain
+    try:
+        records = list(reader)
+    except csv.Error:
+        records = None
+    table = None if records is None else _table_of_records(records, columns, file)
+    if table is None:  # a broken row: read again, row by row, to name each problem where it is
+        reader = csv.reader(io.StringIO(text, newline=""))
+        next(reader)
+        table = _table_row_by_row(reader, columns, file)
+    return table
+
+
+def _plain_table(text: str, columns: tuple[str, ...], file: str) -> Table | None:
+    """The table of a plain CSV text, split without the csv module; None when the text is not that plain.
+
+    Plain: no quote, carriage return or NUL anywhere (so each line is one row and each comma ends a cell),
+    every row with as many cells as there are columns, and no row without text (its first cell is never
+    blank). The csv module reads such a text to the same cells.
+    """
+    if not columns or '"' in text or "\r" in text or "\0" in text:
+        return None
+    body = text.partition("\n")[2]
+    lines = body.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the last line's end
+    if any(n != len(columns) - 1 for n in set(map(str.count, lines, repeat(",")))):
+        return None
+    flat = ",".join(lines).split(",") if lines else []
+    by_column = [tuple(flat[i::len(columns)]) for i in range(len(columns))]
+    if not all(map(str.strip, by_column[0])):
+        return None  # a row may be without text: left to the csv module's reading
+    if _SPACES in text:
+        cells = {c: _stripped(values) for c, values in zip(columns, by_column, strict=True)}
+    else:
+        cells = dict(zip(columns, by_column, strict=True))
+    return Table(file, columns, tuple(range(2, len(lines) + 2)), cells)
+
+
+def _table_of_records(records: list[list[str]], columns: tuple[str, ...], file: str) -> Table | None:
+    """The table of every record after the header, or None when a row has the wrong number of cells.
+
+    Row numbers count records (a quoted cell over several lines is one row); a row without text is left
+    out; cells lose surrounding spaces.
+    """
+    numbers: Sequence[int] = range(2, len(records) + 2)
+    blank = {i for i, joined in enumerate(map("".join, records)) if not joined.strip()}
+    if blank:
+        numbers = [n for i, n in enumerate(numbers) if i not in blank]
+        records = [r for i, r in enumerate(records) if i not in blank]
+    if any(n != len(columns) for n in set(map(len, records))):
+        return None
+    by_column = list(zip(*records, strict=True)) if records else [()] * len(columns)
+    cells = {c: _stripped(values) for c, values in zip(columns, by_column, strict=True)}
+    return Table(file, columns, tuple(numbers), cells)
+
+
+def _stripped(values: tuple[str, ...]) -> tuple[str, ...]:
+    """The cells without surrounding spaces."""
+    return tuple([v.strip(_SPACES) for v in values])
+
+
+def _table_row_by_row(reader: Iterator[list[str]], columns: tuple[str, ...], file: str) -> Table:
+    """The table read one record at a time, collecting each row's problem (wrong number of cells, not CSV)."""
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []
     row_no = 1
@@ -87,7 +180,7 @@ def parse_csv_from_string(text: str, file: str) -> Table:
         problems.append(Problem.of(file, "table.not_csv", row=row_no, detail=str(exc)))
     if problems:
         raise InputError(problems)
-    return Table(file, columns, tuple(rows))
+    return Table.from_rows(file, columns, rows)
 
 
 def _check_header(columns: tuple[str, ...], file: str) -> None:
@@ -146,7 +239,7 @@ def parse_xlsx_from_bytes(data: bytes, file: str) -> Table:
             rows.append((row_no, {c: values.get(c, "") for c in columns}))
     if problems:
         raise InputError(problems)
-    return Table(file, columns, tuple(rows))
+    return Table.from_rows(file, columns, rows)
 
 
 def read_table(path: Path, file: str) -> Table:
