@@ -11,8 +11,8 @@ themselves are left alone (they are deterministic, or the record would not be).
 from __future__ import annotations
 
 import copy
-import json
 import re
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -26,25 +26,48 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 _MODEL_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def _renumber_widgets(nb: NotebookNode) -> NotebookNode:
-    """`nb` with every widget model id replaced by `w<n>` in order of first appearance."""
+def _model_ids(nb: NotebookNode) -> dict[str, str]:
+    """Every widget model id of `nb` (in its outputs' views, then its stored state) -> `w<n>`, in order."""
     ids: dict[str, str] = {}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             view = output.get("data", {}).get(WIDGET_VIEW)
             if isinstance(view, dict) and "model_id" in view:
                 ids.setdefault(str(view["model_id"]), "")
-    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-    for model_id in state:
-        ids.setdefault(str(model_id), "")
+    ids |= {str(m): "" for m in nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {}) if m not in ids}
+    return {model_id: f"w{n:04d}" for n, model_id in enumerate(ids, 1)}
+
+
+def _renamed(value: Any, ids: dict[str, str]) -> Any:
+    """`value` (JSON) with every known model id in its strings and keys renamed."""
+    if isinstance(value, str):
+        return _MODEL_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), value) if _MODEL_ID.search(value) else value
+    if isinstance(value, dict):
+        return {_renamed(key, ids): _renamed(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, ids) for item in value]
+    return value
+
+
+def _renumber_widgets(nb: NotebookNode) -> NotebookNode:
+    """`nb` with every widget model id replaced by `w<n>` in order of first appearance.
+
+    Model ids are only in the widgets' views and their stored state: the other outputs are the same in
+    every run (the record's are its bytes), so a run's random ids cannot be in them.
+    """
+    ids = _model_ids(nb)
     if not ids:
         return nb
-    for n, model_id in enumerate(ids, 1):
-        ids[model_id] = f"w{n:04d}"
-    text = json.dumps(nb)
-    text = _MODEL_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), text)
-    renumbered: NotebookNode = nbformat.from_dict(json.loads(text))  # type: ignore[no-untyped-call]
-    return renumbered
+    out = copy.copy(nb)
+    out.cells = [copy.copy(cell) for cell in nb.cells]
+    for cell in out.cells:
+        if "outputs" in cell:
+            cell.outputs = [nbformat.from_dict(_renamed(o, ids))  # type: ignore[no-untyped-call]
+                            if WIDGET_VIEW in o.get("data", {}) else o for o in cell.outputs]
+    out.metadata = copy.copy(nb.metadata)
+    if "widgets" in nb.metadata:
+        out.metadata["widgets"] = nbformat.from_dict(_renamed(nb.metadata["widgets"], ids))  # type: ignore[no-untyped-call]
+    return out
 
 
 def normalise_notebook(nb: NotebookNode, title: str) -> NotebookNode:
