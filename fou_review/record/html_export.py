@@ -118,10 +118,12 @@ def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str,
 MAIN_PAGE = "allocation.html"
 
 
-def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "") -> dict[str, str]:
+def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "",
+                             main_only: bool = False) -> dict[str, str]:
     """Every page of the record, by file name: `allocation.html` and, for a large year, the separate
     pages (`record.pages`), each an output of the notebook wrapped as a page; all from the same
-    template and stylesheet, each checked to be static (RecordError otherwise)."""
+    template and stylesheet, each checked to be static (RecordError otherwise). `main_only`: the
+    main page alone (the separate pages are left out of it all the same)."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     from fou_review.record.pages import heading_text, unwrap
@@ -142,7 +144,7 @@ def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str
         if "outputs" in cell:
             cell.outputs = kept
     pages = {MAIN_PAGE: _export(exporter, clean, lang=lang, title=title, dnr=dnr)}
-    for name, fragment in separate.items():
+    for name, fragment in ({} if main_only else separate).items():
         one = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
             nbformat.v4.new_output("display_data", data={"text/html": fragment})])])  # type: ignore[no-untyped-call]
         heading = heading_text(fragment)

@@ -50,7 +50,7 @@ class EarlyPdf:
 
     def _render(self, nb: nbformat.NotebookNode) -> tuple[str, bytes]:
         page = notebook_to_record_pages(without_review_only(normalise_notebook(nb, self._title)), lang=self._lang,
-                                        title=self._title, dnr=self._dnr)[MAIN_PAGE]
+                                        title=self._title, dnr=self._dnr, main_only=True)[MAIN_PAGE]
         return page, archive.record_pdf(page, decided=self._decided)
 
     def pdf_for(self, page: str, decided: dt.date) -> bytes:
