@@ -140,6 +140,19 @@ def test_verify_catches_a_one_byte_change(project: Path, published: dict[str, by
         record.write_bytes(published["allocation.html"])
 
 
+def test_verify_names_a_file_that_is_not_the_records(project: Path, published: dict[str, bytes],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    stray = project / "reports" / str(YEAR) / "bilaga-9.html"
+    stray.write_bytes(published["allocation.html"])  # a plausible page, listed nowhere
+    try:
+        assert [(d.file, d.msgid) for d in verify_year(project, YEAR, progress=False)] == [
+            ("reports/2022/bilaga-9.html", "verify.extra")]
+        assert main(["--root", str(project), "--lang", "en", "verify", str(YEAR), "--quiet"]) == 1
+        assert "reports/2022/bilaga-9.html: is not part of the official report" in capsys.readouterr().err
+    finally:
+        stray.unlink()
+
+
 def test_changed_inputs_are_refused_without_supersede(project: Path, published: dict[str, bytes],
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     scores = project / "data" / "2022" / "scores" / "ledamot-a.csv"

@@ -79,6 +79,19 @@ def compare_files(published: Path, remade: dict[str, bytes], root: Path) -> list
     return out
 
 
+def extra_files(published: Path, remade: dict[str, bytes], root: Path, lang: str) -> list[Difference]:
+    """Files in the published folder that are not the record's (a stray page, a copy): not in the remade
+    record, not its earlier records (`superseded/`) and, for the Swedish record, not the English one (`en/`)."""
+    kept = {"superseded"} | ({"en"} if lang == "sv" else set())
+    out = []
+    for path in sorted(published.rglob("*")):
+        rel = path.relative_to(published)
+        if rel.parts[0] in kept or path.is_dir() or rel.as_posix() in remade or rel.as_posix() in RECORD_FILES:
+            continue
+        out.append(Difference(path.relative_to(root).as_posix(), "verify.extra"))
+    return out
+
+
 def changed_inputs(manifest: dict[str, object], current: list[dict[str, str]]) -> list[Difference]:
     """Which input files changed, appeared or vanished since the record was made."""
     before = {e["path"]: e["sha256"] for e in manifest.get("inputs", []) or []  # type: ignore[attr-defined]
@@ -103,7 +116,8 @@ def verify_year(root: Path, year: int, lang: str = "sv", *, progress: bool = Tru
     supersedes = manifest.get("supersedes")
     remade = make_record(root, year, lang, supersedes if isinstance(supersedes, dict) else None,
                          progress=progress, review=review)
-    return changed_inputs(manifest, input_entries(root, review.inputs.files)) + compare_files(target, remade, root)
+    return (changed_inputs(manifest, input_entries(root, review.inputs.files)) + compare_files(target, remade, root)
+            + extra_files(target, remade, root, lang))
 
 
 def leftover_paths(root: Path, year: int) -> list[str]:
