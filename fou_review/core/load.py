@@ -67,6 +67,9 @@ class YearInputs:
     # The year's own follow-up ledger `data/<year>/followup.csv` as read, when there is one; checked against
     # the year's grants once they are decided (`pipeline.review_inputs`), published in the record's data/.
     followup: Table | None = None
+    # Each score file's (inode, mtime in ns, size) just before it was read, by reviewer: a reader of the same
+    # files later (the workbook's live preview) reads again only those whose stamp has changed since.
+    score_stamps: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def _whole_kronor(text: str) -> int | None:
@@ -497,12 +500,18 @@ def _load_applications(root: Path, year: int, params: Params, app_path: Path, pr
 
 
 def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files: list[Path],
-                 problems: list[Problem]) -> list[pd.DataFrame]:
-    """Every reviewer's score file under `data/<year>/scores/` (added to `files`; problems to `problems`)."""
+                 problems: list[Problem], stamps: dict[str, tuple[int, int, int]]) -> list[pd.DataFrame]:
+    """Every reviewer's score file under `data/<year>/scores/` (added to `files`, its stamp before reading to
+    `stamps`; problems to `problems`)."""
     frames: list[pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
         files.append(path)
+        try:
+            st = path.stat()
+            stamps[path.stem] = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass  # not readable either: read_table names the problem
         try:
             frames.append(parse_scores(read_table(path, path.relative_to(root).as_posix()), path.stem, params,
                                        app_ids))
@@ -527,7 +536,8 @@ def load_year(root: Path, year: int) -> YearInputs:
         known = apps
     app_ids = set(known["id"])
     files = [root / "params" / f"{year}.yaml", app_path, *ledger_files]
-    frames = _load_scores(root, year, params, app_ids, files, problems)
+    stamps: dict[str, tuple[int, int, int]] = {}
+    frames = _load_scores(root, year, params, app_ids, files, problems, stamps)
     conflicts = pd.DataFrame(columns=["reviewer", "application_id", "reason"])
     conflict_path = data_dir(root, year) / "conflicts.csv"
     if conflict_path.exists():
@@ -567,7 +577,7 @@ def load_year(root: Path, year: int) -> YearInputs:
 
     earlier, earlier_files = earlier_years(root, year)  # read too: the record rests on them
     files += [f for f in earlier_files if f not in files]
-    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier, followup)
+    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier, followup, stamps)
 
 
 def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:

@@ -36,12 +36,13 @@ def eligibility_screen(review: Review, lang: str = "sv") -> str:
     apps, params = review.inputs.applications, review.inputs.params
     table = review.allocation.table
     eligible = review.eligibility["eligible"].to_numpy(dtype=bool)
+    ids, funds, applicants, titles, requested = (apps[c].tolist() for c in
+                                                 ("id", "fund", "applicants", "title", "requested_kr"))
     rows = []
-    for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(apps["id"].iloc[k]))):
-        row = apps.iloc[i]
-        fund = params.funds[str(row["fund"])]
-        rows.append({"id": str(row["id"]), "fund": fund.code, "applicants": " & ".join(row["applicants"]),
-                     "title": str(row["title"]), "requested": int(row["requested_kr"]),
+    for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(ids[k]))):
+        fund = params.funds[str(funds[i])]
+        rows.append({"id": str(ids[i]), "fund": fund.code, "applicants": " & ".join(applicants[i]),
+                     "title": str(titles[i]), "requested": int(requested[i]),
                      "reason": reason_text(table.detail(int(i)), fund, lang)})
     return render("eligibility.html.j2", lang, rows=rows, total=len(apps))
 

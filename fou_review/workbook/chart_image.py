@@ -17,13 +17,12 @@ holds no image (its static check refuses any `<img>`). Where the notebook is tru
 from __future__ import annotations
 
 import base64
-import html
 import re
 import xml.etree.ElementTree as ET
 
 from IPython.display import HTML, display
 
-from fou_review.texts.catalog import t
+from fou_review.workbook.templating import render
 
 SVG_NS = "http://www.w3.org/2000/svg"
 NOTEBOOK_ONLY = {"fou_review": {"review_only": True}}  # output metadata: not part of the record
@@ -50,20 +49,17 @@ def _alternative(svg: str) -> str:
 
 
 def chart_images_html(section_html: str, lang: str = "sv") -> str | None:
-    """The section's charts as `<img>` elements with data URLs, or None when it has no chart."""
+    """The section's charts as `<img>` elements with data URLs (template `chart_images.html.j2`), or None when
+    it has no chart."""
     images = []
     for svg in svg_documents(section_html):
         ET.fromstring(svg)  # a chart that is not well-formed XML would not show as an image: fail here
-        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
         size = re.search(r'\bwidth="(\d+)"\s+height="(\d+)"', svg.split(">", 1)[0])
-        dims = f' width="{size.group(1)}" height="{size.group(2)}"' if size else ""
-        images.append(f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(_alternative(svg))}"'
-                      f'{dims} style="max-width:100%;height:auto">')
+        images.append({"data": base64.b64encode(svg.encode("utf-8")).decode("ascii"), "alt": _alternative(svg),
+                       "size": size.groups() if size else None})
     if not images:
         return None
-    note = html.escape(t(lang, "workbook", "chart_image.note"))
-    return (f"<style>.{CSS_CLASS} {{ display: none; }}</style>"
-            f'<div class="{CSS_CLASS}"><p><em>{note}</em></p>{"".join(images)}</div>')
+    return render("chart_images.html.j2", lang, css=CSS_CLASS, images=images)
 
 
 def show_chart_images(section_html: str, lang: str = "sv") -> None:

@@ -13,7 +13,6 @@ reviewer's file, so a re-opened form (or a restarted kernel) shows exactly what 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,10 +38,10 @@ from fou_review.workbook.review_rules import (
     review_order,
 )
 from fou_review.workbook.scorestore import COMMENT, Change, Recovery, Saved, SaveError, ScoreStore
-from fou_review.workbook.templating import render
+from fou_review.workbook.templating import render, render_part
 
 NOT_SCORED = "–"  # the toggle value meaning "not scored" (an en dash, never a grade)
-ERROR_STYLE = "color:#b00020;font-weight:bold"
+PARTS = "form_parts.html.j2"  # the HTML of each widget: one macro per piece
 _V = TypeVar("_V")
 
 
@@ -58,8 +57,9 @@ class ScoringForm:
         self.preview = LivePreview(self.root, year, inputs)
         self.params = self.preview.inputs.params
         apps = self.preview.inputs.applications
-        self.apps = {str(r["id"]): r for r in apps.to_dict("records")}
-        self.ineligible = dict(zip(apps["id"], self.preview.eligibility["ineligible"], strict=True))
+        self.app_ids = [str(a) for a in apps["id"].tolist()]
+        self._app_pos = {a: i for i, a in enumerate(self.app_ids)}
+        self.ineligible = dict(zip(apps["id"].tolist(), self.preview.eligibility["ineligible"].tolist(), strict=True))
         self.ineligible_ids = {str(a) for a, rules in self.ineligible.items() if rules}
         self.criterion_names = {c.code: _pick(lang, c.name_sv, c.name_en) for c in self.params.criteria}
         self.store: ScoreStore | None = None
@@ -77,9 +77,19 @@ class ScoringForm:
         """The form's text `form.<key>` in the form's language, from the workbook catalogue."""
         return t(self.lang, "workbook", f"form.{key}", **values)
 
+    def _html(self, macro: str, **arguments: object) -> str:
+        """One piece of the form's HTML (a macro of `templates/form_parts.html.j2`) in the form's language."""
+        return render_part(PARTS, macro, self.lang, **arguments)
+
+    def _row(self, app_id: str) -> dict[str, Any]:
+        """The application's row as a dict of plain values."""
+        apps = self.preview.inputs.applications
+        row: dict[str, Any] = apps.iloc[[self._app_pos[app_id]]].to_dict("records")[0]
+        return row
+
     def _build(self) -> None:
         p = self.params
-        self.title = w.HTML(f"<h3>{html.escape(self._t('heading', year=self.year))}</h3>")
+        self.title = w.HTML(self._html("heading", text=self._t("heading", year=self.year)))
         # A text field with the reviewers as suggestions: typed or picked with ↓ and Enter; JupyterLab's
         # own arrow-key shortcuts do not reach it (a drop-down list loses ↓ to the notebook).
         self.reviewers = list(p.reviewers)
@@ -110,7 +120,7 @@ class ScoringForm:
             self.toggles[c.code] = toggle
             self.descriptors[c.code] = w.HTML()
             weight = self._t("criterion_weight", weight=format_int(c.weight, self.lang))
-            rows += [w.HTML(f"<b>{html.escape(self.criterion_names[c.code])}</b> ({html.escape(weight)})"), toggle,
+            rows += [w.HTML(self._html("criterion_label", name=self.criterion_names[c.code], weight=weight)), toggle,
                      self.descriptors[c.code]]
         self.comment = w.Textarea(placeholder=self._t("comment"), continuous_update=False,
                                   layout=w.Layout(width="95%", height="5em"))
@@ -141,7 +151,7 @@ class ScoringForm:
         sticky = w.VBox([self.status, self.navigation])  # stays at the top while any criterion is scored
         sticky.add_class("fou-sticky")
         self.scoring = w.VBox([self.details, self.conflict, *rows,
-                               w.HTML(f"<b>{html.escape(self._t('comment'))}</b>"), self.comment, self.others])
+                               w.HTML(self._html("label", text=self._t("comment"))), self.comment, self.others])
         self.scoring.layout.display = "none"
         self.reviewer.observe(self._on_reviewer, names="value")
         left = w.VBox([w.HTML(render("form_style.html.j2", self.lang)), self.title, self.reviewer, self.hint,
@@ -200,7 +210,7 @@ class ScoringForm:
             self._error(self._t("read_failed", error=exc.message(self.lang)))
             return
         self._show_recovery(self.store.recovery)
-        self.order = review_order(self.apps, reviewer, self.year)
+        self.order = review_order(self.app_ids, reviewer, self.year)
         self.conflicts = conflicts_of(self.preview.inputs.conflicts, reviewer)
         self.hint.layout.display = "none"
         self.scoring.layout.display = None
@@ -232,7 +242,7 @@ class ScoringForm:
                 self.status.value = ""
                 self.show(i)
                 return
-        self.status.value = f"<span class='fou-none-open'>{html.escape(self._t('none_open'))}</span>"
+        self.status.value = self._html("none_open", text=self._t("none_open"))
 
     def _sync_widgets(self) -> None:
         app = self.current
@@ -243,9 +253,9 @@ class ScoringForm:
                 grade = self.saved.scores.get((app, code))
                 toggle.value = NOT_SCORED if grade is None else str(grade)
                 toggle.disabled = blocked
-                self.descriptors[code].value = (
-                    f"<i>{html.escape(self._t('not_scored'))}</i>" if grade is None
-                    else f"<i>{html.escape(self._t('grade', grade=grade, descriptor=descriptors[grade]))}</i>")
+                self.descriptors[code].value = self._html("descriptor", text=(
+                    self._t("not_scored") if grade is None
+                    else self._t("grade", grade=grade, descriptor=descriptors[grade])))
             self.comment.value = self.saved.comments.get(app, "")
             self.comment.disabled = blocked
         self.prev_button.disabled = self.index == 0
@@ -254,33 +264,24 @@ class ScoringForm:
     # -- rendering -----------------------------------------------------------------------------
     def _render_application(self) -> None:
         app_id = self.current
-        row = self.apps[app_id]
+        row = self._row(app_id)
         fund = self.params.funds[str(row["fund"])]
-        self.position.value = html.escape(self._t("position", i=format_int(self.index + 1, self.lang),
-                                                  n=format_int(len(self.order), self.lang)))
+        self.position.value = self._html("text", value=self._t("position", i=format_int(self.index + 1, self.lang),
+                                                               n=format_int(len(self.order), self.lang)))
         label = _pick(self.lang, fund.title_label_sv, fund.title_label_en)
-        self.header.value = (f"<h4><span class='fou-app-id'>{html.escape(app_id)}</span>: "
-                             f"{html.escape(str(row['title']))}</h4>")
+        self.header.value = self._html("header", id=app_id, title=str(row["title"]))
         facts = [(self._t("applicants"), " & ".join(row["applicants"])),
                  (label, str(row["title"])),
                  (self._t("fund"), self._t("fund_value", code=fund.code,
                                            name=_pick(self.lang, fund.name_sv, fund.name_en))),
                  (self._t("amount"), format_kr(int(row["requested_kr"])))]
-        items = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in facts)
-        rules = self.ineligible[app_id]
-        if rules:
-            owed = {k: str(row[k]) for k in ROW_FACTS if k in row}  # the grants owed (core.cycle)
-            texts = [rule_text(r, fund, self.lang, int(row["requested_kr"]), str(row["purpose"]), owed)
-                     for r in rules]
-            reasons = "".join(f"<li>{html.escape(text)}</li>" for text in texts)
-            flags = (f"<div style='{ERROR_STYLE}'>{html.escape(self._t('ineligible'))}<ul>{reasons}</ul></div>"
-                     f"<div class='fou-no-scores-needed'>{html.escape(self._t('ineligible_no_scores'))}</div>")
-        else:
-            flags = f"<div style='color:#1b5e20'>{html.escape(self._t('eligible'))}</div>"
-        self.details.value = f"<table>{items}</table>{flags}"
+        owed = {k: str(row[k]) for k in ROW_FACTS if k in row}  # the grants owed (core.cycle)
+        reasons = [rule_text(r, fund, self.lang, int(row["requested_kr"]), str(row["purpose"]), owed)
+                   for r in self.ineligible[app_id]]
+        self.details.value = self._html("details", facts=facts, reasons=reasons)
         if app_id in self.conflicts:
             reason = self.conflicts[app_id] or self._t("conflict_no_reason")
-            self.conflict.value = f"<div style='{ERROR_STYLE}'>{html.escape(self._t('conflict', reason=reason))}</div>"
+            self.conflict.value = self._html("alert", text=self._t("conflict", reason=reason))
         else:
             self.conflict.value = ""
 
@@ -289,15 +290,14 @@ class ScoringForm:
         lang = self.lang
         notes = ([self._t("progress_conflicts", n=format_int(prog.conflicted, lang))] if prog.conflicted else []) + (
             [self._t("progress_ineligible", n=format_int(prog.ineligible, lang))] if prog.ineligible else [])
-        extra = f" ({'; '.join(notes)})" if notes else ""
         done = self._t("progress", done=format_int(prog.scored, lang), total=format_int(prog.to_score, lang))
-        self.progress_label.value = f"<b>{html.escape(done)}</b>{html.escape(extra)}"
+        self.progress_label.value = self._html("progress", done=done, notes=notes)
         if self.current in self.conflicts:  # a conflicted reviewer does not see the others' scores either
             self.others.value = ""
             return
         if not prog.complete:
             hidden = self._t("others_hidden", done=format_int(prog.scored, lang), total=format_int(prog.to_score, lang))
-            self.others.value = f"<i>{html.escape(hidden)}</i>"
+            self.others.value = self._html("descriptor", text=hidden)
             return
         assert self.store is not None
         names = self.criterion_names
@@ -307,17 +307,15 @@ class ScoringForm:
             value = (self._t("others_none") if o.mean is None or o.low is None or o.high is None
                      else self._t("others_value", mean=format_number(o.mean, lang, 1), low=format_int(o.low, lang),
                                   high=format_int(o.high, lang), n=format_int(o.n, lang)))
-            rows.append(f"<tr><td>{html.escape(names[o.criterion])}</td>"
-                        f"<td style='white-space:nowrap'>{html.escape(value)}</td></tr>")
-        self.others.value = f"<b>{html.escape(self._t('others_title'))}</b><table>{''.join(rows)}</table>"
+            rows.append((names[o.criterion], value))
+        self.others.value = self._html("others", title=self._t("others_title"), rows=rows)
 
     def _render_preview(self, change: Change | None = None) -> None:
         result = self.preview.refresh(change)
         self.previews += 1  # counted in the page too, with the save it follows: a browser sees it arrive
         last = "" if change is None else f"{change.application_id} {change.criterion} {change.new}"
-        self.preview_html.value = (f"<div class='fou-preview-body' data-preview='{self.previews}' "
-                                   f"data-change='{html.escape(last, quote=True)}'>"
-                                   f"{render_preview(result, self.preview, self.lang)}</div>")
+        self.preview_html.value = self._html("preview", n=self.previews, change=last,
+                                             body=render_preview(result, self.preview, self.lang))
 
     def _show_recovery(self, recovery: Recovery) -> None:
         """Show what opening the store found (repaired and unresolved cells); nothing when all agreed."""
@@ -325,12 +323,10 @@ class ScoringForm:
         if not lines:
             return
         head, *items = lines
-        style = ERROR_STYLE if recovery.unresolved else "color:#8a5a00;font-weight:bold"
-        body = "".join(f"<li>{html.escape(line)}</li>" for line in items)
-        self.recovery_html.value = f"<div style='{style}'>{html.escape(head)}<ul>{body}</ul></div>"
+        self.recovery_html.value = self._html("recovery", head=head, items=items, unresolved=bool(recovery.unresolved))
 
     def _error(self, message: str) -> None:
-        self.status.value = f"<div style='{ERROR_STYLE}' class='fou-error'>{html.escape(message)}</div>"
+        self.status.value = self._html("error", text=message)
 
     # -- changes -------------------------------------------------------------------------------
     def _score_handler(self, criterion: str) -> Any:
@@ -371,7 +367,7 @@ class ScoringForm:
 
     def _report(self, change: Change | None) -> None:
         if change is None:
-            self.status.value = html.escape(self._t("unchanged"))
+            self.status.value = self._html("text", value=self._t("unchanged"))
             return
         when = dt.datetime.now().strftime("%H:%M:%S")
         if change.criterion == COMMENT:
@@ -382,7 +378,7 @@ class ScoringForm:
                            criterion=self.criterion_names.get(change.criterion, change.criterion),
                            old=none if change.old is None else change.old,
                            new=none if change.new is None else change.new)
-        self.status.value = f"<span style='color:#1b5e20'>{html.escape(self._t('saved', time=when, what=what))}</span>"
+        self.status.value = self._html("saved", text=self._t("saved", time=when, what=what))
 
 
 def _pick(lang: str, sv: _V, en: _V) -> _V:
@@ -399,7 +395,7 @@ def open_form(root: Path | str, year: int, lang: str = "sv", review: Review | No
         form = ScoringForm(root, year, lang=lang, inputs=None if review is None else review.inputs)
     except FouReviewError as exc:
         shown = exc.message(lang if lang in ("sv", "en") else "sv")
-        display(w.HTML(f"<div style='{ERROR_STYLE}'>{html.escape(shown)}</div>"))  # type: ignore[no-untyped-call]
+        display(w.HTML(render_part(PARTS, "alert", lang if lang in ("sv", "en") else "sv", text=shown)))  # type: ignore[no-untyped-call]
         return None
     from fou_review.workbook.whatif_view import widget_bundle
 

@@ -29,6 +29,7 @@ from fou_review.core.summary import Check, FundSummary, Summary
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, t
 from fou_review.workbook.scorestore import COMMENT, Change, Stamp, file_stamp
+from fou_review.workbook.templating import render
 
 PREVIOUS_RUN = "reports/{year}/decisions.csv"
 
@@ -83,26 +84,29 @@ class LivePreview:
     """
 
     def __init__(self, root: Path | str, year: int, inputs: YearInputs | None = None) -> None:
-        """`inputs`: the year as already loaded (the notebook's review), to save reading it again; the
-        score files are then read again after the stamps, so a score saved since is not missed."""
+        """`inputs`: the year as already loaded (the notebook's review), to save reading it again; a score
+        file whose stamp now is not the one it had when `inputs` read it is read again, so a score saved
+        since is not missed."""
         self.root, self.year = Path(root), year
         self._stamps = self._file_stamps()  # taken before reading: a change in between is seen later
         self.inputs: YearInputs = load_year(self.root, year) if inputs is None else inputs
         apps, params = self.inputs.applications, self.inputs.params
         self.eligibility = check_eligibility(apps, params)
-        self.eligible_ids = set(apps.loc[self.eligibility["eligible"], "id"])
+        self.eligible_ids = set(apps.loc[self.eligibility["eligible"], "id"].tolist())
         self._app_ids = pd.Index(apps["id"])
+        self._app_id_set = set(self._app_ids.tolist())
         self._criteria = pd.Index(params.criterion_codes())
         self._reviewers = pd.Index(params.reviewers)
         self._grade = np.full((len(self._reviewers), len(self._app_ids), len(self._criteria)), -1, dtype=np.int16)
         scores = self.inputs.scores
         self._set_grades(self._reviewers.get_indexer(scores["reviewer"]), scores)
-        if inputs is not None:
+        if inputs is not None:  # read again the files saved since `inputs` read them
             for reviewer in self._reviewers:
-                self.reload_reviewer(reviewer)
+                if reviewer not in self._stamps or self._stamps[reviewer] != inputs.score_stamps.get(reviewer):
+                    self.reload_reviewer(reviewer)
         # Funds are allocated independently (own budget, caps, ranking), so a change recomputes one fund.
         fund = apps["fund"].to_numpy()
-        self._fund_of = dict(zip(apps["id"], fund, strict=True))
+        self._fund_of = dict(zip(apps["id"].tolist(), fund.tolist(), strict=True))
         self._fund_pos = {f: np.flatnonzero(fund == f) for f in params.funds}
         self._cache: dict[str, _FundResult] = {}
         self._dirty: set[str] = set(params.funds)
@@ -149,7 +153,7 @@ class LivePreview:
 
     def reload_reviewer(self, reviewer: str) -> None:
         """Read one reviewer's saved file again (through the loader, validated as `load_year` validates it)."""
-        scores = load_reviewer_scores(self.root, self.year, reviewer, self.inputs.params, set(self._app_ids))
+        scores = load_reviewer_scores(self.root, self.year, reviewer, self.inputs.params, self._app_id_set)
         if reviewer not in self._reviewers:  # only a file that is gone can get here (the loader refuses the rest)
             return
         i = self._reviewers.get_loc(reviewer)
@@ -235,18 +239,14 @@ def compare(decisions: pd.DataFrame, previous: dict[str, int]) -> tuple[FundingC
 LIST_AT_MOST = 40  # ids listed per fund and decision; a large year shows the first ones and a count
 
 
-def _t(lang: str, msgid: str, /, **values: object) -> str:
-    """A preview text from the workbook catalogue, escaped for HTML."""
-    return html.escape(t(lang, "workbook", msgid, **values))
-
-
-def _listed(items: list[str], lang: str, at_most: int = LIST_AT_MOST) -> str:
-    """"A, B, C" or, for a long list, its first items and how many more (not escaped)."""
-    if not items:
+def _listed(items: list[str], total: int, lang: str, at_most: int = LIST_AT_MOST) -> str:
+    """"A, B, C" or, for a long list, its first items and how many more (`items`: at least the first `at_most`
+    of `total`)."""
+    if not total:
         return t(lang, "workbook", "preview.none")
-    if len(items) <= at_most:
-        return ", ".join(items)
-    more = t(lang, "workbook", "preview.more", n=format_int(len(items) - at_most, lang))
+    if total <= at_most:
+        return ", ".join(items[:total])
+    more = t(lang, "workbook", "preview.more", n=format_int(total - at_most, lang))
     return ", ".join(items[:at_most]) + " " + more
 
 
@@ -255,50 +255,47 @@ def _failure(result: PreviewResult, lang: str) -> str:
 
 
 def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
-    """The preview as a small HTML fragment (every text from the workbook catalogue, every value escaped)."""
-    parts = [f"<h4>{_t(lang, 'preview.title')}</h4>", f"<p class='fou-preview-basis'>{_t(lang, 'preview.basis')}</p>"]
+    """The preview as a small HTML fragment (template `preview.html.j2`: every text from the workbook
+    catalogue, every value escaped)."""
+    path = PREVIOUS_RUN.format(year=preview.year)
     if result.error is not None or result.decisions is None or result.summary is None:
-        parts.append(f"<p class='fou-preview-error' style='color:#b00020'>"
-                     f"{_t(lang, 'preview.error', error=_failure(result, lang))}</p>")
-        return "\n".join(parts)
+        return render("preview.html.j2", lang, error=_failure(result, lang), path=path)
     decisions = result.decisions
     params = preview.inputs.params
+    funds = []
     for fs in result.summary.funds:
         fund = params.funds[fs.fund]
-        line = _t(lang, "preview.fund", fund=fs.fund, n=format_int(fs.granted_n, lang),
-                  granted=format_kr(fs.granted_kr), budget=format_kr(fund.budget_kr), left=format_kr(fs.remaining_kr))
-        parts.append(f"<p><b>{line}</b></p>")
         rows = decisions[decisions["fund"] == fs.fund]
         got = rows[rows["granted_kr"] > 0]
         not_got = rows[rows["granted_kr"] == 0]
-        funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"], got["granted_kr"], strict=True)]
-        parts.append(f"<div>{_t(lang, 'preview.funded')}: {html.escape(_listed(funded, lang))}</div>")
-        parts.append(f"<div>{_t(lang, 'preview.not_funded')}: {html.escape(_listed(list(not_got['id']), lang))}</div>")
-    caps = result.summary.cap_use[result.summary.cap_use["granted_n"] > 0]
-    items = [f"{'<b>' if n >= c else ''}{html.escape(str(a))} {format_int(int(n), lang)}/{format_int(int(c), lang)} "
-             f"({html.escape(str(f))}){'</b>' if n >= c else ''}"
-             for f, a, n, c in zip(caps["fund"], caps["applicant"], caps["granted_n"], caps["cap"], strict=True)]
-    parts.append(f"<p>{_t(lang, 'preview.caps')}: {', '.join(items) or _t(lang, 'preview.none')}</p>")
-    path = PREVIOUS_RUN.format(year=preview.year)
-    if result.changes is None:
-        parts.append(f"<p class='fou-preview-compare'>{_t(lang, 'preview.no_previous', path=path)}</p>")
-    else:
-        lines = [_change_line(c, lang) for c in result.changes]
-        if len(lines) > LIST_AT_MOST:
-            lines = lines[:LIST_AT_MOST] + [_t(lang, "preview.more", n=format_int(len(lines) - LIST_AT_MOST, lang))]
-        body = ("".join(f"<li>{line}</li>" for line in lines) if lines
-                else f"<li>{_t(lang, 'preview.no_change')}</li>")
-        parts.append(f"<p class='fou-preview-compare'>{_t(lang, 'preview.compare', path=path)}:</p><ul>{body}</ul>")
-    return "\n".join(parts)
+        funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"][:LIST_AT_MOST],
+                                                                 got["granted_kr"][:LIST_AT_MOST], strict=True)]
+        funds.append({"code": fs.fund, "n": format_int(fs.granted_n, lang), "granted": format_kr(fs.granted_kr),
+                      "budget": format_kr(fund.budget_kr), "left": format_kr(fs.remaining_kr),
+                      "funded": _listed(funded, len(got), lang),
+                      "not_funded": _listed(list(not_got["id"][:LIST_AT_MOST]), len(not_got), lang)})
+    cap_use = result.summary.cap_use
+    caps = cap_use[cap_use["granted_n"] > 0]
+    counts = {int(n): format_int(int(n), lang) for n in set(caps["granted_n"]) | set(caps["cap"])}
+    cap_items = [{"fund": str(f), "applicant": str(a), "n": counts[int(n)], "cap": counts[int(c)], "full": n >= c}
+                 for f, a, n, c in zip(*(caps[k].tolist() for k in ("fund", "applicant", "granted_n", "cap")),
+                                       strict=True)]
+    changes = None
+    if result.changes is not None:
+        changes = [_change_line(c, lang) for c in result.changes[:LIST_AT_MOST + 1]]
+        if len(result.changes) > LIST_AT_MOST:
+            more = format_int(len(result.changes) - LIST_AT_MOST, lang)
+            changes = changes[:LIST_AT_MOST] + [t(lang, "workbook", "preview.more", n=more)]
+    return render("preview.html.j2", lang, error=None, funds=funds, caps=cap_items, changes=changes, path=path)
 
 
 _CHANGE_IDS = {"gains": "preview.gains", "loses": "preview.loses", "changes": "preview.changes"}
 
 
 def _change_line(change: FundingChange, lang: str) -> str:
-    """"LUM-08 (Skarpnäck) förlorar medel: 0 kr (hade 205 000 kr)", escaped."""
-    return _t(lang, _CHANGE_IDS[change.kind], id=change.id, applicants=change.applicants,
-              before=format_kr(change.before_kr), after=format_kr(change.after_kr))
+    """"LUM-08 (Skarpnäck) förlorar medel: 0 kr (hade 205 000 kr)"."""
+    return t(lang, "workbook", _CHANGE_IDS[change.kind], id=change.id, applicants=change.applicants,
+             before=format_kr(change.before_kr), after=format_kr(change.after_kr))
 
 
 def preview_text(result: PreviewResult, preview: LivePreview, lang: str = "sv") -> str:
