@@ -230,7 +230,40 @@ def check_grants(items: Sequence[Mapping[str, Any]]) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    if _all_valid(validator, items):
+        return []
     return [f"{g.get('id')}: {e.message}" for g in items for e in validator.iter_errors(g)]
+
+
+def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every grant is valid, each distinct value checked once.
+
+    The schema checks a grant's type and which keys it has (`oneOf` of `required`), and each of its
+    keys' values on its own (`properties`, no other keyword looks at two values): so a grant is valid
+    when its keys pass the first checks and each value passes its property's schema, checked with the
+    whole schema's references and formats (`evolve`). A value seen before is not checked again.
+    """
+    schema = validator.schema
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    if set(schema) - {"$id", "$schema", "title", "type", "$defs", "oneOf", "properties"}:
+        return False  # a keyword this reading does not know: check each grant whole
+    shape = validator.evolve(schema={k: v for k, v in schema.items() if k != "properties"})
+    seen: set[tuple[str, str]] = set()
+    for grant in items:
+        if not isinstance(grant, Mapping):
+            return False
+        keys = tuple(grant)
+        if ("", repr(keys)) not in seen:
+            if not shape.is_valid(dict.fromkeys(keys)):
+                return False
+            seen.add(("", repr(keys)))
+        for key, value in grant.items():
+            if key not in properties or (key, json.dumps(value, sort_keys=True)) in seen:
+                continue
+            if not validator.evolve(schema=properties[key]).is_valid(value):
+                return False
+            seen.add((key, json.dumps(value, sort_keys=True)))
+    return True
 
 
 def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
