@@ -14,10 +14,15 @@ API (for the workbook and the record):
 How: the counted scores (conflicts left out) are summed per application, criterion and reviewer once
 (`core.cube`); a resample's means are then one matrix product (sums · weights / counts · weights), its
 totals follow the rule of `core.scoring` and its allocation reuses the core's own ranking
-(`allocation.rank_candidates`) and greedy walk on the precomputed keys, with the committee's overrides
-fixed first as in `allocate`. With all weights 1 it is the computed allocation (tested against
-`pipeline.decide`). When the year allocates by calibrated totals, each resample's scores are calibrated
-with the biases estimated from all reviewers.
+(`allocation.rank_candidates`) and greedy walk on the precomputed keys (in array steps for large funds,
+as in `allocate`), with the committee's overrides fixed first as in `allocate`. With all weights 1 it is
+the computed allocation (tested against `pipeline.decide`). When the year allocates by calibrated totals,
+each resample's scores are calibrated with the biases estimated from all reviewers.
+
+A resample's outcome depends only on its weights, and a bootstrap over five reviewers draws at most 126
+distinct multisets of them: each distinct row of weights is allocated once. With whole-number weights
+and scores (the sums then exact in any order) a row's means are computed by themselves; otherwise
+from the whole batch as one product, rows shared only where their sums are equal bit for bit.
 """
 
 from __future__ import annotations
@@ -28,7 +33,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fou_review.core.allocation import _apply_overrides, _greedy, _sort_columns, _sort_key, rank_candidates
+from fou_review.core.allocation import (
+    _ARRAY_WALK_FROM,
+    _SMALL,
+    _Applicants,
+    _apply_overrides,
+    _greedy,
+    _sort_columns,
+    _sort_key,
+    _walk,
+    rank_candidates,
+)
 from fou_review.core.calibration import estimate_biases, totals_from_means
 from fou_review.core.cube import score_cube
 from fou_review.core.model import Override
@@ -51,6 +66,9 @@ class Prepared:
     spent: dict[str, int]  # per fund, what the overrides use
     used: dict[str, dict[str, int]]  # per fund, the overrides' counts per applicant
     override_funded: np.ndarray  # bool: an override grants something
+    sort_cols: tuple[str, ...]  # the tie-break columns
+    mean_columns: dict[str, int]  # tie-break columns that are a criterion's mean -> the criterion's position
+    who: _Applicants  # the applicants of the eligible rows without an override, coded (for the array walk)
 
 
 def prepare(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
@@ -78,41 +96,109 @@ def prepare(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame,
         spent[code] = _apply_overrides(fund, [(ids[p], applicants[p]) for p in rows], by_id, mine, params)
         used[code] = mine
     override_funded = np.array([by_id[i].granted_kr > 0 if i in by_id else False for i in ids.tolist()], dtype=bool)
-    return Prepared(params, sums, counts, n_apps, fixed, eligibility["eligible"].to_numpy(dtype=bool) & ~is_override,
-                    in_fund, applicants, apps["requested_kr"].to_numpy().astype(np.int64), spent, used,
-                    override_funded)
+    eligible = eligibility["eligible"].to_numpy(dtype=bool) & ~is_override
+    codes = params.criterion_codes()
+    mean_columns = {c: codes.index(c[:-5]) for c in sort_cols if c.endswith("_mean") and c[:-5] in codes}
+    who = _Applicants.code(applicants, np.flatnonzero(eligible), params.administrations)
+    return Prepared(params, sums, counts, n_apps, fixed, eligible, in_fund, applicants,
+                    apps["requested_kr"].to_numpy().astype(np.int64), spent, used, override_funded, tuple(sort_cols),
+                    mean_columns, who)
 
 
 def funded_under(prepared: Prepared, weights: np.ndarray) -> np.ndarray:
-    """Funded (bool, resamples × applications) when reviewer r's scores count `weights[b, r]` times."""
+    """Funded (bool, resamples × applications) when reviewer r's scores count `weights[b, r]` times.
+
+    Equal rows of `weights` (a bootstrap draws the same multiset of reviewers many times) give the
+    same means, and so the same allocation: each is allocated once.
+    """
     p = prepared
-    params = p.params
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    n_crit = len(params.criteria)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        num, den = p.sums @ w.T, p.counts @ w.T  # (cells, resamples)
-        means = np.where(den > 0, num / den, np.nan)
-    means = means.T.reshape(len(w), p.n_apps, n_crit)
-    _, totals = totals_from_means(means.reshape(-1, n_crit), params)
-    totals = totals.reshape(len(w), p.n_apps)
-    sort_cols, _ = _sort_columns(params)
-    codes = params.criterion_codes()
     out = np.zeros((len(w), p.n_apps), dtype=bool)
     out[:] = p.override_funded
-    for b in range(len(w)):
-        keys = dict(p.fixed_keys)
-        for c in sort_cols:
-            if c == "total_score":
-                keys[c] = totals[b]
-            elif c.endswith("_mean") and c[:-5] in codes:
-                keys[c] = means[b, :, codes.index(c[:-5])]
-        scored = ~np.isnan(totals[b])
-        for code, fund in params.funds.items():
-            candidates = np.flatnonzero(p.in_fund[code] & p.eligible & scored)
-            at = rank_candidates(keys, candidates, params)
-            got, _, _, _ = _greedy(fund, p.applicants[at].tolist(), p.requested[at], fund.budget_kr - p.spent[code],
-                                   dict(p.used[code]))
-            out[b, at] = np.asarray(got, dtype=np.int64) > 0
+    if not len(w):
+        return out
+    distinct, inverse = np.unique(w, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if _exact(p, distinct):
+        # Every product and partial sum of the means' numerators and denominators is exact, so each
+        # distinct row alone gives the same numbers, bit for bit, as the whole batch would.
+        for k, row in enumerate(distinct):
+            means, totals = _means_totals(p, p.sums @ row, p.counts @ row)
+            out[inverse == k] = _funded(p, means, totals)
+        return out
+    num, den = p.sums @ w.T, p.counts @ w.T  # (cells, resamples), the whole batch at once as ever
+    first, which = _same_columns(num, den, inverse)
+    for k, b in enumerate(first.tolist()):
+        means, totals = _means_totals(p, num[:, b], den[:, b])
+        out[which == k] = _funded(p, means, totals)
+    return out
+
+
+def _exact(p: Prepared, w: np.ndarray) -> bool:
+    """Are `p.sums @ w.T` and `p.counts @ w.T` exact in float64 whatever the order of the additions?
+
+    So when the weights are whole numbers, the sums and counts multiples of 2⁻¹⁰, none negative (no
+    -0.0), and every partial sum below 2⁵³·2⁻¹⁰.
+    """
+    if not (np.isfinite(w).all() and (w >= 0).all() and (w == np.floor(w)).all()):
+        return False
+    top = float(w.max()) if w.size else 0.0
+    for x in (p.sums, p.counts):
+        scaled = x * 1024.0
+        if not (np.isfinite(scaled).all() and (scaled >= 0).all() and (scaled == np.round(scaled)).all()):
+            return False
+        if x.size and float(scaled.sum(axis=1).max()) * top >= 2.0**53:
+            return False
+    return True
+
+
+def _means_totals(p: Prepared, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The means (applications × criteria) and the totals (applications) of one resample's sums."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(den > 0, num / den, np.nan).reshape(p.n_apps, len(p.params.criteria))
+    return means, totals_from_means(means, p.params)[1]
+
+
+def _same_columns(num: np.ndarray, den: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Resamples with equal weights whose columns of `num` and `den` are also equal bit for bit, as
+    groups: each group's first resample, and each resample's group (a resample whose columns differ
+    from its group's first is a group of its own)."""
+    _, first = np.unique(inverse, return_index=True)
+    rep = first[inverse]  # each resample's group's first
+    same = np.ones(len(inverse), dtype=bool)
+    for x in (num, den):
+        bits = x.view(np.int64)
+        for lo in range(0, len(bits), 1024):  # a thousand cells at a time keeps memory small
+            part = bits[lo:lo + 1024]
+            same &= (part == part[:, rep]).all(axis=0)
+    alone = np.flatnonzero(~same)
+    which = inverse.astype(np.int64)
+    which[alone] = len(first) + np.arange(len(alone))
+    return np.concatenate((first, alone)).astype(np.int64), which
+
+
+def _funded(p: Prepared, means: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Funded (bool per application) by the lean allocation on these means and totals."""
+    params = p.params
+    out = np.asarray(p.override_funded).copy()
+    keys = dict(p.fixed_keys)
+    for c in p.sort_cols:
+        if c == "total_score":
+            keys[c] = totals
+        elif c in p.mean_columns:
+            keys[c] = means[:, p.mean_columns[c]]
+    ranked = p.eligible & ~np.isnan(totals)
+    array_walk = int(ranked.sum()) >= _ARRAY_WALK_FROM
+    for code, fund in params.funds.items():
+        candidates = np.flatnonzero(p.in_fund[code] & ranked)
+        at = rank_candidates(keys, candidates, params)
+        remaining = fund.budget_kr - p.spent[code]
+        if array_walk and len(at) >= _SMALL:
+            got_arr, _, _, _ = _walk(fund, p.who, at, p.requested[at], remaining, p.used[code], p.applicants)
+            out[at] = got_arr > 0
+        else:
+            got, _, _, _ = _greedy(fund, p.applicants[at].tolist(), p.requested[at], remaining, dict(p.used[code]))
+            out[at] = np.asarray(got, dtype=np.int64) > 0
     return out
 
 

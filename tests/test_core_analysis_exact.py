@@ -1,0 +1,157 @@
+"""The fast paths of the reviewer analysis give the plain formulas' numbers bit for bit.
+
+- `robustness.funded_under` allocates each distinct row of weights once (a bootstrap over five
+  reviewers draws at most 126 multisets) and walks large funds in array steps: the same funded sets as
+  allocating every row of the whole batch one by one, with whole-number weights (exact sums) and with
+  weights or calibrated sums that are not (then rows are shared only where their sums are equal).
+- `calibration._spread` takes each reviewer's scores as a slice, a part at a time: the same floats as
+  the plain formula over all scores at once, for any number of resamples (a last block of one too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from fou_review.core import calibration
+from fou_review.core.allocation import _greedy, _sort_columns, rank_candidates
+from fou_review.core.calibration import totals_from_means
+from fou_review.core.cube import ScoreCube, score_cube
+from fou_review.core.eligibility import check_eligibility
+from fou_review.core.params import Params
+from fou_review.core.robustness import Prepared, funded_under, prepare
+
+
+def _call(n: int, seed: int) -> tuple[Params, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from bench.bench_core import synthetic_call
+
+    params, apps, scores, conflicts = synthetic_call(n, seed=seed)
+    return params, apps, scores.astype({"reviewer": object, "application_id": object, "criterion": object}), conflicts
+
+
+def _funded_plain(p: Prepared, weights: np.ndarray) -> np.ndarray:
+    """Every row of the batch allocated by itself, with the one-by-one walk."""
+    params = p.params
+    w = np.atleast_2d(weights)
+    n_crit = len(params.criteria)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num, den = p.sums @ w.T, p.counts @ w.T
+        means = np.where(den > 0, num / den, np.nan)
+    means = means.T.reshape(len(w), p.n_apps, n_crit)
+    totals = totals_from_means(means.reshape(-1, n_crit), params)[1].reshape(len(w), p.n_apps)
+    sort_cols, _ = _sort_columns(params)
+    codes = params.criterion_codes()
+    out = np.zeros((len(w), p.n_apps), dtype=bool)
+    out[:] = p.override_funded
+    for b in range(len(w)):
+        keys = dict(p.fixed_keys)
+        for c in sort_cols:
+            if c == "total_score":
+                keys[c] = totals[b]
+            elif c.endswith("_mean") and c[:-5] in codes:
+                keys[c] = means[b, :, codes.index(c[:-5])]
+        for code, fund in params.funds.items():
+            at = rank_candidates(keys, np.flatnonzero(p.in_fund[code] & p.eligible & ~np.isnan(totals[b])), params)
+            got, _, _, _ = _greedy(fund, p.applicants[at].tolist(), p.requested[at], fund.budget_kr - p.spent[code],
+                                   dict(p.used[code]))
+            out[b, at] = np.asarray(got, dtype=np.int64) > 0
+    return out
+
+
+def _bootstrap_weights(rng: np.random.Generator, resamples: int, n_rev: int) -> np.ndarray:
+    draws = rng.integers(0, n_rev, size=(resamples, n_rev))
+    weights = np.zeros((resamples, n_rev))
+    np.add.at(weights, (np.repeat(np.arange(resamples), n_rev), draws.ravel()), 1.0)
+    return weights
+
+
+def test_funded_under_allocates_each_distinct_row_once_with_the_same_result() -> None:
+    for seed, n in ((0, 300), (1, 2_600)):  # 2 600: the array walk of large funds
+        params, apps, scores, conflicts = _call(n, seed)
+        for scored in ("raw", "calibrated"):  # calibrated: the sums are not whole numbers
+            year = dataclasses.replace(params, allocation_scores=scored)
+            prepared = prepare(apps, check_eligibility(apps, year), scores, conflicts, year)
+            rng = np.random.default_rng(seed)
+            weights = np.vstack([np.ones(5), 1 - np.eye(5), _bootstrap_weights(rng, 150, 5)])
+            assert len(np.unique(weights, axis=0)) < len(weights)
+            assert (funded_under(prepared, weights) == _funded_plain(prepared, weights)).all()
+        halves = np.vstack([weights[:20], weights[:20] / 2])  # not whole numbers
+        assert (funded_under(prepared, halves) == _funded_plain(prepared, halves)).all()
+
+
+def _spread_plain(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The spread as a formula over all scores at once (64 resamples at a time)."""
+    m, _, n = calibration._design(cube)
+    _, n_crit, n_rev = cube.shape
+    cell = cube.app * n_crit + cube.crit
+    shared = n[cell] >= 2
+    cell, rev, app, score = cell[shared], cube.rev[shared], cube.app[shared], cube.score[shared]
+    y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
+    d = score - y_cell[cell] / n[cell]
+    dof = 1.0 - 1.0 / n[cell]
+    p = m / np.where(n > 0, n, 1.0)[:, None]
+    batch = np.atleast_2d(b)
+    w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
+    out = np.empty_like(batch)
+    for start in range(0, len(batch), 64):
+        bb, ww = batch[start:start + 64], w[start:start + 64]
+        mean_bias = bb @ p.T
+        e = d[None, :] - bb[:, rev] + mean_bias[:, cell]
+        wa = ww[:, app]
+        for r in range(n_rev):
+            mine = rev == r
+            rss = (wa[:, mine] * e[:, mine] ** 2).sum(axis=1)
+            df = (wa[:, mine] * dof[mine]).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[start:start + 64, r] = np.sqrt(np.where(df > 0, rss / df, np.nan))
+    return out[0] if np.ndim(b) == 1 else out
+
+
+def test_spread_is_the_plain_formula_bit_for_bit() -> None:
+    params, apps, scores, conflicts = _call(400, 3)
+    scores = scores[~((scores["reviewer"] == "r5") & (scores["application_id"].str.endswith("7")))]
+    cube = score_cube(apps, scores, conflicts, params)
+    b = calibration.estimate_biases(cube)
+    assert _spread_plain(cube, b).tobytes() == calibration._spread(cube, b).tobytes()
+    rng = np.random.default_rng(3)
+    n_apps = len(apps)
+    for resamples in (1, 2, 64, 65, 130):  # 65: a last block of one resample (numpy's pairwise sum)
+        batch = rng.normal(0.0, 0.3, size=(resamples, 5))
+        weights = np.zeros((resamples, n_apps))
+        np.add.at(weights, (np.repeat(np.arange(resamples), n_apps), rng.integers(0, n_apps, resamples * n_apps)),
+                  1.0)
+        expected = _spread_plain(cube, batch, weights)
+        assert expected.tobytes() == calibration._spread(cube, batch, weights).tobytes(), resamples
+
+
+def test_spread_with_a_reviewer_who_shares_nothing() -> None:
+    params, apps, scores, conflicts = _call(120, 4)
+    r2, own = scores["reviewer"] == "r2", scores["application_id"].isin(apps["id"][:30])
+    scores = scores[(r2 & own) | (~r2 & ~own)]  # r2 alone on 30 applications, and only there
+    cube = score_cube(apps, scores, conflicts, params)
+    assert np.isnan(calibration._spread(cube, np.zeros(5))[1])
+    batch = np.random.default_rng(4).normal(0.0, 0.3, size=(3, 5))
+    weights = np.random.default_rng(5).integers(0, 3, size=(3, len(apps))).astype(np.float64)
+    expected = _spread_plain(cube, batch, weights)
+    assert expected.tobytes() == calibration._spread(cube, batch, weights).tobytes()
+
+
+def test_bootstrap_counts_the_draws_as_before() -> None:
+    params, apps, scores, conflicts = _call(200, 6)
+    cube = score_cube(apps, scores, conflicts, params)
+    b, spread = calibration._bootstrap(cube, params)
+    n_apps = len(apps)
+    settings = params.robustness
+    draws = np.random.default_rng(settings.seed).integers(0, n_apps, size=(settings.bootstrap_resamples, n_apps))
+    weights = np.zeros((len(draws), n_apps))
+    np.add.at(weights, (np.repeat(np.arange(len(draws)), n_apps), draws.ravel()), 1.0)
+    m, y, n = calibration._design(cube)
+    a_cells, g_cells = calibration._normal_parts(m, y, n)
+    a_apps = a_cells.reshape(n_apps, 4, 5, 5).sum(axis=1).reshape(n_apps, -1)
+    g_apps = g_cells.reshape(n_apps, 4, 5).sum(axis=1)
+    expected, _ = calibration._solve((weights @ a_apps).reshape(-1, 5, 5), weights @ g_apps)
+    expected = np.round(expected, 12) + 0.0
+    assert expected.tobytes() == b.tobytes()
+    assert _spread_plain(cube, expected, weights).tobytes() == spread.tobytes()
