@@ -121,6 +121,9 @@ def estimate_biases(cube: ScoreCube) -> np.ndarray:
     return np.round(np.asarray(b, dtype=np.float64), 12) + 0.0  # no float noise, no -0.0
 
 
+_BLOCK = 64  # resamples at a time: keeps memory small (and fixes the shapes of the products below)
+
+
 def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Per reviewer, the standard deviation of their scores around the calibrated consensus.
 
@@ -135,21 +138,59 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -
     d = score - y_cell[cell] / n[cell]  # the score against the cell's raw mean
     dof = 1.0 - 1.0 / n[cell]
     p = m / np.where(n > 0, n, 1.0)[:, None]
+    # The scores grouped by reviewer, in their order within a reviewer: a reviewer's scores are a slice.
+    by_rev = np.argsort(rev, kind="stable")
+    cell, app, d, dof = cell[by_rev], app[by_rev], d[by_rev], dof[by_rev]
+    bounds = np.searchsorted(rev[by_rev], np.arange(n_rev + 1)).tolist()
     batch = np.atleast_2d(b)
     w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
     out = np.empty_like(batch)
-    for start in range(0, len(batch), 64):  # a block of resamples at a time keeps memory small
-        bb, ww = batch[start:start + 64], w[start:start + 64]
-        mean_bias = bb @ p.T  # (B, cells): the mean bias of each cell's reviewers
-        e = d[None, :] - bb[:, rev] + mean_bias[:, cell]
-        wa = ww[:, app]
-        for r in range(n_rev):
-            mine = rev == r
-            rss = (wa[:, mine] * e[:, mine] ** 2).sum(axis=1)
-            df = (wa[:, mine] * dof[mine]).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[start:start + 64, r] = np.sqrt(np.where(df > 0, rss / df, np.nan))
+    for start in range(0, len(batch), _BLOCK):
+        bb = batch[start:start + _BLOCK]
+        mean_bias = np.ascontiguousarray((bb @ p.T).T)  # (cells, B): the mean bias of each cell's reviewers
+        out[start:start + _BLOCK] = _spread_block(bb, mean_bias, np.ascontiguousarray(w[start:start + _BLOCK].T),
+                                                  cell, app, d, dof, bounds)
     return out[0] if np.ndim(b) == 1 else out
+
+
+_ROWS = 512  # scores at a time in `_spread_block` (a few blocks of this many rows stay in the cache)
+
+
+def _spread_block(bb: np.ndarray, mean_bias: np.ndarray, w_apps: np.ndarray, cell: np.ndarray, app: np.ndarray,
+                  d: np.ndarray, dof: np.ndarray, bounds: list[int]) -> np.ndarray:
+    """`_spread` of a block of resamples: biases `bb` (B, R), the cells' mean biases (cells, B), the
+    applications' weights (applications, B); the scores' cells, applications, raw deviations and degrees
+    of freedom, reviewer by reviewer (`bounds`).
+
+    Scores run down the rows, resamples along them: each resample's sums add their terms one after
+    the other in the scores' order (a resample alone: numpy's pairwise sum), as they always have. The
+    scores are taken `_ROWS` at a time, each part's sums continuing from the running sums (row 0).
+    """
+    n_b = len(bb)
+    out = np.empty_like(bb)
+    step = _ROWS if n_b > 1 else max(bounds[-1], 1)  # one resample: the pairwise sum over all its terms at once
+    e = np.empty((step + 1, n_b))
+    wa = np.empty((step + 1, n_b))
+    near = np.empty((step, n_b))
+    for r in range(bb.shape[1]):
+        rss, df = np.zeros(n_b), np.zeros(n_b)
+        for lo in range(bounds[r], bounds[r + 1], step):
+            hi = min(lo + step, bounds[r + 1])
+            k, first = hi - lo, lo == bounds[r]
+            ek, wk = e[1:k + 1], wa[1:k + 1]
+            np.subtract(d[lo:hi, None], bb[:, r], out=ek)
+            np.take(mean_bias, cell[lo:hi], axis=0, out=near[:k], mode="clip")
+            ek += near[:k]
+            ek *= ek
+            np.take(w_apps, app[lo:hi], axis=0, out=wk, mode="clip")
+            ek *= wk
+            wk *= dof[lo:hi, None]
+            e[0], wa[0] = rss, df
+            rss = e[1:k + 1].sum(axis=0) if first else e[:k + 1].sum(axis=0)
+            df = wa[1:k + 1].sum(axis=0) if first else wa[:k + 1].sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, r] = np.sqrt(np.where(df > 0, rss / df, np.nan))
+    return out
 
 
 def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +204,9 @@ def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]
     rng = np.random.default_rng(settings.seed)
     draws = rng.integers(0, n_apps, size=(settings.bootstrap_resamples, n_apps)) if n_apps else \
         np.zeros((settings.bootstrap_resamples, 0), dtype=np.int64)
-    weights = np.zeros((settings.bootstrap_resamples, n_apps))
-    np.add.at(weights, (np.repeat(np.arange(len(draws)), n_apps), draws.ravel()), 1.0)
+    weights = np.empty((len(draws), n_apps))  # how many times each application is drawn, per resample
+    for k, drawn in enumerate(draws):
+        weights[k] = np.bincount(drawn, minlength=n_apps)
     b, _ = _solve((weights @ a_apps).reshape(-1, n_rev, n_rev), weights @ g_apps)
     b = np.round(b, 12) + 0.0
     return b, _spread(cube, b, weights)
