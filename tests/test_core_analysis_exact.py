@@ -117,7 +117,7 @@ def test_spread_is_the_plain_formula_bit_for_bit() -> None:
     assert _spread_plain(cube, b).tobytes() == calibration._spread(cube, b).tobytes()
     rng = np.random.default_rng(3)
     n_apps = len(apps)
-    for resamples in (1, 2, 64, 65, 130):  # 65: a last block of one resample (numpy's pairwise sum)
+    for resamples in (1, 2, 64, 65, 130, 257, 300):  # 65, 257: a last block of one (summed pairwise)
         batch = rng.normal(0.0, 0.3, size=(resamples, 5))
         weights = np.zeros((resamples, n_apps))
         np.add.at(weights, (np.repeat(np.arange(resamples), n_apps), rng.integers(0, n_apps, resamples * n_apps)),

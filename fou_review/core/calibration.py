@@ -121,7 +121,8 @@ def estimate_biases(cube: ScoreCube) -> np.ndarray:
     return np.round(np.asarray(b, dtype=np.float64), 12) + 0.0  # no float noise, no -0.0
 
 
-_BLOCK = 64  # resamples at a time: keeps memory small (and fixes the shapes of the products below)
+_BLOCK = 64  # resamples whose mean biases are one matrix product (the product's shape is part of its result)
+_SPAN = 4 * _BLOCK  # resamples whose spreads are computed at once (keeps memory small)
 
 
 def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -145,15 +146,26 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -
     batch = np.atleast_2d(b)
     w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
     out = np.empty_like(batch)
-    for start in range(0, len(batch), _BLOCK):
-        bb = batch[start:start + _BLOCK]
-        mean_bias = np.ascontiguousarray((bb @ p.T).T)  # (cells, B): the mean bias of each cell's reviewers
-        out[start:start + _BLOCK] = _spread_block(bb, mean_bias, np.ascontiguousarray(w[start:start + _BLOCK].T),
-                                                  cell, app, d, dof, bounds)
+    for start, stop in _spans(len(batch)):
+        mean_bias = np.empty((len(p), stop - start))  # (cells, B): the mean bias of each cell's reviewers
+        for at in range(start, stop, _BLOCK):  # one product per block of resamples, as ever
+            mean_bias[:, at - start:min(at + _BLOCK, stop) - start] = (batch[at:min(at + _BLOCK, stop)] @ p.T).T
+        out[start:stop] = _spread_block(batch[start:stop], mean_bias, np.ascontiguousarray(w[start:stop].T),
+                                        cell, app, d, dof, bounds)
     return out[0] if np.ndim(b) == 1 else out
 
 
-_ROWS = 512  # scores at a time in `_spread_block` (a few blocks of this many rows stay in the cache)
+def _spans(n: int) -> list[tuple[int, int]]:
+    """The resamples `_spread` takes at once: `_SPAN` at a time, but a last block of one resample alone
+    (a block of one was always summed pairwise, as numpy sums a single row)."""
+    spans = [(start, min(start + _SPAN, n)) for start in range(0, n, _SPAN)]
+    if n > 1 and n % _BLOCK == 1:
+        start, stop = spans.pop()
+        spans += [(start, stop - 1), (stop - 1, stop)] if stop - 1 > start else [(start, stop)]
+    return spans
+
+
+_ROWS = 256  # scores at a time in `_spread_block` (a few blocks of this many rows stay in the cache)
 
 
 def _spread_block(bb: np.ndarray, mean_bias: np.ndarray, w_apps: np.ndarray, cell: np.ndarray, app: np.ndarray,
