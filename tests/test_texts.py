@@ -7,13 +7,17 @@ import datetime as dt
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from fou_review.errors import ParameterError
 from fou_review.texts.catalog import (
+    _LOCALES,
     DOMAINS,
     LANGS,
     check_lang,
@@ -75,6 +79,43 @@ def test_babel_formats_amounts_numbers_and_dates() -> None:
     assert format_long_date(dt.date(2022, 6, 6), "en") == "6\u00a0June 2022"
     with pytest.raises(TypeError):
         format_kr(1.5)  # type: ignore[arg-type]
+
+
+def _babel_int(value: int, lang: str) -> str:
+    """format_int as Babel writes it (the module writes whole numbers itself, see its docstring)."""
+    text = format_decimal(abs(value), locale=_LOCALES[lang], group_separator=True)
+    return f"\u2212{text}" if value < 0 else text
+
+
+def _babel_number(value: float, lang: str, places: int) -> str:
+    """format_number as Babel writes it."""
+    return format_decimal(Decimal(f"{float(value):.{places}f}"), format="0." + "0" * places if places else "0",
+                          locale=_LOCALES[lang], decimal_quantization=True)
+
+
+def test_numbers_are_written_exactly_as_babel_writes_them() -> None:
+    rng = np.random.default_rng(12)
+    edges = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 9999, 10_000, 99_999, 100_000, 999_999, 1_000_000]
+    ints = edges + [10**k + d for k in range(1, 25) for d in (-1, 0, 1)]
+    ints += [int(v) for v in rng.integers(0, 10**12, 300)] + [int(v) for v in rng.integers(0, 2000, 300)]
+    ints += [-v for v in ints]
+    floats = [0.0, -0.0, 0.5, 1.5, 2.5, -0.5, 0.004, 0.005, 0.0051, -0.004, -0.005, -0.0049, 0.125, 31.75,
+              -31.745, 1e-9, -1e-9, 999.995, 999.9949, 1e6, 1e15 + 0.25, 1e22, -1e22, 123456789.987654]
+    floats += [float(v) for v in rng.normal(0, 3, 300)] + [float(v) for v in rng.uniform(-1e7, 1e7, 300)]
+    floats += [float(v) for v in rng.integers(-10_000, 10_000, 100)]
+    for lang in LANGS:
+        assert [format_int(v, lang) for v in ints] == [_babel_int(v, lang) for v in ints]
+        assert [format_int(np.int64(v), lang) for v in ints[:60]] == [  # type: ignore[arg-type]
+            _babel_int(v, lang) for v in ints[:60]]
+        for places in (0, 1, 2, 3):
+            assert [format_number(v, lang, places) for v in floats] == [_babel_number(v, lang, places) for v in floats]
+            assert [format_number(np.float64(v), lang, places) for v in floats[:40]] == [
+                _babel_number(v, lang, places) for v in floats[:40]]
+        assert format_number(float("inf"), lang) == _babel_number(float("inf"), lang, 2)
+        assert format_number(float("-inf"), lang, 0) == _babel_number(float("-inf"), lang, 0)
+    assert [format_kr(v) for v in ints] == [f"{_babel_int(v, 'sv')}\u00a0kr" for v in ints]
+    assert format_int(-1234567, "sv") == "\u22121\u00a0234\u00a0567"
+    assert format_number(-0.001, "sv") == "-0,00"  # Babel's plain patterns write a hyphen-minus
 
 
 def test_a_bad_language_is_a_parameter_error() -> None:

@@ -8,7 +8,10 @@ yearly run). Each domain has a catalogue in Swedish and one in English under
 (``python scripts/catalogs.py`` re-compiles; a test checks that the two agree and that every id
 exists in both languages). Placeholders are ``str.format`` fields: ``{amount}``.
 
-Numbers, amounts and dates are formatted by Babel with CLDR's data for sv_SE and en_GB.
+Numbers, amounts and dates are formatted by Babel with CLDR's data for sv_SE and en_GB. A record of
+10^4 applications writes some 10^5 numbers, so whole numbers and scores are written with the
+symbols and grouping that Babel gives for the language, read from Babel once per language
+(`_style`); a test checks over many values that this writes exactly what Babel writes.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Final, Literal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal as babel_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol, parse_pattern
 
 LANGS: Final = ("sv", "en")
 DOMAINS: Final = ("core", "errors", "record", "workbook", "cli")
@@ -65,9 +71,46 @@ def t(lang: str, domain: str, msgid: str, /, **values: object) -> str:
     return str(text).format(**values) if values else str(text)
 
 
+@dataclass(frozen=True)
+class _Style:
+    """What Babel writes for a language: the decimal and group symbols, the grouping of the locale's
+    decimal pattern, and the negative prefix of the patterns `format_number` uses ("0", "0.00")."""
+
+    decimal: str
+    group: str
+    grouping: tuple[int, int]
+    negative: str
+
+
+@cache
+def _style(lang: str) -> _Style | None:
+    """The language's number symbols from Babel, or None when its patterns are not the plain ones
+    this module writes itself (then every number goes through Babel)."""
+    locale = Locale.parse(_LOCALES[lang])
+    grouped, plain = locale.decimal_formats[None], parse_pattern("0")
+    if (grouped.prefix[0], grouped.suffix[0], plain.prefix[0], plain.suffix) != ("", "", "", ("", "")) or (
+            grouped.scale or grouped.exp_prec or grouped.int_prec[0] != 1 or grouped.frac_prec[0] != 0):
+        return None
+    return _Style(get_decimal_symbol(locale), get_group_symbol(locale), grouped.grouping, plain.prefix[1])
+
+
+def _grouped(digits: str, style: _Style) -> str:
+    """`digits` grouped as Babel's `NumberPattern._format_int` groups them."""
+    size, groups = style.grouping[0], []
+    while len(digits) > size:
+        groups.append(digits[-size:])
+        digits = digits[:-size]
+        size = style.grouping[1]
+    return style.group.join([digits, *reversed(groups)])
+
+
 def format_int(value: int, lang: str = "sv") -> str:
     """A whole number grouped in threes as CLDR writes it (sv: U+00A0, en: comma); minus U+2212."""
-    text = babel_decimal(abs(value), locale=_LOCALES[lang], group_separator=True)
+    style = _style(lang) if type(value) is int else None
+    if style is not None:
+        text = _grouped(str(abs(value)), style)
+    else:
+        text = babel_decimal(abs(value), locale=_LOCALES[lang], group_separator=True)
     return f"{MINUS}{text}" if value < 0 else text
 
 
@@ -83,9 +126,14 @@ def format_number(value: float | None, lang: str, places: int = 2) -> str:
     """A score with `places` decimals: 31.75 -> "31,75" (sv) / "31.75" (en); missing -> "–"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    number = Decimal(f"{float(value):.{places}f}")  # rounded as Python rounds, then written by CLDR
-    return babel_decimal(number, format="0." + "0" * places if places else "0", locale=_LOCALES[lang],
-                         decimal_quantization=True)
+    text = f"{float(value):.{places}f}"  # rounded as Python rounds, then written as CLDR writes it
+    style = _style(lang)
+    if style is None or not math.isfinite(float(value)):
+        return babel_decimal(Decimal(text), format="0." + "0" * places if places else "0", locale=_LOCALES[lang],
+                             decimal_quantization=True)
+    if text.startswith("-"):  # -0.001 is written "-0.00", as Babel writes Decimal("-0.00")
+        return style.negative + text[1:].replace(".", style.decimal)
+    return text.replace(".", style.decimal)
 
 
 def format_long_date(day: dt.date, lang: str) -> str:
