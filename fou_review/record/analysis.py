@@ -60,7 +60,9 @@ def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
     tables = []
     for code in params.funds:
         mine = cal.totals[(cal.totals["fund"] == code) & cal.totals["total_raw"].notna()]
-        order = sorted(range(len(mine)), key=lambda k: natural_key(str(mine["id"].iloc[k])))
+        facts = list(zip(mine["id"].tolist(), mine["total_raw"].tolist(), mine["total_calibrated"].tolist(),
+                         mine["rank_raw"].tolist(), mine["rank_calibrated"].tolist(), mine["granted_raw_kr"].tolist(),
+                         mine["granted_calibrated_kr"].tolist(), strict=True))
         cols = [col(lang, "record.col.id", css="nowrap"),
                 col(lang, "record.analysis.col.total_raw", True, badge=scores),
                 col(lang, "record.analysis.col.total_calibrated", True, badge=scores),
@@ -68,12 +70,11 @@ def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
                 col(lang, "record.analysis.col.granted_raw", True),
                 col(lang, "record.analysis.col.granted_calibrated", True)]
         rows: list[list[Cell]] = []
-        for k in order:
-            r = mine.iloc[k]
-            rows.append([str(r["id"]), format_number(float(r["total_raw"]), lang),
-                         format_number(float(r["total_calibrated"]), lang), _rank(r["rank_raw"]),
-                         _rank(r["rank_calibrated"]), format_kr(int(r["granted_raw_kr"])),
-                         format_kr(int(r["granted_calibrated_kr"]))])
+        for app_id, raw, calibrated, rank_raw, rank_calibrated, granted_raw, granted_calibrated in sorted(
+                facts, key=lambda f: natural_key(str(f[0]))):
+            rows.append([str(app_id), format_number(float(raw), lang), format_number(float(calibrated), lang),
+                         _rank(rank_raw), _rank(rank_calibrated), format_kr(int(granted_raw)),
+                         format_kr(int(granted_calibrated))])
         tables.append(Table(t(lang, "record", "record.analysis.totals_caption", fund=code, year=params.year), cols,
                             rows, css="calibration-totals", empty=t(lang, "record", "record.ranking.none")))
     return tables
@@ -81,18 +82,19 @@ def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
 
 def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
     n_loo = rob.leave_one_out.shape[1]
+    kept_all = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(int).tolist()
+    ids = [str(i) for i in rob.ids]
+    funded_all, uncertain_all = rob.funded.tolist(), rob.uncertain.tolist()
+    shares = rob.bootstrap_share.astype(float).tolist()
+    words = {True: t(lang, "record", "record.robust.yes"), False: t(lang, "record", "record.robust.no")}
+    at_line: Cell = (Part(t(lang, "record", "record.robust.uncertain"), "strong"),)
     tables = []
     for code in params.funds:
-        rows: list[list[Cell]] = []
-        mine = [int(i) for i in np.flatnonzero((rob.funds == code) & rob.ranked)]
-        for i in sorted(mine, key=lambda k: natural_key(str(rob.ids[k]))):
-            kept = int(rob.leave_one_out[i].sum()) if n_loo else int(rob.funded[i])
-            at_line: Cell = ((Part(t(lang, "record", "record.robust.uncertain"), "strong"),) if rob.uncertain[i]
-                             else "–")
-            funded = t(lang, "record", "record.robust.yes" if rob.funded[i] else "record.robust.no")
-            rows.append([str(rob.ids[i]), funded,
-                         t(lang, "record", "record.robust.of", k=kept, n=max(n_loo, 1)),
-                         _percent(float(rob.bootstrap_share[i]), lang), at_line])
+        mine = np.flatnonzero((rob.funds == code) & rob.ranked).tolist()
+        rows: list[list[Cell]] = [
+            [ids[i], words[bool(funded_all[i])], t(lang, "record", "record.robust.of", k=kept_all[i], n=max(n_loo, 1)),
+             _percent(shares[i], lang), at_line if uncertain_all[i] else "–"]
+            for i in sorted(mine, key=lambda k: natural_key(ids[k]))]
         cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),
                 col(lang, "record.robust.col.loo", True), col(lang, "record.robust.col.bootstrap", True),
                 col(lang, "record.robust.col.uncertain")]

@@ -6,6 +6,8 @@ illustrative (filled in where the published document is silent) rather than publ
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from fou_review.core.pipeline import Review
@@ -23,6 +25,7 @@ REPORTS = {"godkänd": "approved", "ej godkänd": "not_approved", "ej inkommen":
 PURPOSES = {"studiebesök": "study_visit", "studieresa": "study_trip", "kurs": "course", "konferens": "conference"}
 
 
+@cache
 def _field_words(fields: str, lang: str) -> str:
     return ", ".join(t(lang, "record", f"record.field.{f}") for f in fields.split() if f in FIELDS)
 
@@ -46,23 +49,48 @@ def _source_cell(source: str, fields: str, lang: str, common: str | None) -> Cel
             Part(" "), Part(words))
 
 
-def _common_fields(apps: pd.DataFrame, ids: list[str], lang: str) -> str | None:
+def _common_fields(sources: list[str], fields: list[str], lang: str) -> str | None:
     """The illustrative facts, when every partly illustrative published row has the same ones."""
-    sets = {_field_words(str(apps.at[i, "illustrative_fields"]), lang) for i in ids
-            if apps.at[i, "source"] != "illustrative"} - {""}
+    sets = {_field_words(str(f), lang) for s, f in zip(sources, fields, strict=True) if s != "illustrative"} - {""}
     return sets.pop() if len(sets) == 1 else None
+
+
+def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[bool, bool], common: str | None,
+                lang: str) -> list[list[Cell]]:
+    """One row per application of the fund (`apps`: each row's application, in the same order)."""
+    with_years, with_purpose = columns
+    decision_col, reason_col = DECISION_COLUMNS[lang]
+    labels = apps["continues_label"].tolist() if "continues_label" in apps.columns else [""] * len(apps)
+    facts = zip(rows_frame["id"].tolist(), rows_frame["applicants"].tolist(), rows_frame["title"].tolist(),
+                rows_frame["requested_kr"].tolist(), rows_frame["granted_kr"].tolist(),
+                rows_frame[decision_col].tolist(), rows_frame[reason_col].tolist(),
+                apps["applicants_as_written"].tolist(), apps["received"].tolist(), labels,
+                apps["project_year"].tolist(), apps["planned_years"].tolist(), apps["purpose"].tolist(),
+                apps["last_report"].tolist(), apps["source"].tolist(), apps["illustrative_fields"].tolist(),
+                strict=True)
+    rows: list[list[Cell]] = []
+    for (app_id, applicants, title, requested, granted, decision, reason, written, received, label, year, planned,
+         purpose, report, source, fields) in facts:
+        row: list[Cell] = [str(app_id), _as_written(str(applicants), str(written), lang), str(title), str(received)]
+        if with_years:
+            row.append(_continuation(str(label), year, planned, lang) or _years(year, planned, lang))
+        if with_purpose:
+            row.append(_vocabulary(str(purpose), PURPOSES, "purpose", lang))
+        row += [_vocabulary(str(report), REPORTS, "report", lang), format_kr(int(requested)),
+                format_kr(int(granted)), (Part(str(decision), "strong"),), str(reason),
+                _source_cell(str(source), str(fields), lang, common)]
+        rows.append(row)
+    return rows
 
 
 def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> str:
     """Bilaga <number>: every application to the fund, in the order received in the input."""
     params = review.inputs.params
     fund = params.funds[fund_code]
-    decision_col, reason_col = DECISION_COLUMNS[lang]
-    apps = review.inputs.applications.set_index("id")
     rows_frame = review.decisions[review.decisions["fund"] == fund_code]
-    ids = list(rows_frame["id"])
+    apps = review.inputs.applications.set_index("id").loc[rows_frame["id"]]  # each row's application
     with_years = fund.max_project_years is not None
-    with_purpose = any(apps.at[i, "purpose"] for i in ids)
+    with_purpose = any(apps["purpose"].tolist())
     cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.col.administration"),
             Col(localized(fund, "title_label", lang)), col(lang, "record.col.received", css="nowrap")]
     if with_years:
@@ -72,21 +100,8 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
     cols += [col(lang, "record.col.report"), col(lang, "record.col.requested", True),
              col(lang, "record.col.granted", True), col(lang, "record.col.decision"),
              col(lang, "record.col.reason", css="wide"), col(lang, "record.col.data")]
-    common = _common_fields(apps, ids, lang)
-    rows: list[list[Cell]] = []
-    for _, d in rows_frame.iterrows():
-        a = apps.loc[d["id"]]
-        row: list[Cell] = [str(d["id"]), _as_written(str(d["applicants"]), str(a["applicants_as_written"]), lang),
-                           str(d["title"]), str(a["received"])]
-        if with_years:
-            row.append(_continuation(str(a.get("continues_label", "")), a["project_year"], a["planned_years"], lang)
-                       or _years(a["project_year"], a["planned_years"], lang))
-        if with_purpose:
-            row.append(_vocabulary(str(a["purpose"]), PURPOSES, "purpose", lang))
-        row += [_vocabulary(str(a["last_report"]), REPORTS, "report", lang), format_kr(int(d["requested_kr"])),
-                format_kr(int(d["granted_kr"])), (Part(str(d[decision_col]), "strong"),), str(d[reason_col]),
-                _source_cell(str(a["source"]), str(a["illustrative_fields"]), lang, common)]
-        rows.append(row)
+    common = _common_fields(apps["source"].tolist(), apps["illustrative_fields"].tolist(), lang)
+    rows = _gross_rows(rows_frame, apps, (with_years, with_purpose), common, lang)
     granted_n = int((rows_frame["granted_kr"] > 0).sum())
     foot = Foot(t(lang, "record", "record.appendix.total", n=len(rows), granted=granted_n,
                   rejected=len(rows) - granted_n),

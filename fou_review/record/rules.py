@@ -103,21 +103,49 @@ def render_rules(review: Review, lang: str) -> str:
                   tie_break=[_tie_break_words(k, lang, params) for k in params.tie_break])
 
 
-def _score_cell(row: pd.Series, code: str, lang: str) -> Cell:
-    score = t(lang, "record", "record.ranking.score", mean=format_number(row[f"{code}_mean"], lang),
-                 spread=int(row[f"{code}_spread"]))
-    if bool(row[f"{code}_counts"]):
+def _score_cell(mean: float, spread: int, counts: bool, lang: str) -> Cell:
+    score = t(lang, "record", "record.ranking.score", mean=format_number(mean, lang), spread=int(spread))
+    if bool(counts):
         return score
     return (Part(score), Part(" "), Part(t(lang, "record", "record.ranking.does_not_count"), "badge"))
+
+
+def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params, lang: str) -> tuple[
+        list[list[Cell]], list[str]]:
+    """The ranking table's rows of one fund, and the criteria that do not count ("K2 för LUM-07")."""
+    if rows_frame.empty:
+        return [], []
+    codes = params.criterion_codes()
+    labels = {c: criterion_label(params, c, lang) for c in codes}
+    d = by_id.loc[rows_frame["id"]]  # the decision of every ranked row, in the ranking's order
+    ids = rows_frame["id"].tolist()
+    scores = [list(zip(rows_frame[f"{c}_mean"].tolist(), rows_frame[f"{c}_spread"].tolist(),
+                       rows_frame[f"{c}_counts"].tolist(), strict=True)) for c in codes]
+    n_min = rows_frame[[f"{c}_n" for c in codes]].astype(int).min(axis=1).tolist() if codes else []
+    columns = zip(ids, rows_frame["rank"].tolist(), n_min, rows_frame["conflicted_reviewers"].tolist(),
+                  rows_frame["total_score"].tolist(), d["applicants"].tolist(), d["budget_before_kr"].tolist(),
+                  d[DECISION_COLUMNS[lang][0]].tolist(), strict=True)
+    rows: list[list[Cell]] = []
+    not_counted: list[str] = []
+    for k, (app_id, rank, n, conflicted, total, applicants, before, decision) in enumerate(columns):
+        reviewers = (t(lang, "record", "record.ranking.reviewers_conflicted", n=n, conflicted=int(conflicted))
+                     if int(conflicted) else str(n))
+        mine = [per_code[k] for per_code in scores]
+        rows.append([str(int(rank)), str(app_id), str(applicants)]
+                    + [_score_cell(*score, lang) for score in mine]
+                    + [format_number(total, lang), reviewers,
+                       format_kr(int(before)) if not pd.isna(before) else "–", str(decision)])
+        not_counted += [t(lang, "record", "record.ranking.criterion_for", label=labels[c], id=app_id)
+                        for c, (_, _, counts) in zip(codes, mine, strict=True) if not bool(counts)]
+    return rows, not_counted
 
 
 def render_ranking(review: Review, lang: str) -> str:
     """Per fund: the ranked applications with mean score per criterion, spread, total and decision."""
     params, decisions = review.inputs.params, review.decisions
-    decision_col, reason_col = DECISION_COLUMNS[lang]
+    reason_col = DECISION_COLUMNS[lang][1]
     ranked = review.allocation.ranked
     by_id = decisions.set_index("id")
-    codes = params.criterion_codes()
     funds = []
     for fund_code in params.funds:
         rows_frame = ranked[ranked["fund"] == fund_code] if len(ranked) else ranked
@@ -130,22 +158,7 @@ def render_ranking(review: Review, lang: str) -> str:
                  col(lang, "record.col.reviewers", True,
                      badge=_mark(params, "conflicts", lang) or _mark(params, "reviewers", lang)),
                  col(lang, "record.col.left_before", True), col(lang, "record.col.decision")]
-        rows: list[list[Cell]] = []
-        not_counted = []
-        for _, row in rows_frame.iterrows():
-            d = by_id.loc[row["id"]]
-            n = min(int(row[f"{c}_n"]) for c in codes)
-            conflicted = int(row["conflicted_reviewers"])
-            reviewers = (t(lang, "record", "record.ranking.reviewers_conflicted", n=n, conflicted=conflicted)
-                         if conflicted else str(n))
-            before = d["budget_before_kr"]
-            rows.append([str(int(row["rank"])), str(row["id"]), str(d["applicants"])]
-                        + [_score_cell(row, c, lang) for c in codes]
-                        + [format_number(row["total_score"], lang), reviewers,
-                           format_kr(int(before)) if not pd.isna(before) else "–", str(d[decision_col])])
-            not_counted += [t(lang, "record", "record.ranking.criterion_for", label=criterion_label(params, c, lang),
-                              id=row["id"])
-                            for c in codes if not bool(row[f"{c}_counts"])]
+        rows, not_counted = _ranking_rows(rows_frame, by_id, params, lang)
         unranked = decisions[(decisions["fund"] == fund_code) & decisions["rank"].isna()]
         funds.append({
             "table": Table(t(lang, "record", "record.ranking.caption", fund=fund_code, year=params.year), cols, rows,
