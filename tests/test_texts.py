@@ -20,6 +20,8 @@ from fou_review.texts.catalog import (
     _LOCALES,
     DOMAINS,
     LANGS,
+    _grouped,
+    _Style,
     check_lang,
     format_int,
     format_kr,
@@ -116,6 +118,9 @@ def test_numbers_are_written_exactly_as_babel_writes_them() -> None:
     assert [format_kr(v) for v in ints] == [f"{_babel_int(v, 'sv')}\u00a0kr" for v in ints]
     assert format_int(-1234567, "sv") == "\u22121\u00a0234\u00a0567"
     assert format_number(-0.001, "sv") == "-0,00"  # Babel's plain patterns write a hyphen-minus
+    # the grouping loop for a locale not grouped in threes only (en_IN: 12,34,567), as Babel groups
+    indian = _Style(".", ",", (3, 2), "-")
+    assert [_grouped(abs(v), indian) for v in ints] == [format_decimal(abs(v), locale="en_IN") for v in ints]
 
 
 def test_a_bad_language_is_a_parameter_error() -> None:

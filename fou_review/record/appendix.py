@@ -35,6 +35,7 @@ def _vocabulary(value: str, ids: dict[str, str], kind: str, lang: str) -> str:
     return t(lang, "record", f"record.{kind}.{ids[value]}") if value in ids else value
 
 
+@cache
 def _source_cell(source: str, fields: str, lang: str, common: str | None) -> Cell:
     """Published, illustrative, or published with some facts illustrative (named unless `common`)."""
     if source == "illustrative":
@@ -69,6 +70,7 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
                 apps["last_report"].tolist(), apps["source"].tolist(), apps["illustrative_fields"].tolist(),
                 strict=True)
     rows: list[list[Cell]] = []
+    strong: dict[str, Cell] = {}  # the decision in bold, one cell per decision word
     for (app_id, applicants, title, requested, granted, decision, reason, written, received, label, year, planned,
          purpose, report, source, fields) in facts:
         row: list[Cell] = [str(app_id), _as_written(str(applicants), str(written), lang), str(title), str(received)]
@@ -77,7 +79,8 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
         if with_purpose:
             row.append(_vocabulary(str(purpose), PURPOSES, "purpose", lang))
         row += [_vocabulary(str(report), REPORTS, "report", lang), format_kr(int(requested)),
-                format_kr(int(granted)), (Part(str(decision), "strong"),), str(reason),
+                format_kr(int(granted)), strong.setdefault(str(decision), (Part(str(decision), "strong"),)),
+                str(reason),
                 _source_cell(str(source), str(fields), lang, common)]
         rows.append(row)
     return rows

@@ -153,7 +153,9 @@ def localized(obj: object, name: str, lang: str) -> str:
     return str(getattr(obj, f"{name}_{lang}"))
 
 
+_SWEDISH = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "é": "e", "ü": "y"})
+
+
 def swedish_key(words: str) -> tuple[str, str]:
     """Sort key in Swedish alphabetical order (å, ä, ö after z), ties broken by the exact text."""
-    table = str.maketrans({"å": "z\u0001", "ä": "z\u0002", "ö": "z\u0003", "é": "e", "ü": "y"})
-    return (words.lower().translate(table), words)
+    return (words.lower().translate(_SWEDISH), words)

@@ -14,6 +14,7 @@ import gc
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -280,6 +281,7 @@ def _granted_tables(params: Params, decisions: pd.DataFrame, lang: str) -> str:
     return render("granted.html.j2", lang, tables=tables)
 
 
+@cache
 def _result(met: bool, lang: str) -> Cell:
     return ((Part(t(lang, "record", "record.met"), "met"),) if met
             else (Part(t(lang, "record", "record.unmet"), "unmet"),))

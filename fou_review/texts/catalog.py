@@ -94,9 +94,11 @@ def _style(lang: str) -> _Style | None:
     return _Style(get_decimal_symbol(locale), get_group_symbol(locale), grouped.grouping, plain.prefix[1])
 
 
-def _grouped(digits: str, style: _Style) -> str:
-    """`digits` grouped as Babel's `NumberPattern._format_int` groups them."""
-    size, groups = style.grouping[0], []
+def _grouped(number: int, style: _Style) -> str:
+    """`number` (not negative) grouped as Babel's `NumberPattern._format_int` groups its digits."""
+    if style.grouping == (3, 3):
+        return f"{number:,}".replace(",", style.group)
+    digits, size, groups = str(number), style.grouping[0], []
     while len(digits) > size:
         groups.append(digits[-size:])
         digits = digits[:-size]
@@ -108,7 +110,7 @@ def format_int(value: int, lang: str = "sv") -> str:
     """A whole number grouped in threes as CLDR writes it (sv: U+00A0, en: comma); minus U+2212."""
     style = _style(lang) if type(value) is int else None
     if style is not None:
-        text = _grouped(str(abs(value)), style)
+        text = _grouped(abs(value), style)
     else:
         text = babel_decimal(abs(value), locale=_LOCALES[lang], group_separator=True)
     return f"{MINUS}{text}" if value < 0 else text
@@ -126,9 +128,10 @@ def format_number(value: float | None, lang: str, places: int = 2) -> str:
     """A score with `places` decimals: 31.75 -> "31,75" (sv) / "31.75" (en); missing -> "–"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = f"{float(value):.{places}f}"  # rounded as Python rounds, then written as CLDR writes it
+    number = float(value)
+    text = f"{number:.{places}f}"  # rounded as Python rounds, then written as CLDR writes it
     style = _style(lang)
-    if style is None or not math.isfinite(float(value)):
+    if style is None or not math.isfinite(number):
         return babel_decimal(Decimal(text), format="0." + "0" * places if places else "0", locale=_LOCALES[lang],
                              decimal_quantization=True)
     if text.startswith("-"):  # -0.001 is written "-0.00", as Babel writes Decimal("-0.00")
