@@ -9,7 +9,6 @@ offline, years later, and shows exactly what was decided. Same notebook outputs 
 
 from __future__ import annotations
 
-import copy
 import re
 from importlib import resources
 from typing import Any
@@ -118,35 +117,61 @@ def notebook_to_record_html(nb: nbformat.NotebookNode, *, lang: str, title: str,
 MAIN_PAGE = "allocation.html"
 
 
+Content = tuple[tuple[str, str], ...]  # what a record page is made of: ("markdown", source) and ("html", fragment)
+
+
+def record_content(nb: nbformat.NotebookNode) -> Content:
+    """What of `nb` reaches the record, in order: the source of each markdown cell and the text/html of
+    each display output, of the cells not tagged review-only (the template's own selection, see
+    templates/record/index.html.j2). The pages are a function of this, the language, title and Dnr."""
+    content: list[tuple[str, str]] = []
+    for cell in nb.cells:
+        if "review-only" in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            content.append(("markdown", "".join(cell.source) if isinstance(cell.source, list) else cell.source))
+        elif cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                fragment = output.get("data", {}).get("text/html") if output.output_type in (
+                    "display_data", "execute_result") else None
+                if fragment is not None:
+                    content.append(("html", fragment if isinstance(fragment, str) else "".join(fragment)))
+    return tuple(content)
+
+
 def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str = "",
                              main_only: bool = False) -> dict[str, str]:
     """Every page of the record, by file name: `allocation.html` and, for a large year, the separate
     pages (`record.pages`), each an output of the notebook wrapped as a page; all from the same
     template and stylesheet, each checked to be static (RecordError otherwise). `main_only`: the
     main page alone (the separate pages are left out of it all the same)."""
+    return content_to_record_pages(record_content(nb), lang=lang, title=title, dnr=dnr, main_only=main_only)
+
+
+def content_to_record_pages(content: Content, *, lang: str, title: str, dnr: str = "",
+                            main_only: bool = False) -> dict[str, str]:
+    """The pages of `notebook_to_record_pages` from the notebook's `record_content`."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     from fou_review.record.pages import heading_text, unwrap
 
     exporter = _exporter()
-    clean = copy.deepcopy(nb)
-    clean.metadata = nbformat.NotebookNode()  # type: ignore[no-untyped-call] # nothing of the run's metadata can reach the page
-    separate: dict[str, str] = {}
-    for cell in clean.cells:
-        kept = []
-        for output in cell.get("outputs", []):
-            fragment = output.get("data", {}).get("text/html")
-            found = unwrap(fragment if isinstance(fragment, str) else "".join(fragment or ()))
-            if found is None:
-                kept.append(output)
-            else:
-                separate[found[0]] = found[1]
-        if "outputs" in cell:
-            cell.outputs = kept
-    pages = {MAIN_PAGE: _export(exporter, clean, lang=lang, title=title, dnr=dnr)}
+    new = nbformat.v4
+    cells, separate = [], {}
+    for kind, text in content:
+        found = unwrap(text) if kind == "html" else None
+        if found is not None:
+            separate[found[0]] = found[1]
+        elif kind == "markdown":
+            cells.append(new.new_markdown_cell(text))  # type: ignore[no-untyped-call]
+        else:
+            cells.append(new.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
+                new.new_output("display_data", data={"text/html": text})]))  # type: ignore[no-untyped-call]
+    pages = {MAIN_PAGE: _export(exporter, new.new_notebook(cells=cells), lang=lang, title=title,  # type: ignore[no-untyped-call]
+                                dnr=dnr)}
     for name, fragment in ({} if main_only else separate).items():
-        one = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
-            nbformat.v4.new_output("display_data", data={"text/html": fragment})])])  # type: ignore[no-untyped-call]
+        one = new.new_notebook(cells=[new.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
+            new.new_output("display_data", data={"text/html": fragment})])])  # type: ignore[no-untyped-call]
         heading = heading_text(fragment)
         pages[name] = _export(exporter, one, lang=lang, title=f"{heading} – {title}" if heading else title, dnr=dnr)
     return pages

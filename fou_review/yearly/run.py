@@ -36,7 +36,7 @@ from typing import Any
 from fou_review.core.load import load_year
 from fou_review.core.pipeline import Review, review_inputs
 from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Msg, Problem, RunError, Value
-from fou_review.yearly.early_pdf import EarlyPdf
+from fou_review.yearly.early_record import EarlyRecord
 from fou_review.yearly.kernel import KERNEL, Kernel, remove_stale_kernel_folders, started_kernel
 from fou_review.yearly.kernel import PREFIX as KERNEL_PREFIX
 from fou_review.yearly.manifest import (
@@ -158,7 +158,7 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
 
     warm = ThreadPoolExecutor(max_workers=1)  # WeasyPrint's import and fonts while the kernel works
     warming = warm.submit(archive.prepare)
-    early = early_pdf(workspace.snapshot / NOTEBOOK, review, lang)
+    early = early_record(workspace.snapshot / NOTEBOOK, review, lang)
     try:
         parameters: dict[str, object] = {"year": year, "lang": lang}
         if supersedes is not None:
@@ -173,19 +173,16 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         manifest = json.loads(files.pop(MANIFEST_NAME))
         if manifest.get("inputs") != workspace.inputs:  # the execution read nothing but the snapshot
             raise RunError(_cli("run.no_run_files", path=NOTEBOOK.as_posix()))
-        from fou_review.record.html_export import notebook_to_record_pages
+        from fou_review.record.html_export import record_content
 
         nb = normalise_notebook(executed, str(info["title"]))
-        with ThreadPoolExecutor(max_workers=1) as pool:  # convert while the kernel is being stopped
-            html = pool.submit(notebook_to_record_pages, without_review_only(nb), lang=lang,
-                               title=str(info["title"]), dnr=str(info["dnr"]))
-            kernel.stop()
-            # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
-            files |= {name: page.encode("utf-8") for name, page in html.result().items()}
+        kernel.stop()
+        # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
+        pages = early.pages_for(record_content(without_review_only(nb)), title=str(info["title"]), dnr=str(info["dnr"]))
+        files |= {name: page.encode("utf-8") for name, page in pages.items()}
         files["review.ipynb"] = notebook_bytes(nb)
         warming.result()
-        files["allocation.pdf"] = early.pdf_for(files["allocation.html"].decode("utf-8"),
-                                                dt.date.fromisoformat(str(info["decided"])))
+        files["allocation.pdf"] = early.pdf_for(pages["allocation.html"], dt.date.fromisoformat(str(info["decided"])))
     finally:
         early.close()
         warm.shutdown(wait=True)  # no thread of this run outlives it (the next run's kernel is a fork)
@@ -194,13 +191,14 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     return {name: files[name] for name in sorted(files)}
 
 
-def early_pdf(notebook: Path, review: Review, lang: str) -> EarlyPdf:
-    """The PDF to begin once the record cell has run, with the title, Dnr and date of the validated year."""
+def early_record(notebook: Path, review: Review, lang: str) -> EarlyRecord:
+    """The pages and PDF to begin once the record cell has run, with the title, Dnr and date of the validated
+    year."""
     from fou_review.record.sections import record_title
 
     decision = review.inputs.params.decision
-    metadata = json.loads(notebook.read_text("utf-8")).get("metadata", {})
-    return EarlyPdf(metadata, lang=lang, title=record_title(review, lang), dnr=decision.dnr, decided=decision.date)
+    cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
+    return EarlyRecord(cells, lang=lang, title=record_title(review, lang), dnr=decision.dnr, decided=decision.date)
 
 
 def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
