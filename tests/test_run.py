@@ -216,7 +216,7 @@ def test_failing_cell_leaves_the_previous_record_untouched(project: Path, tmp_pa
     before = snapshot(root / "reports")
     assert main(["--root", str(root), "run", str(YEAR), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "cell 5 (In [5]" in err and "ValueError: avsiktligt fel i testet" in err
+    assert "cell 5 (In [6]" in err and "ValueError: avsiktligt fel i testet" in err
     assert snapshot(root / "reports") == before
     assert [p.name for p in (root / "reports").iterdir()] == ["2022"]  # no temporary folder left behind
 

@@ -13,21 +13,32 @@ sections are the notebook's outputs, it writes
 
 So every file of a record comes from one reading of one snapshot. Anywhere else (JupyterLab, plain
 papermill, nbval), the variable is unset and the call does nothing.
+
+The notebook starts the writing as soon as the review is loaded (`start_run_files`): a fork of the
+kernel writes the files while the kernel goes on with the other cells (the files take seconds at
+10^4 applications), and the notebook's last cell waits for it (`RunFilesJob.wait`). The fork writes
+files and nothing else: its standard streams are /dev/null (the kernel's own streams belong to the
+kernel's threads, which a fork does not have), and it ends with `os._exit`. A failure is written to
+`RUN_FILES_ERROR` and raised by `wait`, naming the error. Where a fork is not available the files
+are written at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from fou_review.core.pipeline import Review
+from fou_review.errors import Msg, RunError
 
 RECORD_OUT_ENV = "FOU_REVIEW_RECORD_OUT"
 RUN_INFO = "run.json"
+RUN_FILES_ERROR = "run-files-error.txt"  # what made the background writing fail (never part of a record)
 
 
 def run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> dict[str, bytes]:
@@ -67,6 +78,59 @@ def write_run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> l
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)  # a private folder of this run: no one reads it before the kernel is done
     return sorted(files)
+
+
+class RunFilesJob:
+    """The record's other files being written by a fork of the kernel (`start_run_files`)."""
+
+    def __init__(self, pid: int | None, out: Path | None, names: list[str]) -> None:
+        self._pid, self._out, self._names = pid, out, names
+
+    def wait(self) -> list[str]:
+        """Wait for the writing to end; the names written. RunError if it failed."""
+        if self._pid is None or self._out is None:
+            return self._names
+        pid, self._pid = self._pid, None
+        _, status = os.waitpid(pid, 0)
+        error = self._out / RUN_FILES_ERROR
+        if os.waitstatus_to_exitcode(status) != 0 or error.exists():
+            detail = error.read_text("utf-8").strip().splitlines()[-1:] if error.exists() else []
+            raise RunError(Msg.of("run.files_failed", domain="cli", error=(detail or [f"status {status}"])[0]))
+        self._names = sorted(p.relative_to(self._out).as_posix() for p in self._out.rglob("*") if p.is_file())
+        return self._names
+
+
+def start_run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> RunFilesJob:
+    """Begin writing `run_files` into `$FOU_REVIEW_RECORD_OUT` in a fork of this process (see the module's
+    docstring); outside `fou-review run` nothing is written and `wait` gives []."""
+    out = os.environ.get(RECORD_OUT_ENV)
+    if not out:
+        return RunFilesJob(None, None, [])
+    if not hasattr(os, "fork"):
+        return RunFilesJob(None, None, write_run_files(review, manifest, lang))
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    pid = os.fork()
+    if pid == 0:
+        _write_in_fork(review, manifest, lang, Path(out))
+    return RunFilesJob(pid, Path(out), [])
+
+
+def _write_in_fork(review: Review, manifest: Mapping[str, Any], lang: str, out: Path) -> None:
+    """In the forked child: write the files, or the error; never returns."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - until os._exit
+        write_run_files(review, manifest, lang)
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - reported by `wait` in the kernel
+        try:
+            (out / RUN_FILES_ERROR).write_text(f"{type(exc).__name__}: {exc}\n", "utf-8")
+        except OSError:
+            pass
+    finally:
+        os._exit(code)
 
 
 def read_run_files(folder: Path) -> dict[str, bytes]:
