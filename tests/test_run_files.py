@@ -49,3 +49,12 @@ def test_a_failure_in_the_fork_is_raised_by_wait(review: Review, tmp_path: Path,
     assert "ValueError: disk on fire" in caught.value.message("sv")
     assert "could not be written: ValueError: disk on fire" in caught.value.message("en")
     assert (tmp_path / RUN_FILES_ERROR).is_file()
+
+
+def test_a_run_gone_meanwhile_is_not_recreated(review: Review, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "run" / "out"
+    monkeypatch.setenv(RECORD_OUT_ENV, str(out))  # the run's folder was removed (the run was killed)
+    with pytest.raises(RunError):
+        start_run_files(review, MANIFEST, "sv").wait()
+    assert not (tmp_path / "run").exists()

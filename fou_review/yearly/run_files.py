@@ -75,7 +75,8 @@ def write_run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> l
     files = run_files(review, manifest, lang)
     for name, data in files.items():
         path = Path(out) / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in reversed(path.relative_to(out).parents[:-1]):  # never the run's folder itself: if the
+            (Path(out) / folder).mkdir(exist_ok=True)  # run is gone (killed), this fails rather than recreate it
         path.write_bytes(data)  # a private folder of this run: no one reads it before the kernel is done
     return sorted(files)
 
