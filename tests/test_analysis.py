@@ -286,6 +286,14 @@ def test_bad_changes_name_their_keys(repo_root: Path) -> None:
     assert apply_changes(params, {}) == params
 
 
+def test_a_part_of_a_remainder_set_to_a_plain_value_names_that_value(repo_root: Path) -> None:
+    params = load_year(repo_root, 2022).params
+    with pytest.raises(InputError) as err:
+        apply_changes(params, {"funds.LUM.remainder": 5, "funds.LUM.remainder.partial": True})
+    assert [p.key for p in err.value.problems] == ["funds.LUM.remainder"]
+    assert "expected a mapping, got an integer" in err.value.message("en")
+
+
 def test_inputs_built_in_memory_work_too() -> None:
     params = small_params()
     apps = applications(10)

@@ -111,8 +111,11 @@ def _assign(changes: Mapping[str, object], funds: dict[str, dict[str, Any]], cri
             elif rest not in FUND_KEYS:
                 problems.append(_unknown(source, key, ", ".join(f"funds.{code}.{k}" for k in FUND_KEYS)).problems[0])
             else:
-                if rest.startswith("remainder."):
-                    funds[code]["remainder"] = {**funds[code]["remainder"], rest.split(".", 1)[1]: value}
+                current = funds[code]["remainder"]
+                if rest.startswith("remainder.") and isinstance(current, Mapping):
+                    funds[code]["remainder"] = {**current, rest.split(".", 1)[1]: value}
+                elif rest.startswith("remainder."):
+                    pass  # a remainder set to a non-mapping before: validation names that value
                 else:
                     funds[code][rest] = value
                 touched_funds.add(code)
