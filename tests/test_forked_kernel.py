@@ -121,8 +121,18 @@ def test_the_same_record_from_a_forked_and_a_new_kernel(tmp_path: Path, monkeypa
     root = tmp_path / "root"
     for part in ("params", "data", "notebooks"):
         shutil.copytree(REPO / part, root / part)
+    kernels: list[str] = []
+    real_init = ForkedProcess.__init__
+
+    def counted(self: ForkedProcess, pid: int) -> None:
+        kernels.append("forked")
+        real_init(self, pid)
+
+    monkeypatch.setattr(ForkedProcess, "__init__", counted)
     forked = make_record(root, 2022, "sv", progress=False)
+    assert kernels == ["forked"]  # the first record's kernel was a fork
     monkeypatch.setattr(forked_kernel, "fork_possible", lambda: False)
     spawned = make_record(root, 2022, "sv", progress=False)
+    assert kernels == ["forked"]  # the second's a new process
     assert forked.keys() == spawned.keys()
     assert [name for name in forked if forked[name] != spawned[name]] == []
