@@ -397,6 +397,23 @@ def _initial_counts(names: Sequence[str], used: Mapping[str, int]) -> np.ndarray
     return initial
 
 
+def walk_fund(fund: Fund, at: np.ndarray, requested: np.ndarray, remaining: int, used: Mapping[str, int],
+              applicants: np.ndarray, who: _Applicants | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The greedy walk over one fund's ranked candidates `at` (positions in `applicants`, in rank order;
+    `requested` theirs): per candidate, granted kronor, reason code, the applicant whose cap refused it
+    ("" or None if none) and that applicant's count. In array steps (`_walk`) when the candidates are
+    coded (`who`: a large call) and the fund has at least `_SMALL` of them, else one by one (`_greedy`)."""
+    if who is None or len(at) < _SMALL:
+        got, reasons, names, counts = _greedy(fund, applicants[at].tolist(), requested, remaining, dict(used))
+        return (np.asarray(got, dtype=np.int64), np.asarray(reasons, dtype=np.int8), np.array(names, dtype=object),
+                np.asarray(counts, dtype=np.int64))
+    got_arr, why, name_code, how_many = _walk(fund, who, at, requested, remaining, used, applicants)
+    full = np.full(len(at), None, dtype=object)
+    refused = np.flatnonzero(name_code >= 0)
+    full[refused] = [who.names[c] for c in name_code[refused].tolist()]
+    return got_arr, why, full, how_many
+
+
 def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
           used: Mapping[str, int], applicants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The greedy walk of `_greedy` in array steps, with the same decisions, over one fund's ranked candidates.
@@ -563,19 +580,11 @@ def allocate(apps: pd.DataFrame, eligibility: pd.DataFrame, scoring: pd.DataFram
         candidates = np.flatnonzero(in_fund & ~is_override & eligible & scored)
         at = rank_candidates(keys, candidates, params)
         rank[at], ranked_count[at] = np.arange(1, len(at) + 1), len(at)
-        if len(at) < _SMALL or len(ranked_rows) < _ARRAY_WALK_FROM:
-            got, reasons, names, counts = _greedy(fund, applicants[at].tolist(), requested[at],
-                                                  fund.budget_kr - spent, used)
-            got_arr, why, how_many = (np.asarray(got, dtype=np.int64), np.asarray(reasons, dtype=np.int8),
-                                      np.asarray(counts, dtype=np.int64))
-            full[at] = names
-        else:
-            if who is None:  # the candidates of every fund, coded once
-                who = _Applicants.code(applicants, ranked_rows, params.administrations)
-            got_arr, why, name_code, how_many = _walk(fund, who, at, requested[at], fund.budget_kr - spent, used,
-                                                      applicants)
-            refused = np.flatnonzero(name_code >= 0)
-            full[at[refused]] = [who.names[c] for c in name_code[refused].tolist()]
+        if who is None and len(ranked_rows) >= _ARRAY_WALK_FROM and len(at) >= _SMALL:
+            who = _Applicants.code(applicants, ranked_rows, params.administrations)  # every fund's, coded once
+        got_arr, why, names, how_many = walk_fund(fund, at, requested[at], fund.budget_kr - spent, used, applicants,
+                                                  who if len(ranked_rows) >= _ARRAY_WALK_FROM else None)
+        full[at] = names
         left = fund.budget_kr - spent - np.cumsum(got_arr)  # the remaining budget after each candidate's turn
         granted[at], code[at], full_count[at] = got_arr, why, how_many
         before[at], after[at] = left + got_arr, left

@@ -35,14 +35,12 @@ import pandas as pd
 
 from fou_review.core.allocation import (
     _ARRAY_WALK_FROM,
-    _SMALL,
     _Applicants,
     _apply_overrides,
-    _greedy,
     _sort_columns,
     _sort_key,
-    _walk,
     rank_candidates,
+    walk_fund,
 )
 from fou_review.core.calibration import estimate_biases, totals_from_means
 from fou_review.core.cube import score_cube
@@ -188,17 +186,12 @@ def _funded(p: Prepared, means: np.ndarray, totals: np.ndarray) -> np.ndarray:
         elif c in p.mean_columns:
             keys[c] = means[:, p.mean_columns[c]]
     ranked = p.eligible & ~np.isnan(totals)
-    array_walk = int(ranked.sum()) >= _ARRAY_WALK_FROM
+    who = p.who if int(ranked.sum()) >= _ARRAY_WALK_FROM else None  # a large call: in array steps, as `allocate`
     for code, fund in params.funds.items():
-        candidates = np.flatnonzero(p.in_fund[code] & ranked)
-        at = rank_candidates(keys, candidates, params)
-        remaining = fund.budget_kr - p.spent[code]
-        if array_walk and len(at) >= _SMALL:
-            got_arr, _, _, _ = _walk(fund, p.who, at, p.requested[at], remaining, p.used[code], p.applicants)
-            out[at] = got_arr > 0
-        else:
-            got, _, _, _ = _greedy(fund, p.applicants[at].tolist(), p.requested[at], remaining, dict(p.used[code]))
-            out[at] = np.asarray(got, dtype=np.int64) > 0
+        at = rank_candidates(keys, np.flatnonzero(p.in_fund[code] & ranked), params)
+        got, _, _, _ = walk_fund(fund, at, p.requested[at], fund.budget_kr - p.spent[code], p.used[code],
+                                 p.applicants, who)
+        out[at] = got > 0
     return out
 
 
