@@ -1,0 +1,182 @@
+"""The loaders' fast paths read exactly what their row-by-row paths read.
+
+`tables.parse_csv_from_string` splits a plain CSV text itself and reads any other with the csv module
+in one go; `load.parse_applications` and `load.parse_scores` check a whole column at a time and
+fall back to the row-by-row checks only to name problems. Each fast path is checked here against
+the path it stands in for: random CSV texts (hypothesis), and the 2022 year's and a synthetic
+year's tables, valid and with wrong cells.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fou_review.core import load, tables
+from fou_review.core.load import load_params, parse_applications, parse_scores
+from fou_review.core.params import Alias, Params
+from fou_review.core.tables import Table, parse_csv_from_string, read_table
+from fou_review.errors import InputError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def without(module: Any, name: str) -> Iterator[None]:
+    """`module.name` (a fast path) answering None: the slower path does the work."""
+    real = getattr(module, name)
+    setattr(module, name, lambda *_a, **_k: None)
+    try:
+        yield
+    finally:
+        setattr(module, name, real)
+
+
+def outcome(read: Callable[[], Any]) -> Any:
+    """What `read` gives: its result, or the problems it raises (as texts)."""
+    try:
+        return read()
+    except InputError as exc:
+        return [p.text("en") for p in exc.problems]
+
+
+def same_table(a: Any, b: Any) -> bool:
+    return (a == b) if not isinstance(a, Table) else (isinstance(b, Table) and a.columns == b.columns
+                                                     and a.rows == b.rows and a.file == b.file)
+
+
+CELL = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t;1é\u00a0')), max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(header=st.lists(st.sampled_from(["id", "fund", "title", "x"]), min_size=1, max_size=4, unique=True),
+       data=st.data(), ending=st.sampled_from(["", "\n", "\n\n", "\r\n"]))
+def test_csv_text_reads_the_same_by_every_path(header: list[str], data: st.DataObject, ending: str) -> None:
+    width = st.just(len(header)) if data.draw(st.booleans()) else st.integers(0, 5)  # mostly full rows
+    rows = data.draw(st.lists(width.flatmap(lambda n: st.lists(CELL, min_size=n, max_size=n)), max_size=6))
+    text = "\n".join([",".join(header), *(",".join(r) for r in rows)]) + ending
+    fast = outcome(lambda: parse_csv_from_string(text, "t.csv"))
+    with without(tables, "_plain_table"):
+        records = outcome(lambda: parse_csv_from_string(text, "t.csv"))
+        with without(tables, "_table_of_records"):
+            row_by_row = outcome(lambda: parse_csv_from_string(text, "t.csv"))
+    assert same_table(fast, row_by_row) and same_table(records, row_by_row)
+
+
+def test_the_years_files_are_plain(year: tuple[Path, Params]) -> None:
+    root, _ = year
+    for path in sorted((root / "data" / "2022").rglob("*.csv")):
+        text = path.read_text("utf-8")
+        header = tuple(h.strip() for h in text.partition("\n")[0].split(","))
+        if '"' not in text:  # the split of its own reads these (quoted files go through the csv module)
+            plain = tables._plain_table(text, header, path.name)
+            assert plain is not None, path
+            with without(tables, "_plain_table"):
+                assert same_table(plain, parse_csv_from_string(text, path.name))
+
+
+def _bench_year(root: Path, n: int) -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from bench_scale import write_scale_year  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    write_scale_year(root, n, seed=3, repo=REPO)
+
+
+@pytest.fixture(scope="module", params=["2022", "synthetic"])
+def year(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Params]:
+    """A project folder: the repository's 2022, or a synthetic year of 400 applications."""
+    if request.param == "2022":
+        return REPO, load_params(REPO, 2022)
+    root = tmp_path_factory.mktemp("synthetic")
+    _bench_year(root, 400)
+    return root, load_params(root, 2022)
+
+
+def _tables(root: Path) -> tuple[Table, list[Table]]:
+    data = root / "data" / "2022"
+    apps = read_table(data / "applications.csv", "data/2022/applications.csv")
+    return apps, [read_table(p, p.name) for p in sorted((data / "scores").glob("*.csv"))]
+
+
+def _with_cell(table: Table, row: int, column: str, text: str) -> Table:
+    rows = [(n, dict(v)) for n, v in table.rows]
+    rows[row][1][column] = text
+    return Table.from_rows(table.file, table.columns, rows)
+
+
+def _both(read: Callable[[], pd.DataFrame], module: Any, fast: str) -> tuple[Any, Any]:
+    quick = outcome(read)
+    with without(module, fast):
+        slow = outcome(read)
+    return quick, slow
+
+
+def _assert_same(quick: Any, slow: Any) -> None:
+    if isinstance(slow, pd.DataFrame):
+        assert isinstance(quick, pd.DataFrame)
+        pd.testing.assert_frame_equal(quick, slow)
+    else:
+        assert isinstance(quick, list) and quick == slow and slow  # the same problems, in the same order
+
+
+APPLICATION_EDITS = [(0, "id", "LUM 1"), (1, "fund", "XYZ"), (2, "requested_kr", "12 5OO"),
+                     (3, "received", "2021-13-01"), (4, "applicants", "Ingen sådan förvaltning"), (5, "title", " "),
+                     (6, "project_year", "9"), (7, "last_report", "kanske"), (8, "source", "gissat"), (1, "id", "")]
+SCORE_EDITS = [(0, "score", "8"), (1, "score", "tre"), (2, "criterion", "okänd"), (3, "application_id", "X-1"),
+               (4, "score", "")]
+
+
+def test_applications_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) -> None:
+    root, params = year
+    apps, _ = _tables(root)
+    assert load._valid_applications(apps, params, False) is not None  # the fast path reads a valid table
+    _assert_same(*_both(lambda: parse_applications(apps, params), load, "_valid_applications"))
+    for row, column, text in APPLICATION_EDITS:
+        if column in apps.columns:
+            edited = _with_cell(apps, row, column, text)
+            _assert_same(*_both(lambda e=edited: parse_applications(e, params), load, "_valid_applications"))
+
+
+def test_a_former_name_is_judged_by_each_row_s_date() -> None:
+    """One former name on two rows, received before and after the renaming, in a year that rejects former
+    names: only the later row is wrong, by both paths."""
+    params = load_params(REPO, 2022)
+    params = dataclasses.replace(params, aliases=(Alias("Gamla stan", "Bromma", dt.date(2021, 9, 5)),),
+                                 cycle=dataclasses.replace(params.cycle, predecessor_names="reject"))
+    apps, _ = _tables(REPO)
+    early, late = 0, 1  # the earlier row first: a reading that went by the name alone would miss the later
+    edited = apps
+    for row, received in ((early, "2021-09-01"), (late, "2021-09-09")):
+        edited = _with_cell(_with_cell(edited, row, "received", received), row, "applicants", "Gamla stan")
+    quick, slow = _both(lambda: parse_applications(edited, params), load, "_valid_applications")
+    _assert_same(quick, slow)
+    assert len(slow) == 1 and f"row {apps.row_numbers[late]}" in slow[0] and "Gamla stan" in slow[0]
+
+
+def test_scores_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) -> None:
+    root, params = year
+    apps, score_tables = _tables(root)
+    ids = set(apps.column("id"))
+    for table in score_tables:
+        reviewer = Path(table.file).stem
+        scale = (params.scale.minimum, params.scale.maximum)
+        assert load._valid_scores(table, reviewer, params.criterion_codes(), scale, ids) is not None  # read fast
+        _assert_same(*_both(lambda t=table, r=reviewer: parse_scores(t, r, params, ids), load, "_valid_scores"))
+    table = score_tables[0]
+    reviewer = Path(table.file).stem
+    for row, column, text in SCORE_EDITS:
+        edited = _with_cell(table, row, column, text)
+        quick, slow = _both(lambda e=edited: parse_scores(e, reviewer, params, ids), load, "_valid_scores")
+        _assert_same(quick, slow)  # (an emptied score is no problem: one row fewer, in both)
