@@ -10,6 +10,7 @@ offline, years later, and shows exactly what was decided. Same notebook outputs 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -41,12 +42,42 @@ def _attribute_problem(tag: str, name: str, value: str) -> str | None:
     return None
 
 
+_CHECKED_TAGS = frozenset((*FORBIDDEN_TAGS, "style", "meta"))  # the tags `_element_problems` looks at
+
+
+@lru_cache(maxsize=1024)
+def _checked_attributes(names: tuple[str, ...]) -> bool:
+    """Does an element with these attribute names have one that `_element_problems` looks at?"""
+    return any(name.startswith("on") or name in URL_ATTRIBUTES or name == "style" for name in names)
+
+
+def _element_problems(element: Any, names: list[str]) -> list[str]:
+    """What in one element (of tag `element.tag`, with the attributes `names`) could run or load something."""
+    tag = element.tag
+    problems: list[str] = []
+    if tag in FORBIDDEN_TAGS:
+        problems.append(f"<{tag}>")
+    elif tag == "style":
+        lowered = (element.text or "").lower()
+        problems += [f"<style> {needle}" for needle in ("url(", "@import", "expression(") if needle in lowered]
+    elif tag == "meta" and str(element.get("http-equiv", "")).lower() == "refresh":
+        problems.append("<meta http-equiv=refresh>")
+    for name in names:
+        if name.startswith("on") or name in URL_ATTRIBUTES or name == "style":
+            problem = _attribute_problem(tag, name, str(element.get(name) or ""))
+            if problem:
+                problems.append(problem)
+    return problems
+
+
 def static_problems(page: str) -> list[str]:
     """What in `page` could run a script or load something from elsewhere (empty: static).
 
     The page is parsed by libxml2's HTML parser (tag and attribute names in lower case, as browsers
     read them); forbidden elements, event handler attributes, URL attributes that load something,
-    styles with `url(`, `@import` or `expression(`, and a refreshing `<meta>` are reported.
+    styles with `url(`, `@import` or `expression(`, and a refreshing `<meta>` are reported, element by
+    element in the page's order. Every element is looked at; only those with a tag or an attribute that
+    could matter are looked into (at 10^4 applications a page has some 10^5 table cells, none of them).
     """
     from lxml import etree
 
@@ -56,22 +87,10 @@ def static_problems(page: str) -> list[str]:
     if root is None:
         return []
     problems: list[str] = []
-    for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str):  # a comment
-            continue
-        if tag in FORBIDDEN_TAGS:
-            problems.append(f"<{tag}>")
-        elif tag == "style":
-            lowered = (element.text or "").lower()
-            problems += [f"<style> {needle}" for needle in ("url(", "@import", "expression(") if needle in lowered]
-        elif tag == "meta" and str(element.get("http-equiv", "")).lower() == "refresh":
-            problems.append("<meta http-equiv=refresh>")
-        for name in element.attrib:  # (iterating the element itself would give its children)
-            if name.startswith("on") or name in URL_ATTRIBUTES or name == "style":
-                problem = _attribute_problem(tag, name, str(element.get(name) or ""))
-                if problem:
-                    problems.append(problem)
+    for element in root.iter(etree.Element):  # elements only: no comment, processing instruction or entity
+        names = element.keys()  # the attributes' names, in order
+        if element.tag in _CHECKED_TAGS or (names and _checked_attributes(tuple(names))):
+            problems += _element_problems(element, names)
     return problems
 
 
@@ -84,6 +103,8 @@ def _exporter() -> Any:
 
     `HTMLExporter.from_notebook_node` re-parses the page to add alt texts and tabindex to JupyterLab's
     cell classes, none of which the record has; that pass was three quarters of the export time.
+    `optimistic_validation` (nbconvert's setting): the notebook is validated once, after its preprocessors,
+    rather than after each of them.
     """
     from nbconvert import HTMLExporter  # imported here: importing nbconvert costs ~0.5 s
     from nbconvert.exporters.templateexporter import TemplateExporter
@@ -96,7 +117,8 @@ def _exporter() -> Any:
 
     return RecordExporter(  # type: ignore[no-untyped-call]
         template_name=TEMPLATE_NAME, extra_template_basedirs=[_template_dir()], exclude_input=True,
-        exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False)
+        exclude_input_prompt=True, exclude_output_prompt=True, exclude_anchor_links=True, embed_images=False,
+        optimistic_validation=True)
 
 
 def css_string(text: str) -> str:
@@ -148,6 +170,24 @@ def notebook_to_record_pages(nb: nbformat.NotebookNode, *, lang: str, title: str
     return content_to_record_pages(record_content(nb), lang=lang, title=title, dnr=dnr, main_only=main_only)
 
 
+def _notebook(content: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """A notebook of markdown cells and display outputs of `text/html`, as nbformat's `new_*` functions
+    make them but without their validation of each cell and output (each as the schema's example, with
+    a fixed cell id): the exporter validates the whole notebook once (see `_exporter`)."""
+    cells: list[dict[str, Any]] = []
+    for i, (kind, text) in enumerate(content):
+        if kind == "markdown":
+            cells.append({"id": f"cell-{i}", "cell_type": "markdown", "source": text, "metadata": {}})
+        else:
+            output = {"output_type": "display_data", "metadata": {}, "data": {"text/html": text}}
+            cells.append({"id": f"cell-{i}", "cell_type": "code", "metadata": {}, "execution_count": None,
+                          "source": "", "outputs": [output]})
+    nb: nbformat.NotebookNode = nbformat.from_dict({  # type: ignore[no-untyped-call]
+        "nbformat": nbformat.v4.nbformat, "nbformat_minor": nbformat.v4.nbformat_minor, "metadata": {},
+        "cells": cells})
+    return nb
+
+
 def content_to_record_pages(content: Content, *, lang: str, title: str, dnr: str = "",
                             main_only: bool = False) -> dict[str, str]:
     """The pages of `notebook_to_record_pages` from the notebook's `record_content`."""
@@ -156,35 +196,45 @@ def content_to_record_pages(content: Content, *, lang: str, title: str, dnr: str
     from fou_review.record.pages import heading_text, unwrap
 
     exporter = _exporter()
-    new = nbformat.v4
-    cells, separate = [], {}
+    main, separate = [], {}
     for kind, text in content:
         found = unwrap(text) if kind == "html" else None
         if found is not None:
             separate[found[0]] = found[1]
-        elif kind == "markdown":
-            cells.append(new.new_markdown_cell(text))  # type: ignore[no-untyped-call]
         else:
-            cells.append(new.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
-                new.new_output("display_data", data={"text/html": text})]))  # type: ignore[no-untyped-call]
-    pages = {MAIN_PAGE: _export(exporter, new.new_notebook(cells=cells), lang=lang, title=title,  # type: ignore[no-untyped-call]
-                                dnr=dnr)}
+            main.append((kind, text))
+    pages = {MAIN_PAGE: _export(exporter, _notebook(main), lang=lang, title=title, dnr=dnr)}
     for name, fragment in ({} if main_only else separate).items():
-        one = new.new_notebook(cells=[new.new_code_cell(outputs=[  # type: ignore[no-untyped-call]
-            new.new_output("display_data", data={"text/html": fragment})])])  # type: ignore[no-untyped-call]
         heading = heading_text(fragment)
-        pages[name] = _export(exporter, one, lang=lang, title=f"{heading} – {title}" if heading else title, dnr=dnr)
+        pages[name] = _export(exporter, _notebook([("html", fragment)]), lang=lang,
+                              title=f"{heading} – {title}" if heading else title, dnr=dnr)
+    for problems in _each_static_problems(list(pages.values())):  # in the pages' order: the first is reported
+        if problems:
+            raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems)))))
     return pages
 
 
+CHECK_THREADS = 2  # pages checked at once (libxml2 parses and frees a page without holding the GIL)
+_CHECK_IN_THREADS_FROM = 1 << 20  # characters in all: below, the pages are checked one after the other
+
+
+def _each_static_problems(pages: list[str]) -> list[list[str]]:
+    """`static_problems` of each page, in order; for a large record, several pages at once."""
+    if len(pages) < 2 or sum(map(len, pages)) < _CHECK_IN_THREADS_FROM:
+        return [static_problems(page) for page in pages]
+    from concurrent.futures import ThreadPoolExecutor
+
+    longest_first = sorted(range(len(pages)), key=lambda i: -len(pages[i]))
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="fou-review-static-check") as pool:
+        found = dict(zip(longest_first, pool.map(static_problems, [pages[i] for i in longest_first]), strict=True))
+    return [found[i] for i in range(len(pages))]
+
+
 def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str) -> str:
+    """The page of `nb` (not yet checked to be static: `content_to_record_pages` checks every page)."""
     record = {"lang": lang, "title": title, "page_head": "", "page_word": ""}
     if dnr:
         record |= {"page_head": css_string(t(lang, "record", "record.page_head", dnr=dnr)),
                    "page_word": css_string(t(lang, "record", "record.page"))}
     page, _ = exporter.from_notebook_node(nb, resources={"record": record})
-    page = "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
-    problems = static_problems(page)
-    if problems:
-        raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems)))))
-    return page
+    return "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
