@@ -4,8 +4,10 @@
   reviewers draws at most 126 multisets) and walks large funds in array steps: the same funded sets as
   allocating every row of the whole batch one by one, with whole-number weights (exact sums) and with
   weights or calibrated sums that are not (then rows are shared only where their sums are equal).
-- `calibration._spread` takes each reviewer's scores as a slice, a part at a time: the same floats as
-  the plain formula over all scores at once, for any number of resamples (a last block of one too).
+- `calibration._spread` takes each reviewer's scores as a slice, a part at a time, computes each distinct
+  squared residual once (cells grouped by their reviewers, a cell whose product rounds differently on its
+  own) and runs reviewers in threads for large inputs: the same floats as the plain formula over all
+  scores at once, for any number of resamples (a last block of one too).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from fou_review.core import calibration
 from fou_review.core.allocation import _greedy, _sort_columns, rank_candidates
@@ -155,3 +158,34 @@ def test_bootstrap_counts_the_draws_as_before() -> None:
     expected = np.round(expected, 12) + 0.0
     assert expected.tobytes() == b.tobytes()
     assert _spread_plain(cube, expected, weights).tobytes() == spread.tobytes()
+
+
+def _random_cube(n_apps: int, n_crit: int, n_rev: int, seed: int) -> ScoreCube:
+    """Scores of `n_rev` reviewers on most cells, in a shuffled order (whole and tenth grades)."""
+    rng = np.random.default_rng(seed)
+    app, crit, rev = np.nonzero(rng.random((n_apps, n_crit, n_rev)) < 0.8)
+    order = rng.permutation(len(app))
+    app, crit, rev = app[order], crit[order], rev[order]
+    score = np.where(rng.random(len(app)) < 0.7, rng.integers(1, 6, len(app)), np.round(rng.uniform(0, 5, len(app)), 1))
+    flat = (app * n_crit + crit) * n_rev + rev
+    size = n_apps * n_crit * n_rev
+    sums = np.bincount(flat, weights=score, minlength=size).reshape(n_apps, n_crit, n_rev)
+    counts = np.bincount(flat, minlength=size).astype(np.int64).reshape(n_apps, n_crit, n_rev)
+    return ScoreCube(tuple(f"r{r}" for r in range(n_rev)), tuple(f"c{c}" for c in range(n_crit)), sums, counts,
+                     app, crit, rev, score.astype(np.float64))
+
+
+def test_spread_with_odd_sizes_and_threads_is_the_plain_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 037 and 1 111 cells: the product's rounding of a cell may depend on where it is (a cell of its own)
+    for seed, (n_apps, n_crit, n_rev) in enumerate(((1037, 1, 5), (1111, 1, 4), (250, 3, 7))):
+        cube = _random_cube(n_apps, n_crit, n_rev, seed)
+        rng = np.random.default_rng(seed)
+        for threaded in (False, True):
+            monkeypatch.setattr(calibration, "_THREADED_FROM", 0 if threaded else 10**12)
+            for resamples in (1, 65, 300):
+                batch = np.round(rng.normal(0.0, 0.4, size=(resamples, n_rev)), 12) + 0.0
+                weights = np.zeros((resamples, n_apps))
+                for k, drawn in enumerate(rng.integers(0, n_apps, size=(resamples, n_apps))):
+                    weights[k] = np.bincount(drawn, minlength=n_apps)
+                expected = _spread_plain(cube, batch, weights)
+                assert expected.tobytes() == calibration._spread(cube, batch, weights).tobytes(), (seed, resamples)

@@ -24,8 +24,13 @@ applications (`params.robustness.bootstrap_resamples`, `seed`; interval at `conf
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import os
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,6 +43,7 @@ from fou_review.core.params import Params
 from fou_review.core.scoring import TOTAL_DECIMALS, score_applications
 
 METHOD = "additive_least_squares"  # its name in words is in the catalogues ("calibration.method")
+_T = TypeVar("_T")
 TOTALS_COLUMNS = ("id", "fund", "total_raw", "total_calibrated", "rank_raw", "rank_calibrated",
                   "granted_raw_kr", "granted_calibrated_kr")
 
@@ -123,12 +129,21 @@ def estimate_biases(cube: ScoreCube) -> np.ndarray:
 
 _BLOCK = 64  # resamples whose mean biases are one matrix product (the product's shape is part of its result)
 _SPAN = 4 * _BLOCK  # resamples whose spreads are computed at once (keeps memory small)
+_ROWS = 512  # scores at a time in `_reviewer_spread` (a few blocks of this many rows stay in the cache)
+_THREADED_FROM = 2_000_000  # scores × resamples from which the reviewers' spans run in threads
 
 
 def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Per reviewer, the standard deviation of their scores around the calibrated consensus.
 
     `b` may be a batch (B, R), with `weights` (B, n_apps) the applications' multiplicities.
+
+    One matrix product per `_BLOCK` resamples gives the mean bias of every cell's reviewers (this thread
+    makes every product, so its rounding is always the same). A score's squared residual depends only on
+    its raw deviation from the cell's mean and on its cell's mean bias, which cells with the same reviewers
+    share: it is computed once per distinct pair (`_scores`, `_mean_biases`). Each reviewer's sums over a
+    span of resamples are a task (`_reviewer_spread`), in threads for large inputs (numpy lets go of the
+    interpreter while it computes).
     """
     m, _, n = _design(cube)
     _, n_crit, n_rev = cube.shape
@@ -142,67 +157,170 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -
     # The scores grouped by reviewer, in their order within a reviewer: a reviewer's scores are a slice.
     by_rev = np.argsort(rev, kind="stable")
     cell, app, d, dof = cell[by_rev], app[by_rev], d[by_rev], dof[by_rev]
-    bounds = np.searchsorted(rev[by_rev], np.arange(n_rev + 1)).tolist()
+    bounds = list(itertools.pairwise(np.searchsorted(rev[by_rev], np.arange(n_rev + 1)).tolist()))
+    pattern, first = _patterns(m, p)
+    scores = _scores(cell, app, d, dof, pattern)
     batch = np.atleast_2d(b)
     w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
     out = np.empty_like(batch)
-    for start, stop in _spans(len(batch)):
-        mean_bias = np.empty((len(p), stop - start))  # (cells, B): the mean bias of each cell's reviewers
-        for at in range(start, stop, _BLOCK):  # one product per block of resamples, as ever
-            mean_bias[:, at - start:min(at + _BLOCK, stop) - start] = (batch[at:min(at + _BLOCK, stop)] @ p.T).T
-        out[start:stop] = _spread_block(batch[start:stop], mean_bias, np.ascontiguousarray(w[start:stop].T),
-                                        cell, app, d, dof, bounds)
+    threads = _threads(len(d) * len(batch))
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="fou-review-spread") if threads > 1 else _Inline()
+    with pool:
+        waiting: deque[tuple[int, int, list[Future[np.ndarray]]]] = deque()
+        for start, stop, table, group in _spans(batch, p, pattern, first):
+            w_apps = np.ascontiguousarray(w[start:stop].T)
+            waiting.append((start, stop, [pool.submit(_reviewer_spread, batch[start:stop, r], table, group, w_apps,
+                                                      scores, lo, hi) for r, (lo, hi) in enumerate(bounds)]))
+            while waiting and (len(waiting) > threads or stop == len(batch)):  # a few spans at a time in memory
+                at, to, tasks = waiting.popleft()
+                for r, task in enumerate(tasks):
+                    out[at:to, r] = task.result()
     return out[0] if np.ndim(b) == 1 else out
 
 
-def _spans(n: int) -> list[tuple[int, int]]:
-    """The resamples `_spread` takes at once: `_SPAN` at a time, but a last block of one resample alone
-    (a block of one was always summed pairwise, as numpy sums a single row)."""
-    spans = [(start, min(start + _SPAN, n)) for start in range(0, n, _SPAN)]
-    if n > 1 and n % _BLOCK == 1:
-        start, stop = spans.pop()
-        spans += [(start, stop - 1), (stop - 1, stop)] if stop - 1 > start else [(start, stop)]
-    return spans
+def _spans(batch: np.ndarray, p: np.ndarray, pattern: np.ndarray,
+           first: np.ndarray) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """The resamples `_spread` takes at once (start, stop), with their mean biases by group of cells and
+    each cell's group (`_mean_biases`): consecutive blocks whose cells are grouped alike, up to `_SPAN`
+    resamples; a last block of one resample stays alone (it was always summed pairwise, as numpy sums a
+    single row).
+
+    Every product is made first, one after the other (the tables are small): the matrix library's own
+    threads then wait for work while the sums run, not between them.
+    """
+    n = len(batch)
+    product = np.empty((min(n, _BLOCK), len(p)))  # reused: a new array per block costs more than the product
+    spans: list[tuple[int, int, list[np.ndarray], np.ndarray]] = []
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        table, group = _mean_biases(np.matmul(batch[start:stop], p.T, out=product[:stop - start]), pattern, first)
+        last = spans[-1] if spans else None
+        if last is not None and stop - last[0] <= _SPAN and stop - start > 1 and (
+                last[3] is group or np.array_equal(last[3], group)):
+            spans[-1] = (last[0], stop, [*last[2], table], last[3])
+        else:
+            spans.append((start, stop, [table], group))
+    return [(start, stop, np.concatenate(tables, axis=1), group) for start, stop, tables, group in spans]
 
 
-_ROWS = 256  # scores at a time in `_spread_block` (a few blocks of this many rows stay in the cache)
+def _threads(work: int) -> int:
+    """How many threads `_spread` uses for `work` (scores × resamples): one for small inputs."""
+    if work < _THREADED_FROM:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cpus, 4))
 
 
-def _spread_block(bb: np.ndarray, mean_bias: np.ndarray, w_apps: np.ndarray, cell: np.ndarray, app: np.ndarray,
-                  d: np.ndarray, dof: np.ndarray, bounds: list[int]) -> np.ndarray:
-    """`_spread` of a block of resamples: biases `bb` (B, R), the cells' mean biases (cells, B), the
-    applications' weights (applications, B); the scores' cells, applications, raw deviations and degrees
-    of freedom, reviewer by reviewer (`bounds`).
+class _Inline(Executor):
+    """An executor that runs each task at once, in this thread (small inputs)."""
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        """`fn(*args, **kwargs)`, done."""
+        done: Future[_T] = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+
+def _patterns(m: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells with the same counts per reviewer `m` (so the same row of `p`, m / n): each cell's pattern,
+    and each pattern's first cell."""
+    top = float(m.max()) + 1.0 if m.size else 1.0
+    if m.size and (m >= 0).all() and (m == np.floor(m)).all() and top ** m.shape[1] < 2.0**53:
+        code = np.zeros(len(m))  # the counts as the digits of one whole number (exact)
+        for column in m.T:
+            code = code * top + column
+        _, first, pattern = np.unique(code, return_index=True, return_inverse=True)
+    else:
+        _, first, pattern = np.unique(p.view(np.int64), axis=0, return_index=True, return_inverse=True)
+    return pattern.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
+def _mean_biases(product: np.ndarray, pattern: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A block's mean biases `product` (resamples × cells) as a table with a row per group of cells whose
+    columns are equal bit for bit, and each cell's group.
+
+    A group is a pattern of reviewers (its first cell's column); a cell whose column differs from its
+    pattern's anywhere (the product's rounding may depend on where a cell is) is a group of its own.
+    """
+    bits = product.view(np.int64)
+    odd = np.flatnonzero((bits != np.take(bits[:, first], pattern, axis=1)).any(axis=0))
+    if not len(odd):
+        return np.ascontiguousarray(product[:, first].T), pattern
+    group = pattern.copy()
+    group[odd] = len(first) + np.arange(len(odd))
+    return np.ascontiguousarray(product[:, np.concatenate([first, odd])].T), group
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """`_spread`'s scores, reviewer by reviewer, and their keys: the distinct pairs of raw deviation (bit
+    for bit) and pattern of the cell's reviewers."""
+
+    cell: np.ndarray
+    app: np.ndarray
+    d: np.ndarray  # raw deviation from the cell's mean
+    dof: np.ndarray  # degrees of freedom (1 − 1/n)
+    pattern: np.ndarray  # the cell's pattern
+    key: np.ndarray  # the score's pair
+    key_d: np.ndarray  # per pair, the raw deviation
+    key_pattern: np.ndarray  # per pair, the pattern
+
+    def keys(self, lo: int, hi: int, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The keys of scores `lo:hi`, and each key's raw deviation and group, when the cells' groups are
+        `group` (the patterns, and a group of its own for each cell whose mean bias differs from its pattern's)."""
+        key = self.key[lo:hi]
+        own = np.flatnonzero(group[self.cell[lo:hi]] != self.pattern[lo:hi])
+        if not len(own):
+            return key, self.key_d, self.key_pattern
+        key = key.copy()
+        key[own] = len(self.key_d) + np.arange(len(own))
+        own += lo
+        return key, np.concatenate([self.key_d, self.d[own]]), np.concatenate([self.key_pattern, group[self.cell[own]]])
+
+
+def _scores(cell: np.ndarray, app: np.ndarray, d: np.ndarray, dof: np.ndarray, pattern: np.ndarray) -> _Scores:
+    """The scores with their keys; `pattern` is each cell's."""
+    _, d_code = np.unique(d.view(np.int64), return_inverse=True)
+    mine = pattern[cell]
+    _, first, key = np.unique(d_code.reshape(-1) * (len(pattern) + 1) + mine, return_index=True, return_inverse=True)
+    return _Scores(cell, app, d, dof, mine, key.reshape(-1), d[first], mine[first])
+
+
+def _reviewer_spread(bb: np.ndarray, table: np.ndarray, group: np.ndarray, w_apps: np.ndarray, scores: _Scores,
+                     lo: int, hi: int) -> np.ndarray:
+    """One reviewer's spread over a block of resamples: their biases `bb` (B), the mean biases of the
+    groups of cells `table` (groups, B) and each cell's `group`, the applications' weights (applications, B);
+    their scores are `scores[lo:hi]`.
 
     Scores run down the rows, resamples along them: each resample's sums add their terms one after
     the other in the scores' order (a resample alone: numpy's pairwise sum), as they always have. The
     scores are taken `_ROWS` at a time, each part's sums continuing from the running sums (row 0).
+    A score's term is (its raw deviation − the reviewer's bias + its cell's mean bias)², computed once
+    per key, times the weight of its application.
     """
-    n_b = len(bb)
-    out = np.empty_like(bb)
-    step = _ROWS if n_b > 1 else max(bounds[-1], 1)  # one resample: the pairwise sum over all its terms at once
+    n_b, n = len(bb), hi - lo
+    key, key_d, key_group = scores.keys(lo, hi, group)
+    app, dof = scores.app[lo:hi], scores.dof[lo:hi]
+    squares = np.subtract(key_d[:, None], bb)
+    squares += table[key_group]
+    squares *= squares
+    step = _ROWS if n_b > 1 else max(n, 1)  # one resample: the pairwise sum over all its terms at once
     e = np.empty((step + 1, n_b))
     wa = np.empty((step + 1, n_b))
-    near = np.empty((step, n_b))
-    for r in range(bb.shape[1]):
-        rss, df = np.zeros(n_b), np.zeros(n_b)
-        for lo in range(bounds[r], bounds[r + 1], step):
-            hi = min(lo + step, bounds[r + 1])
-            k, first = hi - lo, lo == bounds[r]
-            ek, wk = e[1:k + 1], wa[1:k + 1]
-            np.subtract(d[lo:hi, None], bb[:, r], out=ek)
-            np.take(mean_bias, cell[lo:hi], axis=0, out=near[:k], mode="clip")
-            ek += near[:k]
-            ek *= ek
-            np.take(w_apps, app[lo:hi], axis=0, out=wk, mode="clip")
-            ek *= wk
-            wk *= dof[lo:hi, None]
-            e[0], wa[0] = rss, df
-            rss = e[1:k + 1].sum(axis=0) if first else e[:k + 1].sum(axis=0)
-            df = wa[1:k + 1].sum(axis=0) if first else wa[:k + 1].sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, r] = np.sqrt(np.where(df > 0, rss / df, np.nan))
-    return out
+    rss, df = np.zeros(n_b), np.zeros(n_b)
+    for at in range(0, n, step):
+        to = min(at + step, n)
+        k = to - at
+        ek, wk = e[1:k + 1], wa[1:k + 1]
+        np.take(squares, key[at:to], axis=0, out=ek, mode="clip")
+        np.take(w_apps, app[at:to], axis=0, out=wk, mode="clip")
+        ek *= wk
+        wk *= dof[at:to, None]
+        e[0], wa[0] = rss, df
+        rss = e[1:k + 1].sum(axis=0) if at == 0 else e[:k + 1].sum(axis=0)
+        df = wa[1:k + 1].sum(axis=0) if at == 0 else wa[:k + 1].sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.sqrt(np.where(df > 0, rss / df, np.nan)))
 
 
 def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]:
