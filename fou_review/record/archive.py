@@ -15,8 +15,10 @@ Liberation lacks. What other fonts a machine has cannot change the PDF; every fo
 subset). The document's dates are the decision's date from
 the year's parameters, never the clock, so the same inputs give the same bytes on every run.
 
-Rendering costs a few seconds, most of it WeasyPrint's layout (see bench/bench_run.py); `prepare`
-does the import and the font set-up ahead of time, so a run can pay for them while its kernel works.
+Rendering costs one to two seconds for the 2022 record, most of it WeasyPrint's layout (see
+bench/bench_run.py); its tables use the fixed layout with columns measured once
+(`archive_columns.py`), and a run sets the PDF in a fork of its own while its kernel works
+(`yearly/record_ahead.py`). `prepare` does the import and the font set-up once per process.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from fou_review.errors import Msg, RecordError
+from fou_review.record.archive_columns import fix_table_columns, fonts_from
 
 PDF_VARIANT = "pdf/a-2u"
 OUTPUT_INTENT = "archive-srgb"  # the key of the sRGB output intent among the document's colour profiles
@@ -111,7 +114,23 @@ def prepare() -> None:
         def srgb() -> Any:
             return ColorProfile(io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
 
-        _prepared.update(weasyprint=weasyprint, fonts=fonts, css=css, srgb=srgb)
+        columns = fonts_from({path.name: path for path in font_files()})
+        _prepared.update(weasyprint=weasyprint, fonts=fonts, css=css, srgb=srgb, columns=columns, folder=folder,
+                         pid=os.getpid())
+
+
+def prepared() -> bool:
+    """Whether `prepare` has run in this process (or in the process this one was forked from)."""
+    return bool(_prepared)
+
+
+def release() -> None:
+    """Remove the font folder `prepare` made, if this process made it: for a forked child, which ends
+    with `os._exit` and so runs no exit handler. The archival set-up is then gone from this process."""
+    with _lock:
+        if _prepared and _prepared["pid"] == os.getpid():
+            shutil.rmtree(_prepared["folder"], ignore_errors=True)
+            _prepared.clear()
 
 
 def record_pdf(html: str, *, decided: dt.date) -> bytes:
@@ -130,21 +149,29 @@ def record_pdf(html: str, *, decided: dt.date) -> bytes:
         quiet.setLevel(level)
 
 
-def _render(html: str, decided: dt.date) -> bytes:
+def document(html: str) -> Any:
+    """`html` laid out for the archival PDF (a WeasyPrint `Document`): the archival fonts, the fixed table
+    layout with measured columns. Call `prepare` first (record_pdf does)."""
     weasyprint, fonts, css = _prepared["weasyprint"], _prepared["fonts"], _prepared["css"]
     page = weasyprint.HTML(string=html, base_url=None)
     for svg in page.etree_element.iter("{http://www.w3.org/2000/svg}svg"):
         # WeasyPrint draws inline SVG without the page's styles: name the archival fonts on the
         # element itself (in the parsed page only; the HTML's bytes are the published ones).
         svg.set("font-family", SVG_FONT)
-    document = page.render(stylesheets=[css], font_config=fonts)
-    document.metadata.created = document.metadata.modified = decided.isoformat()
-    document.metadata.generator = GENERATOR
+    fix_table_columns(page.etree_element, _prepared["columns"])  # the fixed table layout's widths (archive.css)
+    return page.render(stylesheets=[css], font_config=fonts)
+
+
+def _render(html: str, decided: dt.date) -> bytes:
+    laid_out = document(html)
+    laid_out.metadata.created = laid_out.metadata.modified = decided.isoformat()
+    laid_out.metadata.generator = GENERATOR
     # The output intent: WeasyPrint's own sRGB profile, read here with the file closed after it
     # (WeasyPrint 70 opens it for output_intent="srgb" and never closes the file).
-    document.color_profiles[OUTPUT_INTENT] = _prepared["srgb"]()
-    data: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT)
+    laid_out.color_profiles[OUTPUT_INTENT] = _prepared["srgb"]()
+    data: bytes = laid_out.write_pdf(pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT)
     return data
 
 
-__all__ = ["FONT_FAMILIES", "FONT_PACKAGES", "PDF_VARIANT", "archive_css_text", "font_files", "prepare", "record_pdf"]
+__all__ = ["FONT_FAMILIES", "FONT_PACKAGES", "PDF_VARIANT", "archive_css_text", "document", "font_files", "prepare",
+           "prepared", "record_pdf", "release"]
