@@ -27,7 +27,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 from fou_review.core.load import load_year
 from fou_review.core.pipeline import Review, review_inputs
 from fou_review.errors import FouReviewError, FrozenRecordError, InputError, Msg, Problem, RunError, Value
-from fou_review.yearly.early_record import EarlyRecord
+from fou_review.yearly import record_ahead
 from fou_review.yearly.kernel import KERNEL, Kernel, remove_stale_kernel_folders, started_kernel
 from fou_review.yearly.kernel import PREFIX as KERNEL_PREFIX
 from fou_review.yearly.manifest import (
@@ -154,17 +153,13 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         review = review_inputs(load_year(root, year))
     workspace.copy_inputs(root, review.inputs.files)
     fault("snapshot")
-    from fou_review.record import archive
-
-    warm = ThreadPoolExecutor(max_workers=1)  # WeasyPrint's import and fonts while the kernel works
-    warming = warm.submit(archive.prepare)
-    early = early_record(workspace.snapshot / NOTEBOOK, review, lang)
+    parameters: dict[str, object] = {"year": year, "lang": lang}
+    if supersedes is not None:
+        parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
+    ahead = record_ahead.start(ahead_job(workspace, parameters, review, lang))  # the pages and PDF, meanwhile
     try:
-        parameters: dict[str, object] = {"year": year, "lang": lang}
-        if supersedes is not None:
-            parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
         executed = execute(workspace.snapshot / NOTEBOOK, workspace.snapshot, parameters, progress=progress,
-                           kernel=kernel.manager, on_cell_executed=early.on_cell_executed)
+                           kernel=kernel.manager)
         fault("executed")
         files = read_run_files(workspace.out)
         if RUN_INFO not in files or MANIFEST_NAME not in files:
@@ -178,38 +173,35 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         nb = normalise_notebook(executed, str(info["title"]))
         kernel.stop()
         # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
-        pages = early.pages_for(record_content(without_review_only(nb)), title=str(info["title"]), dnr=str(info["dnr"]))
+        pages = ahead.pages_for(record_content(without_review_only(nb)), title=str(info["title"]), dnr=str(info["dnr"]))
         files |= {name: page.encode("utf-8") for name, page in pages.items()}
         files["review.ipynb"] = notebook_bytes(nb)
-        warming.result()
-        files["allocation.pdf"] = early.pdf_for(pages["allocation.html"], dt.date.fromisoformat(str(info["decided"])))
+        files["allocation.pdf"] = ahead.pdf_for(pages["allocation.html"], dt.date.fromisoformat(str(info["decided"])))
     finally:
-        early.close()
-        warm.shutdown(wait=True)  # no thread of this run outlives it (the next run's kernel is a fork)
+        ahead.close()  # no process of this run outlives it
     manifest["files"] = output_entries(files)
     files["manifest.json"] = manifest_to_json(manifest).encode("utf-8")
     return {name: files[name] for name in sorted(files)}
 
 
-def early_record(notebook: Path, review: Review, lang: str) -> EarlyRecord:
-    """The pages and PDF to begin once the record cell has run, with the title, Dnr and date of the validated
-    year."""
+def ahead_job(workspace: Workspace, parameters: Mapping[str, object], review: Review, lang: str) -> record_ahead.Job:
+    """What the fork making the record ahead makes (yearly/record_ahead.py): the snapshot's notebook with the
+    run's parameters, with the title, Dnr and date of the validated year."""
     from fou_review.record.sections import record_title
 
     decision = review.inputs.params.decision
-    cells = json.loads(notebook.read_text("utf-8")).get("cells", [])
-    return EarlyRecord(cells, lang=lang, title=record_title(review, lang), dnr=decision.dnr, decided=decision.date)
+    return record_ahead.Job(workspace.snapshot / NOTEBOOK, workspace.snapshot, dict(parameters), lang=lang,
+                            title=record_title(review, lang), dnr=decision.dnr, decided=decision.date,
+                            out=workspace.folder / "ahead")
 
 
 def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
-            kernel: Any = None, on_cell_executed: Callable[..., None] | None = None) -> Any:
+            kernel: Any = None) -> Any:
     """Run the notebook with papermill in the project root; a failing cell becomes a RunError."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     extra: dict[str, Any] = {"km": kernel} if kernel is not None else {"shutdown_kernel": "immediate"}
-    if on_cell_executed is not None:
-        extra["on_cell_executed"] = on_cell_executed
     try:
         return papermill.execute_notebook(str(notebook), None, parameters=dict(parameters), cwd=str(root),
                                           kernel_name=KERNEL, progress_bar=progress, store_widget_state=True,

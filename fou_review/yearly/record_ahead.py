@@ -1,0 +1,214 @@
+"""The record's pages and archival PDF made ahead, in a fork of the run, while the kernel works.
+
+What the record shows is a function of the review notebook's cells that are not tagged `review-only`:
+the text of their markdown and what their code displays (`html_export.record_content`). Those cells
+read the year's snapshot and nothing that the workbook's cells (all `review-only`) do. So as the
+execution begins, a fork of the run executes those cells alone, in order, in the snapshot's folder,
+with papermill's parameters set after the `parameters` cell as papermill sets them, capturing what
+they display with IPython's own display formatter (`capture_output`). From that content it makes the
+record's pages and sends them back through a pipe, then sets the main page as the archival PDF
+(seconds of WeasyPrint) and sends that. The kernel meanwhile executes the whole notebook; the run's
+critical path no longer waits for the PDF to begin after the record cell.
+
+Nothing rests on the guess: the run uses the pages only if the executed notebook's record content,
+title and Dnr are exactly those they were made from, and the PDF only if it was made from exactly the
+published main page and date. Otherwise (a record cell that displays something else in the kernel, a
+fork that failed or was killed) the run makes them itself from the executed notebook, as it would
+without. Either way the files are those of the published notebook.
+
+The fork is made only where that is safe: POSIX, and no other Python thread in the run (a lock held by
+another thread would stay locked in the child). It dies with the run (Linux's PR_SET_PDEATHSIG), runs
+none of the run's exit handlers (it ends with `os._exit`), removes the font folder WeasyPrint copies if
+it made one, and the run stops and reaps it before returning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import datetime as dt
+import json
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, NoReturn
+
+import nbformat
+
+from fou_review.record import archive
+from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
+from fou_review.yearly.forked_kernel import fork_possible
+from fou_review.yearly.normalise import REVIEW_ONLY_TAG, without_review_only
+
+PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the fork makes: the record of `notebook` executed in `folder` with `parameters`."""
+
+    notebook: Path
+    folder: Path
+    parameters: Mapping[str, object]
+    lang: str
+    title: str
+    dnr: str
+    decided: dt.date
+    out: Path  # where the fork leaves what it made (a folder of the run's own): the pipe says when
+
+
+def execute_record_cells(notebook: Mapping[str, Any], parameters: Mapping[str, object]) -> nbformat.NotebookNode:
+    """`notebook` (as read from its JSON) with the cells that reach the record executed here, in this
+    process's working folder, and their displays captured as outputs; the other code cells are left
+    without outputs. RuntimeError names a cell that failed."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database, no thread
+    shell = InteractiveShell.instance(config=config)
+    nb: nbformat.NotebookNode = nbformat.from_dict(json.loads(json.dumps(notebook)))  # type: ignore[no-untyped-call]
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, tags = [], cell.metadata.get("tags", [])
+        if REVIEW_ONLY_TAG in tags:
+            continue
+        source = "".join(cell.source) if isinstance(cell.source, list) else cell.source
+        with capture_output(stdout=True, stderr=True, display=True) as captured:
+            result = shell.run_cell(source, store_history=False, silent=True)  # type: ignore[no-untyped-call]
+        if not result.success:
+            raise RuntimeError(f"cell {index}: {result.error_before_exec or result.error_in_exec!r}")
+        cell.outputs = [nbformat.v4.new_output("display_data", data=out.data,  # type: ignore[no-untyped-call]
+                                               metadata=out.metadata or {}) for out in captured.outputs]
+        if PARAMETERS_TAG in tags:
+            shell.user_ns.update(parameters)
+    return nb
+
+
+def make_ahead(job: Job) -> tuple[Content, dict[str, str]]:
+    """The record's content and pages from the record cells executed here (see the module's docstring)."""
+    notebook = json.loads(job.notebook.read_text("utf-8"))
+    os.chdir(job.folder)
+    content = record_content(without_review_only(execute_record_cells(notebook, job.parameters)))
+    return content, content_to_record_pages(content, lang=job.lang, title=job.title, dnr=job.dnr)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when the run ends; end now if the run has already gone."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
+    """In the forked child: leave (content, pages) in `job.out`, say "pages", then (page, PDF) and say "pdf";
+    never returns. (What is made goes through a file: a pipe holds 64 KB, and the fork must not wait for
+    the run to read the pages before it sets the PDF.)"""
+    code, fresh = 1, not archive.prepared()
+    try:
+        _die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - until os._exit
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the cells' prints
+        content, pages = make_ahead(job)
+        _leave(job.out, "pages", (content, pages), conn)
+        _leave(job.out, "pdf", (pages[MAIN_PAGE], archive.record_pdf(pages[MAIN_PAGE], decided=job.decided)), conn)
+        code = 0
+    except BaseException:  # noqa: BLE001, S110 - the run makes what did not come, itself
+        pass
+    finally:
+        with contextlib.suppress(BaseException):
+            conn.close()
+            if fresh:
+                archive.release()  # the font folder this process made (its exit handlers do not run)
+        os._exit(code)
+
+
+def _leave(out: Path, kind: str, made: tuple[Any, Any], conn: Connection) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{kind}.pickle").write_bytes(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+    conn.send(kind)
+
+
+@dataclass
+class RecordAhead:
+    """The fork making the record ahead (`start`), or nothing when a fork was not possible."""
+
+    job: Job
+    pid: int | None = None
+    conn: Connection | None = None
+    received: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)  # what the run took from the fork: "pages", "pdf"
+
+    def _wait_for(self, kind: str) -> tuple[Any, Any] | None:
+        """The fork's message `kind` (waiting for it), or None when the fork ended without sending it."""
+        while kind not in self.received and self.conn is not None:
+            try:
+                said = self.conn.recv()  # a file of our own fork's: trusted as the run's own memory
+                self.received[said] = pickle.loads((self.job.out / f"{said}.pickle").read_bytes())
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.conn.close()
+                self.conn = None
+        return self.received.get(kind)
+
+    def pages_for(self, content: Content, *, title: str, dnr: str) -> dict[str, str]:
+        """The record's pages for the published notebook's `content`: the fork's if made from exactly it."""
+        ahead = self._wait_for("pages")
+        if ahead is not None and ahead[0] == content and (title, dnr) == (self.job.title, self.job.dnr):
+            self.used.add("pages")
+            pages: dict[str, str] = ahead[1]
+            return pages
+        return content_to_record_pages(content, lang=self.job.lang, title=title, dnr=dnr)
+
+    def pdf_for(self, page: str, decided: dt.date) -> bytes:
+        """The PDF of the published main `page`: the fork's if set from exactly this page and date."""
+        ahead = self._wait_for("pdf") if self.received.get("pages", (None, {}))[1].get(MAIN_PAGE) == page else None
+        if ahead is not None and ahead[0] == page and decided == self.job.decided:
+            self.used.add("pdf")
+            pdf: bytes = ahead[1]
+            return pdf
+        self.close()  # a fork still setting another page as a PDF only takes a CPU from this one
+        return archive.record_pdf(page, decided=decided)
+
+    def close(self) -> None:
+        """Stop the fork if it still runs, and reap it."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def start(job: Job) -> RecordAhead:
+    """Fork the process making `job` ahead, when that is safe (see the module's docstring)."""
+    ahead = RecordAhead(job)
+    if not fork_possible():
+        return ahead
+    receiver, sender = Pipe(duplex=False)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        receiver.close()
+        _work(job, sender, parent)
+    sender.close()
+    ahead.pid, ahead.conn = pid, receiver
+    return ahead
+
+
+__all__ = ["Job", "RecordAhead", "execute_record_cells", "make_ahead", "start"]
