@@ -87,8 +87,8 @@ def execute_record_cells(notebook: Mapping[str, Any], parameters: Mapping[str, o
             result = shell.run_cell(source, store_history=False, silent=True)  # type: ignore[no-untyped-call]
         if not result.success:
             raise RuntimeError(f"cell {index}: {result.error_before_exec or result.error_in_exec!r}")
-        cell.outputs = [nbformat.v4.new_output("display_data", data=out.data,  # type: ignore[no-untyped-call]
-                                               metadata=out.metadata or {}) for out in captured.outputs]
+        cell.outputs = [nbformat.from_dict({"output_type": "display_data", "data": out.data,  # type: ignore[no-untyped-call]
+                                            "metadata": out.metadata or {}}) for out in captured.outputs]
         if PARAMETERS_TAG in tags:
             shell.user_ns.update(parameters)
     return nb
@@ -100,6 +100,14 @@ def make_ahead(job: Job) -> tuple[Content, dict[str, str]]:
     os.chdir(job.folder)
     content = record_content(without_review_only(execute_record_cells(notebook, job.parameters)))
     return content, content_to_record_pages(content, lang=job.lang, title=job.title, dnr=job.dnr)
+
+
+def preload() -> None:
+    """Import what the fork needs and the run itself does not (nbconvert for the pages, IPython's shell and
+    capture), in this process before the fork: a process running many years pays for it once."""
+    import nbconvert.filters.markdown_mistune  # noqa: F401 - nbconvert, and what the record's exporter imports
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from IPython.utils.capture import capture_output  # noqa: F401
 
 
 def _die_with_parent(parent: int) -> None:
@@ -122,7 +130,10 @@ def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
         sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the cells' prints
         content, pages = make_ahead(job)
         _leave(job.out, "pages", (content, pages), conn)
-        _leave(job.out, "pdf", (pages[MAIN_PAGE], archive.record_pdf(pages[MAIN_PAGE], decided=job.decided)), conn)
+        pdf = archive.record_pdf(pages[MAIN_PAGE], decided=job.decided)
+        if fresh:
+            archive.release()  # before the run is told: it may stop this process as soon as it has the PDF
+        _leave(job.out, "pdf", (pages[MAIN_PAGE], pdf), conn)
         code = 0
     except BaseException:  # noqa: BLE001, S110 - the run makes what did not come, itself
         pass
@@ -190,6 +201,7 @@ class RecordAhead:
                 os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
+            archive.remove_font_folders(self.pid)  # stopped before its own `release`
             self.pid = None
 
 
@@ -198,6 +210,7 @@ def start(job: Job) -> RecordAhead:
     ahead = RecordAhead(job)
     if not fork_possible():
         return ahead
+    preload()
     receiver, sender = Pipe(duplex=False)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
@@ -211,4 +224,4 @@ def start(job: Job) -> RecordAhead:
     return ahead
 
 
-__all__ = ["Job", "RecordAhead", "execute_record_cells", "make_ahead", "start"]
+__all__ = ["Job", "RecordAhead", "execute_record_cells", "make_ahead", "preload", "start"]
