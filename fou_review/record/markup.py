@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import islice
+from itertools import repeat
 from typing import Literal
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
 
 from fou_review.texts import catalog
@@ -99,14 +100,6 @@ class Table:
                              f"of {len(self.cols)} columns: {self.caption}")
         object.__setattr__(self, "foot_cols", tuple(self.cols[self.foot.span:]) if self.foot else ())
 
-    @property
-    def body(self) -> Iterator[tuple[str, Cell, Iterator[tuple[str, Cell]]]]:
-        """The rows as the `table` macro writes them: the row heading's class and cell, then (class, cell)
-        of every other column. Made one row at a time as the template asks for it, so a table of 10^4
-        rows leaves no 10^5 small objects behind for the garbage collector to walk."""
-        classes = [c.classes for c in self.cols]
-        first, rest = (classes[0], classes[1:]) if classes else ("", [])
-        return ((first, row[0], zip(rest, islice(row, 1, None), strict=True)) for row in self.rows)
 
 
 # Bidirectional embeddings, overrides and isolates, the marks, and the zero-width characters.
@@ -122,6 +115,8 @@ def _escape(value: object) -> object:
     """Autoescape's escaping, with the entities `html.escape` writes (see the module's docstring)."""
     if type(value) is str:
         return _escaped(value)
+    if type(value) is int:  # a coordinate, a count (asking an int for `__html__` costs more than writing it)
+        return _escaped(str(value))
     if hasattr(value, "__html__"):  # a macro's output, already safe
         return value
     return _escaped(str(value))
@@ -133,13 +128,46 @@ def _escaped(text: str) -> Markup:
     return Markup(html.escape(visible(text), quote=True))
 
 
+def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end: Callable[[int], Markup],
+               cell: Callable[[Cell], Markup]) -> Markup:
+    """The rows of `table` (the template's `table_rows` filter): each cell after `before_cell` of its column,
+    each row closed by `row_end`, those tags rendered by the template once per column; a cell of plain
+    text escaped exactly as autoescape writes `{{ text }}` (`_escape`, then MarkupSafe's `escape`), any
+    other cell written by the template's `cell` macro (once per cell object). Column by column, so a
+    column of plain text (most of them) is escaped in one pass."""
+    if not table.rows:
+        return Markup("")
+    if not table.cols:
+        raise ValueError(f"rows in a table without columns: {table.caption}")
+    written: dict[int, tuple[Cell, str]] = {}  # the `cell` macro's output by cell object (kept alive in it)
+
+    def one(content: Cell) -> str:
+        if type(content) is str:
+            return _escaped(content)
+        if isinstance(content, str):  # a str subclass: as autoescape would
+            return str(markupsafe.escape(_escape(content)))
+        done = written.get(id(content))
+        if done is None:
+            done = written[id(content)] = (content, str(markupsafe.escape(cell(content))))
+        return done[1]
+
+    pieces: list[Iterable[str]] = []
+    for i, (c, column) in enumerate(zip(table.cols, zip(*table.rows, strict=True), strict=True)):
+        pieces.append(repeat(str(before_cell(i, c))))
+        pieces.append(map(_escaped, column) if set(map(type, column)) == {str} else map(one, column))
+    pieces.append(repeat(str(row_end(len(table.cols)))))
+    return Markup("".join(map("".join, zip(*pieces))))  # (the repeats end with the shortest: the rows)
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The record's template environment (autoescape on; block tags leave no blank lines)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("fou_review.record", "templates/sections"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
         undefined=jinja2.StrictUndefined, finalize=_escape, bytecode_cache=bytecode_cache())
+    env.filters["table_rows"] = table_rows
+    return env
 
 
 def render(template: str, lang: str, /, **context: object) -> str:
