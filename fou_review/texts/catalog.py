@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -144,6 +145,28 @@ def format_number(value: float | None, lang: str, places: int = 2) -> str:
     if text.startswith("-"):  # -0.001 is written "-0.00", as Babel writes Decimal("-0.00")
         return style.negative + text[1:].replace(".", style.decimal)
     return text.replace(".", style.decimal)
+
+
+def format_kr_each(amounts: Iterable[int], unit: str = "kr") -> list[str]:
+    """`format_kr` of each amount, the same texts, for a column of them (10^4 amounts in one pass)."""
+    values = list(amounts)
+    style = _style("sv")
+    if not values or style is None or style.grouping != (3, 3) or set(map(type, values)) != {int}:
+        return [format_kr(amount, unit) for amount in values]
+    digits = "\n".join(map("{:,}".format, values)).replace(",", style.group).replace("-", MINUS).split("\n")
+    return [f"{d}{NBSP}{unit}" for d in digits] if unit else digits
+
+
+def format_number_each(values: Iterable[float | None], lang: str, places: int = 2) -> list[str]:
+    """`format_number` of each value, the same texts, for a column of them (10^4 scores in one pass)."""
+    numbers = list(values)
+    style = _style(lang)
+    if not numbers or style is None or set(map(type, numbers)) != {float}:
+        return [format_number(value, lang, places) for value in numbers]
+    text = "\n".join(map(f"{{:.{places}f}}".format, numbers))
+    if "n" in text:  # "nan", "inf": written one by one
+        return [format_number(value, lang, places) for value in numbers]
+    return text.replace(".", style.decimal).replace("-", style.negative).split("\n")
 
 
 def format_long_date(day: dt.date, lang: str) -> str:
