@@ -10,6 +10,10 @@ that cannot be told apart. Values computed from illustrative scores carry the il
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +24,7 @@ from fou_review.core.params import Params
 from fou_review.core.pipeline import Review
 from fou_review.core.robustness import Robustness
 from fou_review.record.markup import Cell, Col, Part, Table, col, render
-from fou_review.texts.catalog import format_kr, format_number, t
+from fou_review.texts.catalog import format_kr_each, format_number, format_number_each, t
 
 
 def _mark(params: Params, kind: str, lang: str) -> str:
@@ -55,32 +59,41 @@ def _bias_table(cal: Calibration, params: Params, lang: str) -> Table:
     return Table(t(lang, "record", "record.analysis.bias_caption", year=params.year), cols, rows, css="calibration")
 
 
-def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
+Order = Callable[[str], tuple[tuple[str | int, ...], str]]  # `natural_key`, remembered for the ids seen
+
+
+def _column(frame: pd.DataFrame, name: str, positions: list[int]) -> list[Any]:
+    """A column's values at `positions`, in that order."""
+    values = frame[name].tolist()
+    return [values[k] for k in positions]
+
+
+def _totals_tables(cal: Calibration, params: Params, lang: str, order: Order) -> list[Table]:
     scores = _mark(params, "scores", lang)
     tables = []
     for code in params.funds:
         mine = cal.totals[(cal.totals["fund"] == code) & cal.totals["total_raw"].notna()]
-        facts = list(zip(mine["id"].tolist(), mine["total_raw"].tolist(), mine["total_calibrated"].tolist(),
-                         mine["rank_raw"].tolist(), mine["rank_calibrated"].tolist(), mine["granted_raw_kr"].tolist(),
-                         mine["granted_calibrated_kr"].tolist(), strict=True))
+        ids = [str(i) for i in mine["id"].tolist()]
+        at = sorted(range(len(ids)), key=lambda k: order(ids[k]))
         cols = [col(lang, "record.col.id", css="nowrap"),
                 col(lang, "record.analysis.col.total_raw", True, badge=scores),
                 col(lang, "record.analysis.col.total_calibrated", True, badge=scores),
                 col(lang, "record.analysis.col.rank_raw", True), col(lang, "record.analysis.col.rank_calibrated", True),
                 col(lang, "record.analysis.col.granted_raw", True),
                 col(lang, "record.analysis.col.granted_calibrated", True)]
-        rows: list[list[Cell]] = []
-        for app_id, raw, calibrated, rank_raw, rank_calibrated, granted_raw, granted_calibrated in sorted(
-                facts, key=lambda f: natural_key(str(f[0]))):
-            rows.append([str(app_id), format_number(float(raw), lang), format_number(float(calibrated), lang),
-                         _rank(rank_raw), _rank(rank_calibrated), format_kr(int(granted_raw)),
-                         format_kr(int(granted_calibrated))])
+        rows: list[tuple[Cell, ...]] = list(zip(
+            [ids[k] for k in at],
+            format_number_each([float(v) for v in _column(mine, "total_raw", at)], lang),
+            format_number_each([float(v) for v in _column(mine, "total_calibrated", at)], lang),
+            [_rank(v) for v in _column(mine, "rank_raw", at)], [_rank(v) for v in _column(mine, "rank_calibrated", at)],
+            format_kr_each([int(v) for v in _column(mine, "granted_raw_kr", at)]),
+            format_kr_each([int(v) for v in _column(mine, "granted_calibrated_kr", at)]), strict=True))
         tables.append(Table(t(lang, "record", "record.analysis.totals_caption", fund=code, year=params.year), cols,
                             rows, css="calibration-totals", empty=t(lang, "record", "record.ranking.none")))
     return tables
 
 
-def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
+def _robust_tables(rob: Robustness, params: Params, lang: str, order: Order) -> list[Table]:
     n_loo = rob.leave_one_out.shape[1]
     kept_all = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(int).tolist()
     ids = [str(i) for i in rob.ids]
@@ -94,7 +107,7 @@ def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
         rows: list[list[Cell]] = [
             [ids[i], words[bool(funded_all[i])], t(lang, "record", "record.robust.of", k=kept_all[i], n=max(n_loo, 1)),
              _percent(shares[i], lang), at_line if uncertain_all[i] else "–"]
-            for i in sorted(mine, key=lambda k: natural_key(ids[k]))]
+            for i in sorted(mine, key=lambda k: order(ids[k]))]
         cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),
                 col(lang, "record.robust.col.loo", True), col(lang, "record.robust.col.bootstrap", True),
                 col(lang, "record.robust.col.uncertain")]
@@ -111,8 +124,9 @@ def render_analysis(review: Review, lang: str) -> str:
     cal, rob = shared.calibration, shared.robustness
     settings = params.robustness
     conf = _percent(settings.confidence, lang)
-    changed = sorted({c.id for c in cal.changes}, key=natural_key)
-    uncertain = sorted((str(i) for i in rob.ids[rob.uncertain]), key=natural_key)
+    order = cache(natural_key)  # the same ids are ordered in every table
+    changed = sorted({c.id for c in cal.changes}, key=order)
+    uncertain = sorted((str(i) for i in rob.ids[rob.uncertain]), key=order)
     return render(
         "analysis.html.j2", lang,
         method=t(lang, "record", "record.analysis.method", confidence=conf, resamples=settings.bootstrap_resamples,
@@ -120,12 +134,12 @@ def render_analysis(review: Review, lang: str) -> str:
         uses=t(lang, "record", "record.analysis.uses_calibrated" if cal.applied else "record.analysis.uses_raw"),
         biases=_bias_table(cal, params, lang),
         bias_sd=t(lang, "record", "record.analysis.bias_sd", sd=format_number(cal.bias_sd, lang)),
-        totals=_totals_tables(cal, params, lang),
+        totals=_totals_tables(cal, params, lang, order),
         calibration_changes=(t(lang, "record", "record.analysis.changes", ids=", ".join(changed)) if changed
                              else t(lang, "record", "record.analysis.no_change")),
         robust_lead=t(lang, "record", "record.robust.lead", resamples=settings.bootstrap_resamples,
                       seed=settings.seed, confidence=conf),
-        robust=_robust_tables(rob, params, lang),
+        robust=_robust_tables(rob, params, lang, order),
         uncertain=(t(lang, "record", "record.robust.some_uncertain", ids=", ".join(uncertain)) if uncertain
                    else t(lang, "record", "record.robust.none_uncertain")))
 

@@ -13,7 +13,7 @@ import pandas as pd
 from fou_review.core.pipeline import Review
 from fou_review.record.markup import Cell, Col, Foot, Part, Table, col, localized, render
 from fou_review.record.rules import DECISION_COLUMNS
-from fou_review.texts.catalog import format_kr, t
+from fou_review.texts.catalog import format_kr, format_kr_each, t
 
 # The columns whose values a published row may have illustrative; named in the note by
 # ``record.field.<column>`` (contact_person is never published, so it is not named either).
@@ -63,7 +63,8 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
     decision_col, reason_col = DECISION_COLUMNS[lang]
     labels = apps["continues_label"].tolist() if "continues_label" in apps.columns else [""] * len(apps)
     facts = zip(rows_frame["id"].tolist(), rows_frame["applicants"].tolist(), rows_frame["title"].tolist(),
-                rows_frame["requested_kr"].tolist(), rows_frame["granted_kr"].tolist(),
+                format_kr_each([int(v) for v in rows_frame["requested_kr"].tolist()]),
+                format_kr_each([int(v) for v in rows_frame["granted_kr"].tolist()]),
                 rows_frame[decision_col].tolist(), rows_frame[reason_col].tolist(),
                 apps["applicants_as_written"].tolist(), apps["received"].tolist(), labels,
                 apps["project_year"].tolist(), apps["planned_years"].tolist(), apps["purpose"].tolist(),
@@ -78,9 +79,10 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
             row.append(_continuation(str(label), year, planned, lang) or _years(year, planned, lang))
         if with_purpose:
             row.append(_vocabulary(str(purpose), PURPOSES, "purpose", lang))
-        row += [_vocabulary(str(report), REPORTS, "report", lang), format_kr(int(requested)),
-                format_kr(int(granted)), strong.setdefault(str(decision), (Part(str(decision), "strong"),)),
-                str(reason),
+        words = str(decision)
+        if words not in strong:
+            strong[words] = (Part(words, "strong"),)
+        row += [_vocabulary(str(report), REPORTS, "report", lang), requested, granted, strong[words], str(reason),
                 _source_cell(str(source), str(fields), lang, common)]
         rows.append(row)
     return rows

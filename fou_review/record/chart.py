@@ -10,7 +10,9 @@ computes its geometry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from fou_review.core.pipeline import Review
 from fou_review.record.markup import Cell, Foot, Table, col, render, swedish_key
@@ -59,8 +61,8 @@ def chart_rows(review: Review, fund_code: str) -> list[tuple[str, int, int]]:
     return [(name, sums[name][0], sums[name][1]) for name in sorted(sums, key=swedish_key)]
 
 
-def chart_geometry(rows: list[tuple[str, int, int]]) -> tuple[int, list[Group]]:
-    """The SVG's height and its groups of bars for rows of (label, requested, granted)."""
+def chart_geometry(rows: list[tuple[str, int, int]], kr: Callable[[int], str] = format_kr) -> tuple[int, list[Group]]:
+    """The SVG's height and its groups of bars for rows of (label, requested, granted); `kr` writes the amounts."""
     bar_w = WIDTH - LABEL_W - AMOUNT_W
     top = max([r for _, r, _ in rows] + [g for _, _, g in rows] + [1])
     groups = []
@@ -69,7 +71,7 @@ def chart_geometry(rows: list[tuple[str, int, int]]) -> tuple[int, list[Group]]:
         bars = []
         for j, (amount, (fill, stroke)) in enumerate(((requested, REQUESTED), (granted, GRANTED))):
             w = amount * bar_w // top
-            bars.append(Bar(LABEL_W, y + j * BAR_H, max(w, 1) if amount else 0, fill, stroke, format_kr(amount)))
+            bars.append(Bar(LABEL_W, y + j * BAR_H, max(w, 1) if amount else 0, fill, stroke, kr(amount)))
         groups.append(Group(label, y + BAR_H + 4, (bars[0], bars[1])))
     return TOP + GROUP_H * len(rows) + 6, groups
 
@@ -78,16 +80,17 @@ def render_chart(review: Review, lang: str) -> str:
     """The chart section: per fund an SVG and a table with the same numbers."""
     params = review.inputs.params
     charts = []
+    kr = cache(format_kr)  # each amount is written in the description, after its bar and in the table
     for code in params.funds:
         rows = chart_rows(review, code)
         title = t(lang, "record", "record.chart.title", fund=code, year=params.year)
         desc = t(lang, "record", "record.chart.desc", rows="; ".join(
-            t(lang, "record", "record.chart.desc_row", name=n, requested=format_kr(r), granted=format_kr(g))
+            t(lang, "record", "record.chart.desc_row", name=n, requested=kr(r), granted=kr(g))
             for n, r, g in rows))
-        height, groups = chart_geometry(rows)
+        height, groups = chart_geometry(rows, kr)
         cols = [col(lang, "record.col.administration"), col(lang, "record.col.requested", True),
                 col(lang, "record.col.granted", True)]
-        cells: list[list[Cell]] = [[n, format_kr(r), format_kr(g)] for n, r, g in rows]
+        cells: list[list[Cell]] = [[n, kr(r), kr(g)] for n, r, g in rows]
         foot = Foot(t(lang, "record", "record.total"), 1, [format_kr(sum(r for _, r, _ in rows)),
                                              format_kr(sum(g for _, _, g in rows))])
         charts.append({"id": f"diagram-{code}", "title": title, "desc": desc, "height": height, "groups": groups,

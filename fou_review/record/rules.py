@@ -9,7 +9,7 @@ import pandas as pd
 from fou_review.core.params import Criterion, Fund, Params, TieBreakKey
 from fou_review.core.pipeline import Review
 from fou_review.record.markup import Cell, Col, Part, Table, col, localized, render
-from fou_review.texts.catalog import format_kr, format_long_date, format_number, t
+from fou_review.texts.catalog import format_kr, format_long_date, format_number, format_number_each, t
 
 # The decision's columns in each language (the core writes the decision and reason in both).
 DECISION_COLUMNS = {"sv": ("decision", "reason"), "en": ("decision_en", "reason_en")}
@@ -103,15 +103,23 @@ def render_rules(review: Review, lang: str) -> str:
                   tie_break=[_tie_break_words(k, lang, params) for k in params.tie_break])
 
 
-def _score_cell(mean: float, spread: int, counts: bool, lang: str) -> Cell:
-    score = t(lang, "record", "record.ranking.score", mean=format_number(mean, lang), spread=int(spread))
-    if bool(counts):
-        return score
-    return (Part(score), Part(" "), Part(t(lang, "record", "record.ranking.does_not_count"), "badge"))
+def _score_cells(means: list[str], spreads: list[int], counts: list[bool], lang: str) -> list[Cell]:
+    """One criterion's score cells: mean and spread, marked when the criterion does not count for the row
+    (one cell object per text, so the template writes each marked text once)."""
+    marked: dict[str, Cell] = {}
+    cells: list[Cell] = []
+    for mean, spread, counted in zip(means, spreads, counts, strict=True):
+        score = t(lang, "record", "record.ranking.score", mean=mean, spread=int(spread))
+        if bool(counted):
+            cells.append(score)
+        else:
+            cells.append(marked.setdefault(score, (Part(score), Part(" "), Part(
+                t(lang, "record", "record.ranking.does_not_count"), "badge"))))
+    return cells
 
 
 def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params, lang: str) -> tuple[
-        list[list[Cell]], list[str]]:
+        list[tuple[Cell, ...]], list[str]]:
     """The ranking table's rows of one fund, and the criteria that do not count ("K2 för LUM-07")."""
     if rows_frame.empty:
         return [], []
@@ -119,24 +127,21 @@ def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params,
     labels = {c: criterion_label(params, c, lang) for c in codes}
     d = by_id.loc[rows_frame["id"]]  # the decision of every ranked row, in the ranking's order
     ids = rows_frame["id"].tolist()
-    scores = [list(zip(rows_frame[f"{c}_mean"].tolist(), rows_frame[f"{c}_spread"].tolist(),
-                       rows_frame[f"{c}_counts"].tolist(), strict=True)) for c in codes]
+    counts = [rows_frame[f"{c}_counts"].tolist() for c in codes]
+    scores = [_score_cells(format_number_each(rows_frame[f"{c}_mean"].tolist(), lang),
+                           rows_frame[f"{c}_spread"].tolist(), counted, lang) for c, counted in zip(codes, counts)]
     n_min = rows_frame[[f"{c}_n" for c in codes]].astype(int).min(axis=1).tolist() if codes else []
-    columns = zip(ids, rows_frame["rank"].tolist(), n_min, rows_frame["conflicted_reviewers"].tolist(),
-                  rows_frame["total_score"].tolist(), d["applicants"].tolist(), d["budget_before_kr"].tolist(),
-                  d[DECISION_COLUMNS[lang][0]].tolist(), strict=True)
-    rows: list[list[Cell]] = []
-    not_counted: list[str] = []
-    for k, (app_id, rank, n, conflicted, total, applicants, before, decision) in enumerate(columns):
-        reviewers = (t(lang, "record", "record.ranking.reviewers_conflicted", n=n, conflicted=int(conflicted))
-                     if int(conflicted) else str(n))
-        mine = [per_code[k] for per_code in scores]
-        rows.append([str(int(rank)), str(app_id), str(applicants)]
-                    + [_score_cell(*score, lang) for score in mine]
-                    + [format_number(total, lang), reviewers,
-                       format_kr(int(before)) if not pd.isna(before) else "–", str(decision)])
-        not_counted += [t(lang, "record", "record.ranking.criterion_for", label=labels[c], id=app_id)
-                        for c, (_, _, counts) in zip(codes, mine, strict=True) if not bool(counts)]
+    reviewers = [t(lang, "record", "record.ranking.reviewers_conflicted", n=n, conflicted=int(conflicted))
+                 if int(conflicted) else str(n)
+                 for n, conflicted in zip(n_min, rows_frame["conflicted_reviewers"].tolist(), strict=True)]
+    rows = list(zip([str(int(rank)) for rank in rows_frame["rank"].tolist()], [str(i) for i in ids],
+                    [str(a) for a in d["applicants"].tolist()], *scores,
+                    format_number_each(rows_frame["total_score"].tolist(), lang), reviewers,
+                    [format_kr(int(b)) if not pd.isna(b) else "–" for b in d["budget_before_kr"].tolist()],
+                    [str(decision) for decision in d[DECISION_COLUMNS[lang][0]].tolist()], strict=True))
+    not_counted = [t(lang, "record", "record.ranking.criterion_for", label=labels[c], id=app_id)
+                   for k, app_id in enumerate(ids) for c, counted in zip(codes, counts, strict=True)
+                   if not bool(counted[k])]
     return rows, not_counted
 
 
