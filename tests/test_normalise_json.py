@@ -117,3 +117,39 @@ def test_an_invalid_notebook_is_written_and_logged_as_nbformat_does(caplog: pyte
         caplog.clear()
         assert notebook_bytes(nb) == expected
         assert [r.getMessage() for r in caplog.records] == logged and logged
+
+
+@pytest.mark.parametrize("text", [
+    "\n", "\n\n", "a", "a\n", "a\nb", "a\n\nb\n", '<td class="num">1\u00a0000\u00a0kr</td>\n' * 50, "\"\n\"", "å\nä\nö",
+    "tab\there\n", "back\\slash\n", "\\n not a break\n", "cr\rlf\r\n", "u2028\u2028x\n", "nel\x85x\n", "u2029\u2029",
+    "form\x0cfeed\n", "\x1c\x1d\x1e\n", "bell\x07\n", "😀\n\"q\"\n", "ends with quote\""])
+def test_a_multi_line_output_is_written_as_nbformat_writes_it(text: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(text, outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": text, "text/plain": text}),
+        nbformat.v4.new_output("stream", name="stdout", text=text)])])
+    assert notebook_bytes(nb) == nbformat_bytes(nb)
+
+
+def test_model_ids_are_renamed_in_long_texts_as_in_short_ones() -> None:
+    import re
+
+    from fou_review.yearly.normalise import _LONG, _renamed
+
+    rng = random.Random(9)
+    known = [f"{rng.getrandbits(128):032x}" for _ in range(5)]
+    ids = {m: f"w{n:04d}" for n, m in enumerate(known, 1)}
+    pattern = re.compile(r"[0-9a-f]{32}")
+
+    def by_regex(text: str) -> str:
+        return pattern.sub(lambda m: ids.get(m.group(0), m.group(0)), text)
+
+    pieces = ["<td>", "åäö", "\ud800", "0123456789abcdef", "f" * 31, "a" * 33, "ABCDEF" * 6, " ", "IPY_MODEL_"]
+    for i in range(300):
+        parts = [rng.choice(pieces) for _ in range(rng.randrange(0, 20))]
+        if i % 3 == 0:
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(known) + rng.choice(["", "0", "g"]))
+        text = "".join(parts)
+        long = text + "x" * _LONG + text
+        for value in (text, long):
+            assert _renamed(value, ids) == by_regex(value)
+            assert _renamed({value: [value]}, ids) == {by_regex(value): [by_regex(value)]}

@@ -40,10 +40,24 @@ def _model_ids(nb: NotebookNode) -> dict[str, str]:
     return {model_id: f"w{n:04d}" for n, model_id in enumerate(ids, 1)}
 
 
+_HEX_AS_X = bytes(ord("x") if chr(i) in "0123456789abcdef" else ord(" ") for i in range(256))
+_LONG = 4096  # characters: a string this long is first looked at through `_HEX_AS_X`
+
+
+def _may_hold_model_id(text: str) -> bool:
+    """Could `text` hold a model id, 32 hex digits in a row? (False: it cannot; True: it may.) A long text
+    (the HTML a widget shows) is read as bytes, each hex digit as "x", which is much faster than the regex."""
+    if len(text) < _LONG:
+        return True
+    return b"x" * 32 in text.encode("utf-8", "surrogatepass").translate(_HEX_AS_X)
+
+
 def _renamed(value: Any, ids: dict[str, str]) -> Any:
     """`value` (JSON) with every known model id in its strings and keys renamed."""
     if isinstance(value, str):
-        return _MODEL_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), value) if _MODEL_ID.search(value) else value
+        if not _may_hold_model_id(value) or not _MODEL_ID.search(value):
+            return value
+        return _MODEL_ID.sub(lambda m: ids.get(m.group(0), m.group(0)), value)
     if isinstance(value, dict):
         return {_renamed(key, ids): _renamed(item, ids) for key, item in value.items()}
     if isinstance(value, list):
@@ -91,33 +105,97 @@ def normalise_notebook(nb: NotebookNode, title: str) -> NotebookNode:
 
 
 def notebook_bytes(nb: NotebookNode) -> bytes:
-    """nbformat's canonical JSON (sorted keys, one-space indent) with a trailing newline."""
-    text = _writes(nb)
-    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    """nbformat's canonical JSON (sorted keys, one-space indent) with a trailing newline: `nbformat.writes(nb)`,
+    character for character, in UTF-8.
 
-
-def _writes(nb: NotebookNode) -> str:
-    """`nbformat.writes(nb)`, character for character: the notebook validated (a problem logged, as
-    nbformat does), copied, its multi-line texts split into lines and its transient metadata removed as
-    nbformat's JSON writer does, then written as `json.dumps` with nbformat's settings writes it (see
-    `_json_chunks`). Only the last step is the package's own: `json.dumps` with an indent runs Python's
-    pure-Python encoder, a generator per list and dict, which at 10^4 applications spends 0.4 s on the
-    half a million lines of the record's outputs. A notebook of another nbformat major version: nbformat."""
+    As nbformat writes it: the notebook validated (a problem logged), copied, its multi-line texts
+    split into lines and its transient metadata removed, then written as `json.dumps` with nbformat's
+    settings writes it (`_json_chunks`). The writing is the package's own: `json.dumps` with an indent
+    runs Python's pure-Python encoder, a generator per list and dict, which at 10^4 applications spends
+    0.4 s on the half a million lines of the record's outputs; here a multi-line text is written as the
+    list of its lines in one pass (`_lines_json`). A notebook of another nbformat major version: nbformat.
+    """
     from nbformat.reader import get_version
-    from nbformat.v4.rwbase import split_lines, strip_transient
+    from nbformat.v4.rwbase import strip_transient
     from traitlets.log import get_logger  # nbformat's logger
 
     version, _ = get_version(nb)  # type: ignore[no-untyped-call]
     if version != nbformat.v4.nbformat:
-        return str(nbformat.writes(nb))  # type: ignore[no-untyped-call]
+        text: str = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+        return (text if text.endswith("\n") else text + "\n").encode("utf-8")
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as error:
         get_logger().error("Notebook JSON is invalid: %s", error)
-    out = strip_transient(split_lines(copy.deepcopy(nb)))  # type: ignore[no-untyped-call]
-    chunks: list[str] = []
+    out = strip_transient(_split_lines(copy.deepcopy(nb)))  # type: ignore[no-untyped-call]
+    chunks: list[str | bytes] = []
     _json_chunks(out, 0, chunks)
-    return "".join(chunks)
+    chunks.append("\n")  # (the JSON of a notebook ends with "}")
+    data: list[bytes] = []
+    texts: list[str] = []
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            data += ["".join(texts).encode("utf-8"), chunk]
+            texts = []
+        else:
+            texts.append(chunk)
+    return b"".join([*data, "".join(texts).encode("utf-8")])
+
+
+class _Lines(str):
+    """A text that nbformat writes as the list of its lines (`str.splitlines(True)`)."""
+
+    __slots__ = ()
+
+
+_SPLIT_MIMES = ("application/javascript", "image/svg+xml")  # nbformat's `_non_text_split_mimes`, and text/*
+
+
+def _split_bundle(data: dict[str, Any]) -> None:
+    for key, value in list(data.items()):
+        if isinstance(value, str) and (key.startswith("text/") or key in _SPLIT_MIMES):
+            data[key] = _Lines(value)
+
+
+def _split_lines(nb: NotebookNode) -> NotebookNode:
+    """nbformat's `v4.rwbase.split_lines`, each text it splits marked as `_Lines` (split when written)."""
+    for cell in nb.cells:
+        source = cell.get("source", None)
+        if isinstance(source, str):
+            cell["source"] = _Lines(source)
+        for attachment in cell.get("attachments", {}).values():
+            _split_bundle(attachment)
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                if output.output_type in {"execute_result", "display_data"}:
+                    _split_bundle(output.get("data", {}))
+                elif output.output_type == "stream" and isinstance(output.text, str):
+                    output.text = _Lines(output.text)
+    return nb
+
+
+# What JSON writes other than as itself, but for "\n" and '"': the other controls and the backslash; and the
+# line breaks of `str.splitlines` that are not controls (U+0085, U+2028, U+2029), in UTF-8.
+_ESCAPED_BYTES = bytes([*range(0x0A), *range(0x0B, 0x20), ord("\\")])
+_OTHER_BREAKS = ("\u0085".encode(), "\u2028".encode(), "\u2029".encode())
+
+
+def _lines_json(text: str, level: int) -> str | bytes:
+    """`text.splitlines(True)` as `json.dumps` writes that list at nesting `level` (see `_json_chunks`).
+
+    A text whose only line breaks are "\n" and whose only characters JSON escapes are "\n" and '"' (the
+    record's HTML) is written in one pass over its UTF-8 bytes: each '"' escaped, each "\n" written as
+    the end of one string in the list and the beginning of the next; any other text line by line."""
+    if not text:
+        return "[]"
+    newline = "\n" + " " * (level + 1)
+    data = text.encode("utf-8")
+    if len(data.translate(None, _ESCAPED_BYTES)) != len(data) or any(b in data for b in _OTHER_BREAKS):
+        return "[" + newline + ("," + newline).join(map(_encode_str, text.splitlines(True))) + "\n" + " " * level + "]"
+    between = ('\\n",' + newline + '"').encode("utf-8")
+    body = data.replace(b'"', b'\\"')
+    body = body[:-1].replace(b"\n", between) + b"\\n" if body.endswith(b"\n") else body.replace(b"\n", between)
+    return b"".join([("[" + newline + '"').encode("utf-8"), body, ('"\n' + " " * level + "]").encode("utf-8")])
 
 
 _encode_str = json.encoder.encode_basestring  # what `json.dumps(..., ensure_ascii=False)` writes a string with
@@ -154,12 +232,16 @@ def _json_key(key: object) -> str:
     return _encode_str(scalar)
 
 
-def _json_chunks(value: object, level: int, out: list[str]) -> None:
+def _json_chunks(value: object, level: int, out: list[str | bytes]) -> None:
     """`value` as `json.dumps(value, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)`
     with nbformat's encoder (bytes as ASCII text) writes it at nesting `level`, appended to `out`.
 
     The same choices in the same order as the standard library's `json.encoder._make_iterencode`; a list
-    of strings only (a multi-line text) is written in one join."""
+    of strings only is written in one join, a `_Lines` text by `_lines_json` (as the list of its lines, in
+    UTF-8 when written in one pass)."""
+    if type(value) is _Lines:
+        out.append(_lines_json(value, level))
+        return
     scalar = _json_scalar(value)
     if scalar is not None:
         out.append(scalar)
