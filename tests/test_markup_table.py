@@ -79,7 +79,7 @@ class Looped:
 
 
 TEXTS = ["", "–", "1\u00a0000\u00a0kr", "<b>x</b>", "a & b", "\"quoted\" 'single'", "\u202egnp.exe", "zero\u200bwidth",
-         "LUM-07", "Järva & Spånga", "{{ x }}", "line\nbreak"]
+         "LUM-07", "Järva & Spånga", "{{ x }}", "line\nbreak", "nul\0byte"]
 KINDS = ["text", "badge", "strong", "code", "hash", "met", "unmet"]
 SHARED = (Part("Uppfyllt", "met"),)
 

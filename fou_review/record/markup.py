@@ -128,6 +128,16 @@ def _escaped(text: str) -> Markup:
     return Markup(html.escape(visible(text), quote=True))
 
 
+def _escaped_column(texts: Sequence[str]) -> list[str]:
+    """Each text escaped as `_escaped` escapes it, a column at a time: `visible` and `html.escape` replace
+    character by character, so the texts are escaped joined by a character none of them holds (NUL) and
+    split again."""
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:  # a text holds the separator
+        return [_escaped(text) for text in texts]
+    return html.escape(visible(joined), quote=True).split("\0")
+
+
 def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end: Callable[[int], Markup],
                cell: Callable[[Cell], Markup]) -> Markup:
     """The rows of `table` (the template's `table_rows` filter): each cell after `before_cell` of its column,
@@ -154,7 +164,7 @@ def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end:
     pieces: list[Iterable[str]] = []
     for i, (c, column) in enumerate(zip(table.cols, zip(*table.rows, strict=True), strict=True)):
         pieces.append(repeat(str(before_cell(i, c))))
-        pieces.append(map(_escaped, column) if set(map(type, column)) == {str} else map(one, column))
+        pieces.append(_escaped_column(column) if set(map(type, column)) == {str} else map(one, column))
     pieces.append(repeat(str(row_end(len(table.cols)))))
     return Markup("".join(map("".join, zip(*pieces))))  # (the repeats end with the shortest: the rows)
 
