@@ -224,8 +224,10 @@ class _Inline(Executor):
 def _patterns(m: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cells with the same counts per reviewer `m` (so the same row of `p`, m / n): each cell's pattern,
     and each pattern's first cell."""
-    top = float(m.max()) + 1.0 if m.size else 1.0
-    if m.size and (m >= 0).all() and (m == np.floor(m)).all() and top ** m.shape[1] < 2.0**53:
+    if not m.size:
+        return np.zeros(len(m), dtype=np.int64), np.zeros(min(len(m), 1), dtype=np.int64)
+    top = float(m.max()) + 1.0
+    if (m >= 0).all() and (m == np.floor(m)).all() and top ** m.shape[1] < 2.0**53:
         code = np.zeros(len(m))  # the counts as the digits of one whole number (exact)
         for column in m.T:
             code = code * top + column
