@@ -62,12 +62,14 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
     changes = [{"id": c.id, "before": c.before.granted_kr, "after": c.after.granted_kr,
                 "rank_before": c.before.rank, "rank_after": c.after.rank} for c in cal.changes]
     n_loo = rob.leave_one_out.shape[1]
+    ids, funds, funded, uncertain = (x.tolist() for x in (rob.ids, rob.funds, rob.funded, rob.uncertain))
+    kept = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(np.int64).tolist()
+    shares = rob.bootstrap_share.tolist()
     robust = []
-    for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(rob.ids[k]))):
-        robust.append({"id": str(rob.ids[i]), "fund": str(rob.funds[i]), "funded": bool(rob.funded[i]),
-                       "kept": int(rob.leave_one_out[i].sum()) if n_loo else int(rob.funded[i]), "n": max(n_loo, 1),
-                       "share": format_number(float(rob.bootstrap_share[i]) * 100, lang, 0),
-                       "uncertain": bool(rob.uncertain[i])})
+    for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(ids[k]))):
+        robust.append({"id": str(ids[i]), "fund": str(funds[i]), "funded": bool(funded[i]), "kept": kept[i],
+                       "n": max(n_loo, 1), "share": format_number(float(shares[i]) * 100, lang, 0),
+                       "uncertain": bool(uncertain[i])})
     settings = params.robustness
     return render("analysis.html.j2", lang, reviewers=reviewers, changes=changes, robust=robust,
                   resamples=settings.bootstrap_resamples, seed=settings.seed,
