@@ -237,4 +237,6 @@ def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, 
         record |= {"page_head": css_string(t(lang, "record", "record.page_head", dnr=dnr)),
                    "page_word": css_string(t(lang, "record", "record.page"))}
     page, _ = exporter.from_notebook_node(nb, resources={"record": record})
-    return "\n".join(line.rstrip() for line in page.replace("\r\n", "\n").split("\n")).strip("\n") + "\n"
+    if "\r" in page:
+        page = page.replace("\r\n", "\n")
+    return "\n".join(map(str.rstrip, page.split("\n"))).strip("\n") + "\n"  # no line ends in white space
