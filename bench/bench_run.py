@@ -13,7 +13,7 @@ In one process (imports paid once, before any timing):
   (d) the run of (a) without the archival PDF (its warm-up and rendering stubbed out): the goal of
       1.5x leaves the PDF out.
 The four take turns (best of N each), so a busy moment on a shared machine hits all of them.
-Printed: both times, the ratio (goal <= 1.5x without the PDF, <= 2.5x with it) and the record's size
+Printed: both times, the ratio (goal <= 2.5x with the PDF, <= 1.5x without it) and the record's size
 (goal <= 300 KB); then the archival PDF's size (goal <= 1 MB) and the time of rendering it alone (best
 of N, WeasyPrint already imported), as a share of the run.
 """
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                 archive.record_pdf, archive.prepare = real, warm_up
 
         floor()  # warm-up: imports, templates, the first kernel start
+        # Imports are paid once, before any timing, by the floor and the run alike: WeasyPrint's too (a run's
+        # fork makes the PDF and imports it there if this process has not; a one-off `fou-review run` does).
+        archive.prepare()
         run()
         floor_pandas()
         t_floor, t_run, t_pandas, t_bare = best_of_interleaved(args.repeats, floor, run, floor_pandas,
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fou-review run {args.year} end to end:        {t_run:.3f} s")
     print(f"(for scale: the floor with `import pandas` in its one cell: {t_pandas:.3f} s, "
           f"{t_pandas / t_floor:.2f}x the floor)")
-    print(f"ratio: {ratio:.2f}x (goal <= 1.5x) {'OK' if ratio <= 1.5 else 'OVER'}")
+    print(f"ratio: {ratio:.2f}x (goal with the PDF <= 2.5x) {'OK' if ratio <= 2.5 else 'OVER'}")
     print(f"the run without the PDF (stubbed): {t_bare:.3f} s, {t_bare / t_floor:.2f}x the floor "
           f"(goal <= 1.5x) {'OK' if t_bare <= 1.5 * t_floor else 'OVER'}")
     print(f"record allocation.html: {size_kb:.1f} KB (goal <= 300 KB) {'OK' if size_kb <= 300 else 'OVER'}")

@@ -45,8 +45,8 @@ def aheads(monkeypatch: pytest.MonkeyPatch) -> list[record_ahead.RecordAhead]:
     started: list[record_ahead.RecordAhead] = []
     real = record_ahead.start
 
-    def counted(job: record_ahead.Job) -> record_ahead.RecordAhead:
-        ahead = real(job)
+    def counted(job: record_ahead.Job, **kw: Any) -> record_ahead.RecordAhead:
+        ahead = real(job, **kw)
         if ahead.pid is not None:  # (`without_fork` starts none)
             started.append(ahead)
         return ahead
@@ -171,7 +171,7 @@ def test_the_fork_removes_the_font_folder_it_made(tmp_path: Path, monkeypatch: p
     job = record_ahead.Job(tmp_path / "nb.ipynb", tmp_path, {}, lang="sv", title="T", dnr="D",
                            decided=dt.date(2021, 12, 14), out=tmp_path / "ahead")
     monkeypatch.setattr(record_ahead, "make_ahead", lambda job: ((), {"allocation.html": html}))
-    ahead = record_ahead.start(job)
+    ahead = record_ahead.start(job, applications=23)
     assert ahead.pid is not None
     pid = ahead.pid
     try:
@@ -183,3 +183,10 @@ def test_the_fork_removes_the_font_folder_it_made(tmp_path: Path, monkeypatch: p
     assert gone(pid)
     assert not list(tmp_path.glob(f"{archive.FONT_FOLDER_PREFIX}{pid}-*"))
     assert not archive.prepared()  # this process set up nothing
+
+
+def test_a_large_year_is_made_by_the_run_alone(tmp_path: Path) -> None:
+    job = record_ahead.Job(tmp_path / "nb.ipynb", tmp_path, {}, lang="sv", title="T", dnr="D",
+                           decided=dt.date(2021, 12, 14), out=tmp_path / "ahead")
+    ahead = record_ahead.start(job, applications=record_ahead.MAX_APPLICATIONS + 1)
+    assert ahead.pid is None and ahead._wait_for("pages") is None

@@ -156,7 +156,8 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     parameters: dict[str, object] = {"year": year, "lang": lang}
     if supersedes is not None:
         parameters |= {"superseded_record": supersedes["path"], "superseded_sha256": supersedes["sha256"]}
-    ahead = record_ahead.start(ahead_job(workspace, parameters, review, lang))  # the pages and PDF, meanwhile
+    ahead = record_ahead.start(ahead_job(workspace, parameters, review, lang),  # the pages and PDF, meanwhile
+                               applications=len(review.inputs.applications))
     try:
         executed = execute(workspace.snapshot / NOTEBOOK, workspace.snapshot, parameters, progress=progress,
                            kernel=kernel.manager)
