@@ -17,9 +17,10 @@ fork that failed or was killed) the run makes them itself from the executed note
 without. Either way the files are those of the published notebook.
 
 The fork is made only where that is safe, POSIX and no other Python thread in the run (a lock held by
-another thread would stay locked in the child), and where it pays: a year of up to `MAX_APPLICATIONS`. It dies with the run (Linux's PR_SET_PDEATHSIG), runs
-none of the run's exit handlers (it ends with `os._exit`), removes the font folder WeasyPrint copies if
-it made one, and the run stops and reaps it before returning.
+another thread would stay locked in the child), and where it pays: a year of up to `MAX_APPLICATIONS`.
+It dies with the run (Linux's PR_SET_PDEATHSIG), runs none of the run's exit handlers (it ends with
+`os._exit`), removes the font folder WeasyPrint copies if it made one, and the run stops and reaps it
+before returning.
 """
 
 from __future__ import annotations
