@@ -115,3 +115,20 @@ def test_internal_links_are_allowed() -> None:
     nb.cells[2].outputs.append(nbformat.v4.new_output("display_data", data={"text/html":
                                                                             '<a href="#s">till början</a>'}))
     assert '<a href="#s">till början</a>' in notebook_to_record_html(nb, lang="sv", title="Beslut")
+
+
+@pytest.mark.parametrize(("page", "found"), [
+    ("<html><body><p>x</p></body></html><script>alert(1)</script>", ["<script>"]),
+    ("<html><body></body></html><img src='https://example.org/x.png'>", ["<img>", "<img src='https://example.org/x.png'>"]),
+    ("<html><body><p>x</p><body onload='x()'></body></html>", ["<body> ×2"]),
+    ("<html><head></head><body><html lang='en' onclick='x()'></body></html>", ["<html> ×2"]),
+])
+def test_what_lies_outside_the_page_or_in_a_second_body_is_found(page: str, found: list[str]) -> None:
+    # libxml2 puts what follows </html> beside the page and drops a second <body>'s attributes; a browser
+    # runs both
+    assert static_problems(page) == found
+
+
+def test_text_about_a_body_tag_and_a_header_are_not_tags() -> None:
+    page = "<!DOCTYPE html><html><head></head><body><header>&lt;body onload&gt;</header></body></html>"
+    assert static_problems(page) == []

@@ -10,6 +10,7 @@ same pages, and refuses a page that is not static with the same message, as chec
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
@@ -25,7 +26,8 @@ from fou_review.record.html_export import (
 
 
 def every_element_problems(page: str) -> list[str]:
-    """The static check as it was written first: every element and every attribute looked into."""
+    """The static check as it was written first: every element and every attribute looked into (with what
+    lies beside the page and a repeated <html>/<body>, as the check has since looked at)."""
     from lxml import etree
 
     if not page.strip():
@@ -34,7 +36,8 @@ def every_element_problems(page: str) -> list[str]:
     if root is None:
         return []
     problems: list[str] = []
-    for element in root.iter():
+    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    for element in (element for top in tops for element in top.iter()):
         tag = element.tag
         if not isinstance(tag, str):
             continue
@@ -50,7 +53,8 @@ def every_element_problems(page: str) -> list[str]:
                 problem = _attribute_problem(tag, name, str(element.get(name) or ""))
                 if problem:
                     problems.append(problem)
-    return problems
+    opened = Counter(match.group(1).lower() for match in html_export._DOCUMENT_TAG.finditer(page))
+    return problems + [f"<{tag}> ×{count}" for tag, count in sorted(opened.items()) if count > 1]
 
 
 TAGS = [*FORBIDDEN_TAGS, "SCRIPT", "Style", "style", "meta", "META", "a", "A", "td", "th", "tr", "table", "p",

@@ -10,6 +10,7 @@ offline, years later, and shows exactly what was decided. Same notebook outputs 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -43,6 +44,7 @@ def _attribute_problem(tag: str, name: str, value: str) -> str | None:
 
 
 _CHECKED_TAGS = frozenset((*FORBIDDEN_TAGS, "style", "meta"))  # the tags `_element_problems` looks at
+_DOCUMENT_TAG = re.compile(r"<(html|head|body)(?=[\s/>])", re.IGNORECASE)  # an opening tag (text has &lt;)
 
 
 @lru_cache(maxsize=1024)
@@ -76,8 +78,10 @@ def static_problems(page: str) -> list[str]:
     The page is parsed by libxml2's HTML parser (tag and attribute names in lower case, as browsers
     read them); forbidden elements, event handler attributes, URL attributes that load something,
     styles with `url(`, `@import` or `expression(`, and a refreshing `<meta>` are reported, element by
-    element in the page's order. Every element is looked at; only those with a tag or an attribute that
-    could matter are looked into (at 10^4 applications a page has some 10^5 table cells, none of them).
+    element in the page's order, what follows `</html>` included; then an `<html>`, `<head>` or `<body>`
+    opened twice (libxml2 drops the second's attributes, a browser keeps them). Every element is looked
+    at; only those with a tag or an attribute that could matter are looked into (at 10^4 applications a
+    page has some 10^5 table cells, none of them).
     """
     from lxml import etree
 
@@ -87,10 +91,16 @@ def static_problems(page: str) -> list[str]:
     if root is None:
         return []
     problems: list[str] = []
-    for element in root.iter(etree.Element):  # elements only: no comment, processing instruction or entity
-        names = element.keys()  # the attributes' names, in order
-        if element.tag in _CHECKED_TAGS or (names and _checked_attributes(tuple(names))):
-            problems += _element_problems(element, names)
+    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]  # after </html> too
+    for top in tops:
+        for element in top.iter(etree.Element):  # elements only: no comment, processing instruction or entity
+            names = element.keys()  # the attributes' names, in order
+            if element.tag in _CHECKED_TAGS or (names and _checked_attributes(tuple(names))):
+                problems += _element_problems(element, names)
+    # libxml2 drops the attributes of a second <html>/<body> tag; a browser adds them to the page's own
+    # (`<body onload=…>` would run): a page may open each of these once.
+    opened = Counter(match.group(1).lower() for match in _DOCUMENT_TAG.finditer(page))
+    problems += [f"<{tag}> ×{count}" for tag, count in sorted(opened.items()) if count > 1]
     return problems
 
 
