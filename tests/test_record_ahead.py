@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,6 @@ def test_a_record_cell_added_anywhere_is_made_ahead_too(root: Path, aheads: list
 
 def test_the_fork_is_stopped_when_the_execution_fails(root: Path, aheads: list[record_ahead.RecordAhead],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
     def slow(job: record_ahead.Job) -> Any:
         time.sleep(60)  # still working when the run gives up
 
@@ -190,3 +189,22 @@ def test_a_large_year_is_made_by_the_run_alone(tmp_path: Path) -> None:
                            decided=dt.date(2021, 12, 14), out=tmp_path / "ahead")
     ahead = record_ahead.start(job, applications=record_ahead.MAX_APPLICATIONS + 1)
     assert ahead.pid is None and ahead._wait_for("pages") is None
+
+
+def test_the_folders_of_a_killed_fork_not_yet_reaped_are_stale(tmp_path: Path) -> None:
+    # a killed run's fork is reparented to PID 1, which may leave it a zombie for a while: ended all the same
+    from fou_review.yearly.kernel import remove_stale_kernel_folders
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        folder = tmp_path / f"{archive.FONT_FOLDER_PREFIX}{pid}-abc"
+        folder.mkdir()
+        for _ in range(100):  # until the child has ended (a zombie until the waitpid below)
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        assert remove_stale_kernel_folders(tmp_path) == [folder] and not folder.exists()
+    finally:
+        os.waitpid(pid, 0)

@@ -31,13 +31,19 @@ STALE_PREFIXES = (PREFIX, FONT_FOLDER_PREFIX)  # <tmp>/<prefix><pid>-*: a run's 
 
 
 def _alive(pid: int) -> bool:
+    """Is process `pid` running? A zombie (ended, not yet reaped: a killed run's fork whose new parent,
+    PID 1, has not waited for it yet) is not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # someone else's process
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii", errors="replace")
+    except OSError:
+        return True  # no /proc: signal 0 is all there is to go by
+    return stat[stat.rfind(")") + 2:][:1] != "Z"  # the state follows the command name in parentheses
 
 
 def remove_stale_kernel_folders(folder: Path | None = None) -> list[Path]:
