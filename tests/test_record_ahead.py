@@ -208,3 +208,17 @@ def test_the_folders_of_a_killed_fork_not_yet_reaped_are_stale(tmp_path: Path) -
         assert remove_stale_kernel_folders(tmp_path) == [folder] and not folder.exists()
     finally:
         os.waitpid(pid, 0)
+
+
+def test_a_fork_that_says_nothing_is_stopped_and_the_run_makes_the_record(root: Path,
+                                                                          aheads: list[record_ahead.RecordAhead],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def hung(job: record_ahead.Job) -> Any:
+        time.sleep(3600)
+
+    monkeypatch.setattr(record_ahead, "make_ahead", hung)
+    monkeypatch.setattr(record_ahead, "WAIT_LIMIT_S", 0.5)
+    files = make_record(root, 2022, "sv", progress=False)
+    ahead = only(aheads)
+    assert ahead.used == set() and ahead.pid is None
+    assert files == without_fork(root, monkeypatch)

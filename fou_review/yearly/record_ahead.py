@@ -54,6 +54,7 @@ PR_SET_PDEATHSIG = 1
 # applications: 7.3 s against 6.0 s with the PDF left aside, 16.9 s against 17.1 s with it; 10^3: 2.6 s
 # against 3.0 s with the PDF).
 MAX_APPLICATIONS = 5_000
+WAIT_LIMIT_S = 600.0  # the longest the run waits for the fork's next word (its PDF takes seconds)
 
 
 @dataclass(frozen=True)
@@ -168,9 +169,13 @@ class RecordAhead:
     used: set[str] = field(default_factory=set)  # what the run took from the fork: "pages", "pdf"
 
     def _wait_for(self, kind: str) -> tuple[Any, Any] | None:
-        """The fork's message `kind` (waiting for it), or None when the fork ended without sending it."""
+        """The fork's message `kind` (waiting for it), or None when the fork ended without sending it or
+        said nothing for `WAIT_LIMIT_S` (then it is stopped: a hung guess must not hang the run)."""
         while kind not in self.received and self.conn is not None:
             try:
+                if not self.conn.poll(WAIT_LIMIT_S):
+                    self.close()
+                    break
                 said = self.conn.recv()  # a file of our own fork's: trusted as the run's own memory
                 self.received[said] = pickle.loads((self.job.out / f"{said}.pickle").read_bytes())
             except (EOFError, OSError, pickle.UnpicklingError):
