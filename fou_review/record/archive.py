@@ -124,13 +124,6 @@ def prepared() -> bool:
     return bool(_prepared)
 
 
-def remove_font_folders(pid: int) -> None:
-    """Remove the font folders of the process `pid`, which has ended (a forked child killed before its
-    `release`)."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{FONT_FOLDER_PREFIX}{pid}-*"):
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def release() -> None:
     """Remove the font folder `prepare` made, if this process made it: for a forked child, which ends
     with `os._exit` and so runs no exit handler. The archival set-up is then gone from this process."""
@@ -181,4 +174,4 @@ def _render(html: str, decided: dt.date) -> bytes:
 
 
 __all__ = ["FONT_FAMILIES", "FONT_PACKAGES", "PDF_VARIANT", "archive_css_text", "document", "font_files", "prepare",
-           "prepared", "record_pdf", "release", "remove_font_folders"]
+           "prepared", "record_pdf", "release"]

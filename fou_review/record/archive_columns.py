@@ -34,17 +34,11 @@ CELL_EDGES_PX = 2 * 4.0 + 1.0
 BADGE_SCALE = 0.8  # .badge: 0.8em, padded 0.3rem each side with a 1 px border
 BADGE_EDGES_PX = 2 * 4.8 + 2.0
 MONO_SCALE = 0.85  # code: 0.85em
+PX_PER_MM = 96.0 / 25.4  # CSS pixels
+PX_PER_PT = 96.0 / 72.0
 SLACK_EM = 0.1  # room for rounding, so that a word measured to fit does fit
 BREAKS = re.compile(r"[ \t\n\r\f\u200b]+")  # where a line may break (not at a no-break space)
 HYPHEN_BREAKS = re.compile(r"(?<=[-\u2013])(?=\D)")  # and after a hyphen or en dash, but not before a digit
-
-
-def _px_per_mm() -> float:
-    return 96.0 / 25.4
-
-
-def _px_per_pt() -> float:
-    return 96.0 / 72.0
 
 
 @dataclass(frozen=True)
@@ -162,8 +156,8 @@ def column_widths(table: Any, fonts: Fonts) -> list[float] | None:
     if not first or any(int(cell.get("colspan", "1")) != 1 for cell in first):
         return None
     table_pt = SMALL_TABLE_PT if _classes(table) & SMALL_TABLES else TABLE_PT
-    table_px = table_pt * _px_per_pt()
-    available = (PAGE_WIDTH_MM - SIDE_MARGINS_MM) * _px_per_mm() / table_px
+    table_px = table_pt * PX_PER_PT
+    available = (PAGE_WIDTH_MM - SIDE_MARGINS_MM) * PX_PER_MM / table_px
     narrowest, widest = [0.0] * len(first), [0.0] * len(first)
     for row, bold in rows:
         column = 0
@@ -198,13 +192,13 @@ def _distribute(narrowest: list[float], widest: list[float], available: float, e
 def _capped(narrowest: list[float], available: float) -> list[float]:
     """`narrowest` with its largest values lowered to one cap, so that the sum is `available`."""
     ordered = sorted(narrowest, reverse=True)
-    below = sum(ordered)
+    below, cap = sum(ordered), 0.0
     for count, value in enumerate(ordered, start=1):
         below -= value
         cap = (available - below) / count  # the widest `count` columns at `cap`, the rest as they are
         if count == len(ordered) or cap >= ordered[count]:
-            return [min(width, max(cap, 0.0)) for width in narrowest]
-    return narrowest
+            break
+    return [min(width, max(cap, 0.0)) for width in narrowest]
 
 
 def fix_table_columns(root: Any, fonts: Fonts) -> int:

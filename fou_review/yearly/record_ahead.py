@@ -45,6 +45,7 @@ import nbformat
 from fou_review.record import archive
 from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
 from fou_review.yearly.forked_kernel import fork_possible
+from fou_review.yearly.kernel import remove_stale_kernel_folders
 from fou_review.yearly.normalise import REVIEW_ONLY_TAG, without_review_only
 
 PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag
@@ -82,7 +83,7 @@ def execute_record_cells(notebook: Mapping[str, Any], parameters: Mapping[str, o
     config = Config()
     config.HistoryManager.enabled = False  # no history database, no thread
     shell = InteractiveShell.instance(config=config)
-    nb: nbformat.NotebookNode = nbformat.from_dict(json.loads(json.dumps(notebook)))  # type: ignore[no-untyped-call]
+    nb: nbformat.NotebookNode = nbformat.from_dict(notebook)  # type: ignore[no-untyped-call] # new nodes throughout
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -194,7 +195,9 @@ class RecordAhead:
 
     def pdf_for(self, page: str, decided: dt.date) -> bytes:
         """The PDF of the published main `page`: the fork's if set from exactly this page and date."""
-        ahead = self._wait_for("pdf") if self.received.get("pages", (None, {}))[1].get(MAIN_PAGE) == page else None
+        pages = self.received.get("pages")
+        set_from_this_page = pages is not None and pages[1].get(MAIN_PAGE) == page  # else not worth waiting for
+        ahead = self._wait_for("pdf") if set_from_this_page else None
         if ahead is not None and ahead[0] == page and decided == self.job.decided:
             self.used.add("pdf")
             pdf: bytes = ahead[1]
@@ -212,7 +215,7 @@ class RecordAhead:
                 os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
-            archive.remove_font_folders(self.pid)  # stopped before its own `release`
+            remove_stale_kernel_folders()  # its font folder, if it was stopped before its own `release`
             self.pid = None
 
 
