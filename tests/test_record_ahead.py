@@ -1,6 +1,6 @@
-"""The record's pages and archival PDF made ahead in a fork of the run (yearly/record_ahead.py): used only
-when made from exactly the published notebook's record, made again from it otherwise; the fork never
-outlives the run."""
+"""The record's pages and archival PDF made ahead in a fork of the run, or with no fork in a thread of the
+run (yearly/record_ahead.py): used only when made from exactly the published notebook's record, made
+again from it otherwise; neither the fork nor the thread outlives the run."""
 
 from __future__ import annotations
 
@@ -57,11 +57,28 @@ def aheads(monkeypatch: pytest.MonkeyPatch) -> list[record_ahead.RecordAhead]:
 
 
 def without_fork(root: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """The record made with no fork at all: everything made by the run from the executed notebook."""
+    """The record made with no fork and no thread: everything made by the run from the executed notebook."""
     with monkeypatch.context() as patch:
         patch.setattr(archive, "record_pdf", fake_pdf)
         patch.setattr(record_ahead, "fork_possible", lambda: False)
+        patch.setattr(record_ahead.RecordAhead, "papermill_hooks", lambda self: {})
         return make_record(root, 2022, "sv", progress=False)
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> list[record_ahead.RecordAhead]:
+    """No fork: the run's own thread makes the record ahead; every RecordAhead started, as the run sees it."""
+    monkeypatch.setattr(archive, "record_pdf", fake_pdf)
+    monkeypatch.setattr(record_ahead, "fork_possible", lambda: False)
+    started: list[record_ahead.RecordAhead] = []
+    real = record_ahead.start
+
+    def counted(job: record_ahead.Job, **kw: Any) -> record_ahead.RecordAhead:
+        started.append(real(job, **kw))
+        return started[-1]
+
+    monkeypatch.setattr(record_ahead, "start", counted)
+    return started
 
 
 def only(aheads: list[record_ahead.RecordAhead]) -> record_ahead.RecordAhead:
@@ -184,7 +201,58 @@ def test_the_fork_removes_the_font_folder_it_made(tmp_path: Path, monkeypatch: p
     assert not archive.prepared()  # this process set up nothing
 
 
-def test_a_large_year_is_made_by_the_run_alone(tmp_path: Path) -> None:
+def test_without_a_fork_the_runs_thread_makes_them_from_the_kernels_record_cell(
+        root: Path, threads: list[record_ahead.RecordAhead], monkeypatch: pytest.MonkeyPatch) -> None:
+    files = make_record(root, 2022, "sv", progress=False)
+    (ahead,) = threads
+    assert ahead.pid is None and ahead.thread is not None and not ahead.thread.is_alive()
+    assert ahead.used == {"pages", "pdf"}
+    page = files["allocation.html"].decode("utf-8")
+    assert files["allocation.pdf"] == fake_pdf(page, decided=dt.date(2021, 12, 14))
+    assert files == without_fork(root, monkeypatch)  # the same bytes, every file
+
+
+def test_the_thread_begins_after_the_last_record_cell(root: Path, threads: list[record_ahead.RecordAhead],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[int] = []
+    real = record_ahead.RecordAhead._make_in_thread
+
+    def noted(self: record_ahead.RecordAhead, content: Any) -> None:
+        assert self.executing is not None
+        seen.append(sum(1 for cell in self.executing.cells if cell.get("execution_count")))
+        real(self, content)
+
+    record = record_ahead.last_record_code_cell(json.loads((root / "notebooks" / "review.ipynb").read_text("utf-8")))
+    monkeypatch.setattr(record_ahead.RecordAhead, "_make_in_thread", noted)
+    make_record(root, 2022, "sv", progress=False)
+    assert record is not None and seen == [record + 2]  # the code cells up to it, and papermill's parameters
+
+
+def test_a_later_cell_that_changes_the_record_is_seen(root: Path, threads: list[record_ahead.RecordAhead],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # a workbook cell updating a display of a record cell after the thread began: the thread's pages are
+    # not the published notebook's, so the run makes them again
+    _add_cells(root, _code("rec", "from IPython.display import HTML, display\n"
+                                  "display(HTML('<p>Före ändringen</p>'), display_id='tillagg')", []),
+               _code("upd", "from IPython.display import HTML, update_display\n"
+                            "update_display(HTML('<p>Efter ändringen</p>'), display_id='tillagg')", ["review-only"]))
+    files = make_record(root, 2022, "sv", progress=False)
+    (ahead,) = threads
+    assert "pages" in ahead.received and ahead.used == set()
+    page = files["allocation.html"].decode("utf-8")
+    assert "Efter ändringen" in page and "Före ändringen" not in page
+    assert files == without_fork(root, monkeypatch)
+
+
+def test_the_thread_has_ended_when_the_execution_fails(root: Path, threads: list[record_ahead.RecordAhead]) -> None:
+    _add_cells(root, _code("bad", "raise ValueError('trasig cell')", ["review-only"]))
+    with pytest.raises(RunError, match="trasig cell"):
+        make_record(root, 2022, "sv", progress=False)
+    (ahead,) = threads
+    assert ahead.thread is not None and not ahead.thread.is_alive() and ahead.stopping
+
+
+def test_a_large_year_gets_no_fork(tmp_path: Path) -> None:
     job = record_ahead.Job(tmp_path / "nb.ipynb", tmp_path, {}, lang="sv", title="T", dnr="D",
                            decided=dt.date(2021, 12, 14), out=tmp_path / "ahead")
     ahead = record_ahead.start(job, applications=record_ahead.MAX_APPLICATIONS + 1)

@@ -21,6 +21,14 @@ another thread would stay locked in the child), and where it pays: a year of up 
 It dies with the run (Linux's PR_SET_PDEATHSIG), runs none of the run's exit handlers (it ends with
 `os._exit`), removes the font folder WeasyPrint copies if it made one, and the run stops and reaps it
 before returning.
+
+Without a fork (a large year, or no fork possible) the run makes them in a thread of its own, from the
+kernel's own outputs: the review notebook's record cell comes before the workbook's cells, so as soon as
+the last code cell that reaches the record has executed (nbclient's `on_cell_executed`, through papermill),
+the record's content is what it will be, and the thread makes the pages and the PDF from it while the
+workbook's cells execute. The same check decides whether they are used (a later cell could still change
+an earlier display). The run waits for the thread before it returns; once the execution has failed the
+thread sets no PDF.
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
@@ -159,19 +168,68 @@ def _leave(out: Path, kind: str, made: tuple[Any, Any], conn: Connection) -> Non
     conn.send(kind)
 
 
+def last_record_code_cell(nb: Mapping[str, Any]) -> int | None:
+    """The index of the last code cell of `nb` that reaches the record (not tagged `review-only`), if any."""
+    indices = [index for index, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+               and REVIEW_ONLY_TAG not in cell.get("metadata", {}).get("tags", [])]
+    return indices[-1] if indices else None
+
+
 @dataclass
 class RecordAhead:
-    """The fork making the record ahead (`start`), or nothing when a fork was not possible."""
+    """The fork making the record ahead (`start`), or, with no fork, the run's own thread (`papermill_hooks`)."""
 
     job: Job
     pid: int | None = None
     conn: Connection | None = None
     received: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)  # what the run took from the fork: "pages", "pdf"
+    used: set[str] = field(default_factory=set)  # what the run took from the fork or thread: "pages", "pdf"
+    thread: threading.Thread | None = None
+    pages_made: threading.Event = field(default_factory=threading.Event)  # the thread's pages are in `received`
+    executing: Any = None  # the notebook papermill executes, once it has begun (no fork)
+    stopping: bool = False  # the run has what it needs or has failed: the thread sets no PDF
+
+    def papermill_hooks(self) -> dict[str, Callable[..., None]]:
+        """nbclient's hooks for papermill's execution: with no fork, the thread begins after the last code cell
+        that reaches the record (see the module's docstring); with a fork, none."""
+        if self.pid is not None:
+            return {}
+        return {"on_notebook_start": self._notebook_start, "on_cell_executed": self._cell_executed}
+
+    def _notebook_start(self, notebook: Any, **_: Any) -> None:
+        self.executing = notebook
+
+    def _cell_executed(self, cell: Any, cell_index: int, execute_reply: Mapping[str, Any], **_: Any) -> None:
+        nb = self.executing
+        if nb is None or self.thread is not None or execute_reply.get("content", {}).get("status") != "ok":
+            return
+        if cell_index == last_record_code_cell(nb):
+            content = record_content(without_review_only(nb))  # a copy: the thread reads nothing the run changes
+            self.thread = threading.Thread(target=self._make_in_thread, args=(content,), daemon=True,
+                                           name="fou-review-record-ahead")
+            self.thread.start()
+
+    def _make_in_thread(self, content: Content) -> None:
+        """In the run's thread: the pages (then the PDF) from `content`, left in `received` (the run reads them
+        once the thread has ended)."""
+        try:
+            try:
+                pages = content_to_record_pages(content, lang=self.job.lang, title=self.job.title, dnr=self.job.dnr)
+                self.received["pages"] = (content, pages)
+            finally:
+                self.pages_made.set()
+            if not self.stopping:
+                page = pages[MAIN_PAGE]
+                self.received["pdf"] = (page, archive.record_pdf(page, decided=self.job.decided))
+        except Exception:  # noqa: BLE001, S110 - the run makes what did not come, itself
+            pass
 
     def _wait_for(self, kind: str) -> tuple[Any, Any] | None:
-        """The fork's message `kind` (waiting for it), or None when the fork ended without sending it or
+        """The fork's (or thread's) `kind` (waiting for it), or None when the fork ended without sending it or
         said nothing for `WAIT_LIMIT_S` (then it is stopped: a hung guess must not hang the run)."""
+        if self.thread is not None:
+            done = self.pages_made.wait(WAIT_LIMIT_S) if kind == "pages" else self._joined()
+            return self.received.get(kind) if done else None
         while kind not in self.received and self.conn is not None:
             try:
                 if not self.conn.poll(WAIT_LIMIT_S):
@@ -205,8 +263,16 @@ class RecordAhead:
         self.close()  # a fork still setting another page as a PDF only takes a CPU from this one
         return archive.record_pdf(page, decided=decided)
 
+    def _joined(self) -> bool:
+        assert self.thread is not None
+        self.thread.join(WAIT_LIMIT_S)
+        return not self.thread.is_alive()
+
     def close(self) -> None:
-        """Stop the fork if it still runs, and reap it."""
+        """Stop the fork if it still runs, and reap it; wait for the thread (it sets no PDF from now on)."""
+        self.stopping = True
+        if self.thread is not None:
+            self.thread.join(WAIT_LIMIT_S)
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -239,4 +305,4 @@ def start(job: Job, *, applications: int) -> RecordAhead:
     return ahead
 
 
-__all__ = ["Job", "RecordAhead", "execute_record_cells", "make_ahead", "preload", "start"]
+__all__ = ["Job", "RecordAhead", "execute_record_cells", "last_record_code_cell", "make_ahead", "preload", "start"]

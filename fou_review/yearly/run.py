@@ -161,7 +161,7 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
                                applications=len(review.inputs.applications))
     try:
         executed = execute(workspace.snapshot / NOTEBOOK, workspace.snapshot, parameters, progress=progress,
-                           kernel=kernel.manager)
+                           kernel=kernel.manager, hooks=ahead.papermill_hooks())
         fault("executed")
         files = read_run_files(workspace.out)
         if RUN_INFO not in files or MANIFEST_NAME not in files:
@@ -198,13 +198,15 @@ def ahead_job(workspace: Workspace, parameters: Mapping[str, object], review: Re
 
 
 def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
-            kernel: Any = None) -> Any:
-    """Run the notebook with papermill in the project root; a failing cell becomes a RunError."""
+            kernel: Any = None, hooks: Mapping[str, Callable[..., None]] | None = None) -> Any:
+    """Run the notebook with papermill in the project root; a failing cell becomes a RunError. `hooks`:
+    nbclient's (`on_cell_executed`, ...), passed on by papermill."""
     import papermill
     import papermill.execute
     from papermill.exceptions import PapermillExecutionError
 
     extra: dict[str, Any] = {"km": kernel} if kernel is not None else {"shutdown_kernel": "immediate"}
+    extra |= hooks or {}
     # papermill serialises the executed notebook to write it even with no output path, and then writes it
     # nowhere (papermill issue #444): at 10^4 applications 28 MB of JSON, half a second. Not here.
     write_ipynb = papermill.execute.write_ipynb
