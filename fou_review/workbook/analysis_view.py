@@ -14,6 +14,7 @@ Amounts are grouped kronor, titles whole, no row index: the record's conventions
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from fou_review.core.agreement import agreement
 from fou_review.core.allocation import natural_key
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import FouReviewError
-from fou_review.texts.catalog import format_number, t
+from fou_review.texts.catalog import format_int, format_number, t
 from fou_review.texts.reasons import reason_text
 from fou_review.workbook.templating import render
 from fou_review.workbook.whatif_view import widget_bundle
@@ -65,11 +66,14 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
     ids, funds, funded, uncertain = (x.tolist() for x in (rob.ids, rob.funds, rob.funded, rob.uncertain))
     kept = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(np.int64).tolist()
     shares = rob.bootstrap_share.tolist()
-    robust = []
-    for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(ids[k]))):
-        robust.append({"id": str(ids[i]), "fund": str(funds[i]), "funded": bool(funded[i]), "kept": kept[i],
-                       "n": max(n_loo, 1), "share": format_number(float(shares[i]) * 100, lang, 0),
-                       "uncertain": bool(uncertain[i])})
+    # Each row's texts, written once per distinct value (a few hundred at 10^4 applications).
+    decision = {True: t(lang, "workbook", "analysis.funded"), False: t(lang, "workbook", "analysis.not_funded")}
+    n_text = format_int(max(n_loo, 1), lang)
+    of = cache(lambda k: t(lang, "workbook", "analysis.of", k=format_int(k, lang), n=n_text))
+    share = cache(lambda s: format_number(s * 100, lang, 0))
+    robust = [(bool(uncertain[i]), str(ids[i]), str(funds[i]), decision[bool(funded[i])], of(kept[i]),
+               share(float(shares[i])))
+              for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(ids[k])))]
     settings = params.robustness
     return render("analysis.html.j2", lang, reviewers=reviewers, changes=changes, robust=robust,
                   resamples=settings.bootstrap_resamples, seed=settings.seed,
