@@ -34,7 +34,14 @@ from fou_review.core.params import (
     renamed_before,
     resolve_name,
 )
-from fou_review.core.tables import Table, parse_csv_from_string, read_table, read_text, require_columns
+from fou_review.core.tables import (
+    Table,
+    parse_csv_from_string,
+    read_table,
+    read_text,
+    recorded_reads,
+    require_columns,
+)
 from fou_review.core.yamlinput import fail, parse_yaml, validate
 from fou_review.errors import InputError, Msg, Problem
 
@@ -70,6 +77,10 @@ class YearInputs:
     # Each score file's (inode, mtime in ns, size) just before it was read, by reviewer: a reader of the same
     # files later (the workbook's live preview) reads again only those whose stamp has changed since.
     score_stamps: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+    # The SHA-256 (hex) of the bytes parsed of every file read, by its path relative to the root (as the manifest
+    # names it; `tables.recorded_reads`): what these inputs are the reading of (`fou-review run` hands its
+    # validated review to the kernel only when the snapshot's files have these digests).
+    digests: Mapping[str, str] = field(default_factory=dict)
 
 
 def _whole_kronor(text: str) -> int | None:
@@ -522,7 +533,12 @@ def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files
 
 def load_year(root: Path, year: int) -> YearInputs:
     """Load and validate every input of a year; raise one InputError listing all problems."""
-    root = Path(root)
+    with recorded_reads() as digests:
+        return _load_year(Path(root), year, digests)
+
+
+def _load_year(root: Path, year: int, digests: Mapping[str, str]) -> YearInputs:
+    """`load_year`, within the recording of what it reads (`digests`, complete once every file is read)."""
     params = load_params(root, year)
     app_path = applications_path(root, year)
     problems: list[Problem] = []
@@ -577,7 +593,8 @@ def load_year(root: Path, year: int) -> YearInputs:
 
     earlier, earlier_files = earlier_years(root, year)  # read too: the record rests on them
     files += [f for f in earlier_files if f not in files]
-    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier, followup, stamps)
+    return YearInputs(params, apps, scores, conflicts, overrides, tuple(files), earlier, followup, stamps,
+                      dict(digests))
 
 
 def load_followup(root: Path, year: int, grants: Mapping[str, Grant], params: Params) -> Ledger:

@@ -11,14 +11,19 @@ This module and `core.load` are the loaders, the only core modules that read inp
 parsers (`parse_csv_from_string`, `parse_xlsx_from_bytes`, `params.parse_params_from_string`,
 `load.parse_overrides_from_string`) are pure, and `read_bytes` / `read_text` below are the only
 functions that open a file (a missing file or one that is not UTF-8 is an `InputError` naming it).
+Within `recorded_reads()` they also note the SHA-256 of the bytes of each file read, so a loader can
+say exactly what it parsed (`load.YearInputs.digests`).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -27,16 +32,44 @@ from pathlib import Path
 from fou_review.errors import InputError, Problem
 
 _SPACES = " "  # what a cell loses at either end (a tab is kept: see the module's docstring)
+# The digests of the files read within the innermost `recorded_reads()` of this thread (None: none open).
+_READS: ContextVar[dict[str, str] | None] = ContextVar("fou_review_reads", default=None)
+READ_TWICE_DIFFERENTLY = ""  # a file's digest when it was read twice with different bytes (matches no SHA-256)
+
+
+@contextmanager
+def recorded_reads() -> Iterator[Mapping[str, str]]:
+    """Within: the SHA-256 (hex) of the bytes read of every file `read_bytes` reads, by its name in errors
+    (its path relative to the project root). A scope opened within another adds what it recorded to the
+    outer one on the way out. A file read twice with different bytes gets `READ_TWICE_DIFFERENTLY`."""
+    outer = _READS.get()
+    digests: dict[str, str] = {}
+    token = _READS.set(digests)
+    try:
+        yield digests
+    finally:
+        _READS.reset(token)
+        if outer is not None:
+            for file, digest in digests.items():
+                _note(outer, file, digest)
+
+
+def _note(digests: dict[str, str], file: str, digest: str) -> None:
+    digests[file] = digest if digests.get(file, digest) == digest else READ_TWICE_DIFFERENTLY
 
 
 def read_bytes(path: Path, file: str) -> bytes:
     """The file's bytes; `file` is its name in errors (relative to the project root)."""
     try:
-        return Path(path).read_bytes()
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError([Problem.of(file, "file.missing")]) from None
     except OSError as exc:
         raise InputError([Problem.of(file, "file.unreadable", detail=exc.strerror or str(exc))]) from None
+    digests = _READS.get()
+    if digests is not None:
+        _note(digests, file, hashlib.sha256(data).hexdigest())
+    return data
 
 
 def read_text(path: Path, file: str) -> str:

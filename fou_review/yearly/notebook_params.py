@@ -13,11 +13,15 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fou_review.core.params import params_path
 from fou_review.core.yamlinput import kind as _kind
 from fou_review.errors import Msg, ParameterError
 from fou_review.texts.catalog import LANGS, check_lang
+
+if TYPE_CHECKING:
+    from fou_review.core.pipeline import Review
 
 LANGUAGES = LANGS
 
@@ -73,6 +77,19 @@ class NotebookParameters:
     def as_manifest(self) -> dict[str, object]:
         """The parameters that shape the record (the root is where it ran, not what it says)."""
         return {"lang": self.lang, "year": self.year}
+
+    def review(self) -> Review:
+        """The year loaded, validated and reviewed: what `review_year(root, year)` gives.
+
+        Inside `fou-review run` (the root is then its snapshot), the run's own review of the year, handed over
+        when the snapshot's files are provably the bytes it was made from (`yearly.review_handover`); anywhere
+        else, and whenever that cannot be shown, `review_year` itself.
+        """
+        from fou_review.core.pipeline import review_year  # here: checking the parameters needs no pandas
+        from fou_review.yearly.review_handover import handed_review
+
+        handed = handed_review(self.root, self.year)
+        return handed if handed is not None else review_year(self.root, self.year)
 
 
 def _user_names(namespace: Mapping[str, object]) -> list[str]:

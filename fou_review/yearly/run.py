@@ -57,6 +57,7 @@ from fou_review.yearly.publish import (
     superseded_entry,
     year_lock,
 )
+from fou_review.yearly.review_handover import REVIEW_ENV, REVIEW_FILE, hand_over
 from fou_review.yearly.run_files import RECORD_OUT_ENV, RUN_INFO, read_run_files
 
 NOTEBOOK = Path("notebooks") / "review.ipynb"
@@ -100,6 +101,7 @@ class Workspace:
         self.snapshot.mkdir()
         self.out.mkdir()
         self.inputs: list[dict[str, str]] | None = None  # {path, sha256} of the copied inputs, once copied
+        self.review = self.folder / REVIEW_FILE  # the run's review, for the kernel (`review_handover`)
 
     def copy_inputs(self, root: Path, files: Sequence[Path]) -> list[dict[str, str]]:
         """Read each input file once, write those bytes into the snapshot and hash them (once per run)."""
@@ -127,7 +129,8 @@ def started_run(root: Path | None = None) -> Iterator[tuple[Workspace, Kernel]]:
     notebook done), both gone on the way out."""
     workspace = Workspace()
     try:
-        with started_kernel(workspace.snapshot, env={RECORD_OUT_ENV: str(workspace.out)},
+        env = {RECORD_OUT_ENV: str(workspace.out), REVIEW_ENV: str(workspace.review)}
+        with started_kernel(workspace.snapshot, env=env,
                             notebook=Path(root) / NOTEBOOK if root is not None else None) as kernel:
             yield workspace, kernel
     finally:
@@ -140,9 +143,9 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     """Every file of a year's record, in memory, from one execution of the review notebook on one
     snapshot of the inputs; raises RunError naming the cell that failed.
 
-    `review`: the year as validated by the caller (only its list of input files is used: the record is
-    made from the snapshot alone). `started`: a workspace and a kernel already started (see
-    `started_run`); else they are started here.
+    `review`: the year as validated by the caller (its list of input files is copied; the kernel is handed it
+    only where the snapshot is provably what it was read from: `review_handover`). `started`: a workspace and
+    a kernel already started (see `started_run`); else they are started here.
     """
     root = Path(root).resolve()
     if started is None:
@@ -152,7 +155,8 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
     workspace, kernel = started
     if review is None:
         review = review_inputs(load_year(root, year))
-    workspace.copy_inputs(root, review.inputs.files)
+    inputs = workspace.copy_inputs(root, review.inputs.files)
+    hand_over(workspace.review, root, review, inputs)  # the kernel's review, if the snapshot is what it read
     fault("snapshot")
     parameters: dict[str, object] = {"year": year, "lang": lang}
     if supersedes is not None:
