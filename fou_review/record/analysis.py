@@ -101,12 +101,15 @@ def _robust_tables(rob: Robustness, params: Params, lang: str, order: Order) -> 
     shares = rob.bootstrap_share.astype(float).tolist()
     words = {True: t(lang, "record", "record.robust.yes"), False: t(lang, "record", "record.robust.no")}
     at_line: Cell = (Part(t(lang, "record", "record.robust.uncertain"), "strong"),)
+    # The counts and shares repeat (at most n + 1 and resamples + 1 values): each written once.
+    of = cache(lambda k: t(lang, "record", "record.robust.of", k=k, n=max(n_loo, 1)))
+    percent = cache(lambda share: _percent(share, lang))
     tables = []
     for code in params.funds:
         mine = np.flatnonzero((rob.funds == code) & rob.ranked).tolist()
         rows: list[list[Cell]] = [
-            [ids[i], words[bool(funded_all[i])], t(lang, "record", "record.robust.of", k=kept_all[i], n=max(n_loo, 1)),
-             _percent(shares[i], lang), at_line if uncertain_all[i] else "–"]
+            [ids[i], words[bool(funded_all[i])], of(kept_all[i]), percent(shares[i]),
+             at_line if uncertain_all[i] else "–"]
             for i in sorted(mine, key=lambda k: order(ids[k]))]
         cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),
                 col(lang, "record.robust.col.loo", True), col(lang, "record.robust.col.bootstrap", True),

@@ -72,17 +72,19 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
                 strict=True)
     rows: list[list[Cell]] = []
     strong: dict[str, Cell] = {}  # the decision in bold, one cell per decision word
+    # Administrations, project years, purposes and reports repeat: each text is written once.
+    as_written, years, vocabulary = cache(_as_written), cache(_project_year), cache(_vocabulary_in)
     for (app_id, applicants, title, requested, granted, decision, reason, written, received, label, year, planned,
          purpose, report, source, fields) in facts:
-        row: list[Cell] = [str(app_id), _as_written(str(applicants), str(written), lang), str(title), str(received)]
+        row: list[Cell] = [str(app_id), as_written(str(applicants), str(written), lang), str(title), str(received)]
         if with_years:
-            row.append(_continuation(str(label), year, planned, lang) or _years(year, planned, lang))
+            row.append(years(str(label), _whole(year), _whole(planned), lang))
         if with_purpose:
-            row.append(_vocabulary(str(purpose), PURPOSES, "purpose", lang))
+            row.append(vocabulary(str(purpose), "purpose", lang))
         words = str(decision)
         if words not in strong:
             strong[words] = (Part(words, "strong"),)
-        row += [_vocabulary(str(report), REPORTS, "report", lang), requested, granted, strong[words], str(reason),
+        row += [vocabulary(str(report), "report", lang), requested, granted, strong[words], str(reason),
                 _source_cell(str(source), str(fields), lang, common)]
         rows.append(row)
     return rows
@@ -121,6 +123,24 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
                   illustrative=int((rows_frame["source"] == "illustrative").sum()), common=common,
                   gross=Table(heading, cols, rows, foot=foot, css="gross",
                               empty=t(lang, "record", "record.appendix.none")))
+
+
+_VOCABULARIES = {"purpose": PURPOSES, "report": REPORTS}
+
+
+def _vocabulary_in(value: str, kind: str, lang: str) -> str:
+    """`_vocabulary` of a value of the inputs' purposes or reports (`kind`)."""
+    return _vocabulary(value, _VOCABULARIES[kind], kind, lang)
+
+
+def _whole(value: object) -> int | None:
+    """A whole number of the inputs, None where it is missing (a key for a cache, unlike pandas' NA)."""
+    return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def _project_year(label: str, year: int | None, planned: int | None, lang: str) -> str:
+    """The project year column: a continuation's (`_continuation`), else the year of the planned years."""
+    return _continuation(label, year, planned, lang) or _years(year, planned, lang)
 
 
 def _as_written(resolved: str, written: str, lang: str) -> str:

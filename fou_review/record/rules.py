@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import reduce
+from typing import Any
 
 import pandas as pd
 
 from fou_review.core.params import Criterion, Fund, Params, TieBreakKey
 from fou_review.core.pipeline import Review
 from fou_review.record.markup import Cell, Col, Part, Table, col, localized, render
-from fou_review.texts.catalog import format_kr, format_long_date, format_number, format_number_each, t
+from fou_review.texts.catalog import format_kr, format_kr_each, format_long_date, format_number, format_number_each, t
 
 # The decision's columns in each language (the core writes the decision and reason in both).
 DECISION_COLUMNS = {"sv": ("decision", "reason"), "en": ("decision_en", "reason_en")}
@@ -107,15 +108,28 @@ def _score_cells(means: list[str], spreads: list[int], counts: list[bool], lang:
     """One criterion's score cells: mean and spread, marked when the criterion does not count for the row
     (one cell object per text, so the template writes each marked text once)."""
     marked: dict[str, Cell] = {}
+    written: dict[tuple[str, int], str] = {}  # each (mean, spread) written once: they repeat at scale
     cells: list[Cell] = []
     for mean, spread, counted in zip(means, spreads, counts, strict=True):
-        score = t(lang, "record", "record.ranking.score", mean=mean, spread=int(spread))
+        pair = (mean, int(spread))
+        score = written.get(pair)
+        if score is None:
+            score = written[pair] = t(lang, "record", "record.ranking.score", mean=mean, spread=pair[1])
         if bool(counted):
             cells.append(score)
         else:
-            cells.append(marked.setdefault(score, (Part(score), Part(" "), Part(
-                t(lang, "record", "record.ranking.does_not_count"), "badge"))))
+            if score not in marked:
+                marked[score] = (Part(score), Part(" "),
+                                 Part(t(lang, "record", "record.ranking.does_not_count"), "badge"))
+            cells.append(marked[score])
     return cells
+
+
+def _kr_or_dash(amounts: list[Any]) -> list[str]:
+    """Each amount in kronor (`format_kr`), "–" where it is missing."""
+    missing = [bool(pd.isna(a)) for a in amounts]
+    written = iter(format_kr_each([int(a) for a, gone in zip(amounts, missing, strict=True) if not gone]))
+    return ["–" if gone else next(written) for gone in missing]
 
 
 def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params, lang: str) -> tuple[
@@ -137,7 +151,7 @@ def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params,
     rows = list(zip([str(int(rank)) for rank in rows_frame["rank"].tolist()], [str(i) for i in ids],
                     [str(a) for a in d["applicants"].tolist()], *scores,
                     format_number_each(rows_frame["total_score"].tolist(), lang), reviewers,
-                    [format_kr(int(b)) if not pd.isna(b) else "–" for b in d["budget_before_kr"].tolist()],
+                    _kr_or_dash(d["budget_before_kr"].tolist()),
                     [str(decision) for decision in d[DECISION_COLUMNS[lang][0]].tolist()], strict=True))
     not_counted = [t(lang, "record", "record.ranking.criterion_for", label=labels[c], id=app_id)
                    for k, app_id in enumerate(ids) for c, counted in zip(codes, counts, strict=True)

@@ -32,7 +32,9 @@ CSS_CLASS = "fou-chart-image"
 
 def svg_documents(section_html: str) -> list[str]:
     """Each inline `<svg>` of a record section as a standalone SVG document (namespace added)."""
-    out = []
+    out: list[str] = []
+    if "<svg" not in section_html:  # most sections: no scan by the pattern
+        return out
     for match in _SVG.finditer(section_html):
         svg = match.group()
         if "xmlns=" not in svg.split(">", 1)[0]:
@@ -41,9 +43,8 @@ def svg_documents(section_html: str) -> list[str]:
     return out
 
 
-def _alternative(svg: str) -> str:
-    """The chart's title and description (which names every number), as the image's text."""
-    root = ET.fromstring(svg)
+def _alternative(root: ET.Element) -> str:
+    """The chart's title and description (which names every number), as the image's text (`root`: the parsed SVG)."""
     parts = [(root.findtext(f"{{{SVG_NS}}}{tag}") or "").strip() for tag in ("title", "desc")]
     return ". ".join(p for p in parts if p)
 
@@ -53,9 +54,9 @@ def chart_images_html(section_html: str, lang: str = "sv") -> str | None:
     it has no chart."""
     images = []
     for svg in svg_documents(section_html):
-        ET.fromstring(svg)  # a chart that is not well-formed XML would not show as an image: fail here
+        root = ET.fromstring(svg)  # a chart that is not well-formed XML would not show as an image: fail here
         size = re.search(r'\bwidth="(\d+)"\s+height="(\d+)"', svg.split(">", 1)[0])
-        images.append({"data": base64.b64encode(svg.encode("utf-8")).decode("ascii"), "alt": _alternative(svg),
+        images.append({"data": base64.b64encode(svg.encode("utf-8")).decode("ascii"), "alt": _alternative(root),
                        "size": size.groups() if size else None})
     if not images:
         return None
