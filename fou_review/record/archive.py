@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from fou_review.errors import Msg, RecordError
+from fou_review.record import archive_parts
 from fou_review.record.archive_columns import fix_table_columns, fonts_from
 
 PDF_VARIANT = "pdf/a-2u"
@@ -163,6 +164,17 @@ def document(html: str) -> Any:
 
 
 def _render(html: str, decided: dt.date) -> bytes:
+    """The page set as parts side by side, put together with its page numbers (`archive_parts`)."""
+    from pypdf import PdfReader
+
+    parts = archive_parts.split(html)
+    made = archive_parts.side_by_side(parts.pages, lambda page: _set(page, decided))
+    count = sum(len(PdfReader(io.BytesIO(part)).pages) for part in made)
+    return archive_parts.assemble(made, parts.ids, _set(archive_parts.stamp_page(html, count), decided))
+
+
+def _set(html: str, decided: dt.date) -> bytes:
+    """One page as a PDF/A document of its own."""
     laid_out = document(html)
     laid_out.metadata.created = laid_out.metadata.modified = decided.isoformat()
     laid_out.metadata.generator = GENERATOR

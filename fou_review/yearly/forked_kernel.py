@@ -30,13 +30,14 @@ import json
 import os
 import signal
 import sys
-import threading
 import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+from fou_review.forking import fork_possible
 
 LAUNCHER = ["-m", "ipykernel_launcher"]
 
@@ -89,11 +90,6 @@ def preload(notebook: Path | None) -> None:
         return
     for name in ["ipykernel.kernelapp", *(notebook_imports(notebook) if notebook else [])]:
         _import_once(name)
-
-
-def fork_possible() -> bool:
-    """Whether a kernel may be forked from this process now: POSIX, and no other Python thread running."""
-    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 class ForkedProcess:

@@ -34,7 +34,6 @@ thread sets no PDF.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import json
 import os
@@ -51,14 +50,13 @@ from typing import Any, NoReturn
 
 import nbformat
 
+from fou_review.forking import die_with_parent, fork_possible
 from fou_review.record import archive
 from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
-from fou_review.yearly.forked_kernel import fork_possible
 from fou_review.yearly.kernel import remove_stale_kernel_folders
 from fou_review.yearly.normalise import REVIEW_ONLY_TAG, without_review_only
 
 PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag
-PR_SET_PDEATHSIG = 1
 # Up to this many applications the fork pays. Beyond, the kernel's analysis keeps both CPUs of a small
 # machine busy (numpy's and its own threads) and a process beside it slows it more than it gains (10^4
 # applications: 7.3 s against 6.0 s with the PDF left aside, 16.9 s against 17.1 s with it; 10^3: 2.6 s
@@ -127,21 +125,13 @@ def preload() -> None:
     from IPython.utils.capture import capture_output  # noqa: F401
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when the run ends; end now if the run has already gone."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
     """In the forked child: leave (content, pages) in `job.out`, say "pages", then (page, PDF) and say "pdf";
     never returns. (What is made goes through a file: a pipe holds 64 KB, and the fork must not wait for
     the run to read the pages before it sets the PDF.)"""
     code, fresh = 1, not archive.prepared()
     try:
-        _die_with_parent(parent)
+        die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - until os._exit
         sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the cells' prints
