@@ -13,8 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+import numpy as np
 import pandas as pd
 
 from fou_review.atomic import write_atomic
@@ -33,6 +36,8 @@ def neutralise(value: object) -> object:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str):
+        return str(neutralise(value))
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
@@ -46,9 +51,19 @@ def decisions_to_csv_string(decisions: pd.DataFrame, columns: list[str] | None =
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
-    for row in decisions[cols].itertuples(index=False):
-        writer.writerow([_cell(v) for v in row])
+    writer.writerows(zip(*(_csv_cells(decisions[col]) for col in cols), strict=True))
     return buf.getvalue()
+
+
+def _csv_cells(column: pd.Series) -> list[str]:
+    """`_cell` of each value of `column` (`Series.tolist`: its values as Python scalars), directly for a
+    column of numpy integers or floats."""
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
+        return [str(v) for v in values]
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+        return ["" if math.isnan(v) else f"{v:.2f}" for v in values]
+    return [_cell(v) for v in values]
 
 
 def write_decisions_csv(decisions: pd.DataFrame, path: Path) -> None:
@@ -85,14 +100,26 @@ def decisions_export_frame(decisions: pd.DataFrame, lang: str = "sv") -> pd.Data
 
 # A fixed time for the workbook's properties and zip entries: the same table gives the same bytes.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# The worksheet part around its rows, as openpyxl 3.1 writes a plain sheet (no styles, widths or views of our own).
+_SHEET_HEAD = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetPr><outlinePr '
+               'summaryBelow="1" summaryRight="1"/><pageSetUpPr/></sheetPr><dimension ref="A1:{last}"/><sheetViews>'
+               '<sheetView workbookViewId="0"><selection activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+               '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/><sheetData>')
+_SHEET_TAIL = ('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+               '</worksheet>')
+_MAX_TEXT = 32767  # openpyxl keeps the first 32 767 characters of a text, the most a cell holds
+# Characters XML 1.0 cannot carry (openpyxl refuses the control characters, lxml the rest).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None = None, *,
                             sheet_title: str | None = None) -> bytes:
     """The decisions as an .xlsx workbook, byte-identical for the same table.
 
-    Text is written as text (data type 's') after `neutralise`, so a value from the inputs can never
-    become a formula; whole numbers as numbers; a score with two decimals as a number.
+    Text is written as text (an inline string, data type 's') after `neutralise`, so a value from the
+    inputs can never become a formula; whole numbers as numbers; a score with two decimals as a number.
+    openpyxl writes the workbook around an empty sheet (properties, styles, the sheet's title); the
+    sheet's rows are written here (`_sheet_xml`), as openpyxl would write them, a row at a time.
     """
     import datetime as dt
     import zipfile
@@ -105,13 +132,6 @@ def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None =
     sheet = book.active
     assert sheet is not None
     sheet.title = sheet_title if sheet_title is not None else t("sv", "cli", "decisions.sheet")
-    sheet.append(cols)
-    for values in decisions[cols].itertuples(index=False):
-        sheet.append([_xlsx_value(v) for v in values])
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never "f", whatever the text looks like
     fixed = dt.datetime(*_FIXED_TIME)
     book.properties.created = fixed
     book.properties.modified = fixed
@@ -119,10 +139,74 @@ def decisions_to_xlsx_bytes(decisions: pd.DataFrame, columns: list[str] | None =
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ExcelWriter(book, archive).write_data()  # not save_workbook: it stamps the time of saving
-    return _zip_with_fixed_times(raw.getvalue())
+    parts = {sheet.path[1:]: _sheet_xml(decisions, cols)}
+    return _zip_with_fixed_times(raw.getvalue(), parts)
+
+
+def _sheet_xml(decisions: pd.DataFrame, cols: list[str]) -> bytes:
+    """The worksheet part: a heading row of `cols`, then a row per row of `decisions` (`_xlsx_value`)."""
+    from openpyxl.utils import get_column_letter
+
+    letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
+    heading = "".join(_cells_xml(letter, [name], start=1)[0] for letter, name in zip(letters, cols, strict=True))
+    columns = [_cells_xml(letter, _column_values(decisions[col])) for letter, col in zip(letters, cols, strict=True)]
+    rows = [f'<row r="1">{heading}</row>']
+    rows += [f'<row r="{number}">{"".join(cells)}</row>' for number, cells in enumerate(zip(*columns), start=2)]
+    text = _SHEET_HEAD.format(last=f"{letters[-1]}{len(rows)}") + "".join(rows) + _SHEET_TAIL
+    wrong = _NOT_XML.search(text)  # only a value can hold one: the markup is plain ASCII
+    if wrong is not None:
+        _refuse(wrong.group())
+    return text.encode("ascii", "xmlcharrefreplace")  # as lxml writes: other characters as &#...;
+
+
+def _column_values(column: pd.Series) -> list[object]:
+    """`_xlsx_value` of each value of `column` (`Series.tolist`: its values as Python scalars), directly for
+    a column of numpy integers or floats."""
+    values = column.tolist()
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
+        return list(values)
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+        return [None if math.isnan(v) else round(v, 2) for v in values]
+    return [_xlsx_value(v) for v in values]
+
+
+def _cells_xml(letter: str, values: list[object], start: int = 2) -> list[str]:
+    """The cells of one column from row `start` on, as openpyxl writes them: '' for None (no cell), text
+    as an inline string (its first 32 767 characters), a number as `safe_string` gives it."""
+    from openpyxl.compat import safe_string
+
+    cells = []
+    for number, value in enumerate(values, start=start):
+        if value is None:
+            cells.append("")
+        elif not isinstance(value, str):
+            cells.append(f'<c r="{letter}{number}" t="n"><v>{safe_string(value)}</v></c>')
+        elif not value:
+            cells.append(f'<c r="{letter}{number}" t="inlineStr"></c>')
+        else:
+            text = value[:_MAX_TEXT]
+            space = ' xml:space="preserve"' if text != text.strip() else ""
+            cells.append(f'<c r="{letter}{number}" t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
+    return cells
+
+
+def _escape(text: str) -> str:
+    """Text content escaped as lxml escapes it (a carriage return too, so that it reads back as one)."""
+    return escape(text, {"\r": "&#13;"})
+
+
+def _refuse(char: str) -> None:
+    """Fail as openpyxl (a control character) or lxml (any other character XML cannot carry) fails."""
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    if char < "\x20":
+        raise IllegalCharacterError(f"{char!r} cannot be used in worksheets.")
+    raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
 
 
 def _xlsx_value(value: object) -> object:
+    if isinstance(value, str):
+        return neutralise(str(value))
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, bool):
@@ -134,7 +218,8 @@ def _xlsx_value(value: object) -> object:
     return neutralise(str(value))
 
 
-def _zip_with_fixed_times(data: bytes) -> bytes:
+def _zip_with_fixed_times(data: bytes, parts: dict[str, bytes]) -> bytes:
+    """The zip `data` again, every entry dated `_FIXED_TIME`, the entries named in `parts` holding those bytes."""
     import zipfile
 
     out = io.BytesIO()
@@ -143,5 +228,5 @@ def _zip_with_fixed_times(data: bytes) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
+            dst.writestr(entry, parts[info.filename] if info.filename in parts else src.read(info.filename))
     return out.getvalue()
