@@ -198,3 +198,20 @@ def test_the_published_package_validates() -> None:
     grants_file = json.loads((package.parent / GRANTS_FILE).read_text("utf-8"))
     validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     assert grants_file["grants"] and all(not list(validator.iter_errors(g)) for g in grants_file["grants"])
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("title", 5), ("title", None), ("id", ["x"]), ("description", {"a": "b"}), ("amountAwarded", "100"),
+    ("amountAwarded", True), ("amountAppliedFor", None), ("currency", "XXX"), ("awardDate", "2021-13-01"),
+    ("fromOpenCall", "yes"), ("recipientOrganization", []), ("recipientOrganization", [{"id": "x"}]),
+    ("recipientOrganization", [{"id": "x", "name": 3}]), ("fundingOrganization", "x"), ("grantProgramme", [1]),
+    ("amountAwarded", 1.5), ("title", "")])
+def test_the_quick_check_agrees_with_the_schema(review: Review, key: str, value: object) -> None:
+    """`check_grants` (each distinct value once, a type-only property by its type) finds a grant invalid
+    exactly when the validator does, whichever of the grants holds the value."""
+    validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for position in (0, -1):
+        items = copy.deepcopy(grants(review, "sv"))
+        items[position][key] = value
+        expected = [str(g["id"]) for g in items if list(validator.iter_errors(g))]
+        assert sorted({p.split(": ")[0] for p in check_grants(items)}) == expected

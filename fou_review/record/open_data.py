@@ -27,7 +27,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -96,33 +96,37 @@ def _json(data: object) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def _columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of `frame`'s columns `names`, each a tuple of its values as Python scalars (`Series.tolist`,
+    without pandas' indexing of each value)."""
+    return zip(*(frame[name].tolist() for name in names), strict=True)
+
+
 def _applicants(review: Review) -> dict[str, tuple[str, ...]]:
-    apps = review.inputs.applications
-    return {str(i): tuple(a) for i, a in zip(apps["id"], apps["applicants"], strict=True)}
+    return {str(i): tuple(a) for i, a in _columns(review.inputs.applications, "id", "applicants")}
 
 
 def _illustrative(review: Review) -> dict[str, str]:
-    apps = review.inputs.applications
-    return {str(i): str(v) for i, v in zip(apps["id"], apps["illustrative_fields"], strict=True)}
+    return {str(i): str(v) for i, v in _columns(review.inputs.applications, "id", "illustrative_fields")}
 
 
 def decisions_rows(review: Review) -> list[list[object]]:
     """The rows of `decisions.csv`, in the record's order."""
     marks = _illustrative(review)
-    d = review.decisions
     rows: list[list[object]] = []
-    for r in d.itertuples(index=False):
-        rank = None if pd.isna(r.rank) else int(r.rank)
-        score = None if pd.isna(r.total_score) else f"{float(r.total_score):.2f}"
-        rows.append([r.id, r.fund, r.applicants, r.title, int(r.requested_kr), int(r.granted_kr), r.decision_en,
-                     r.reason_code, r.reason, rank, score, r.source, marks.get(str(r.id), "")])
+    for (app_id, fund, applicants, title, requested, granted, decision_en, reason_code, reason, rank, score,
+         source) in _columns(review.decisions, "id", "fund", "applicants", "title", "requested_kr", "granted_kr",
+                             "decision_en", "reason_code", "reason", "rank", "total_score", "source"):
+        rows.append([app_id, fund, applicants, title, int(requested), int(granted), decision_en, reason_code, reason,
+                     None if pd.isna(rank) else int(rank), None if pd.isna(score) else f"{float(score):.2f}",
+                     source, marks.get(str(app_id), "")])
     return rows
 
 
 def _decisions_rows_lang(review: Review, lang: str) -> list[list[object]]:
     rows = decisions_rows(review)
     if lang == "en":
-        reasons = dict(zip(review.decisions["id"], review.decisions["reason_en"], strict=True))
+        reasons = dict(_columns(review.decisions, "id", "reason_en"))
         for row in rows:
             row[8] = reasons[row[0]]
     return rows
@@ -145,7 +149,7 @@ def administrations_rows(review: Review) -> list[list[object]]:
     applicants = _applicants(review)
     d = review.decisions
     counted: dict[tuple[str, str], list[int]] = {}
-    for app_id, fund, requested in zip(d["id"], d["fund"], d["requested_kr"], strict=True):
+    for app_id, fund, requested in _columns(d, "id", "fund", "requested_kr"):
         for name in applicants[str(app_id)]:
             entry = counted.setdefault((str(fund), name), [0, 0])
             entry[0] += 1
@@ -191,34 +195,35 @@ def grants(review: Review, lang: str) -> list[dict[str, Any]]:
     marks = _illustrative(review)
     funder = {"id": f"{ID_PREFIX}-ORG-{FUNDER_KEY}", "name": t(lang, "record", "data.funder.name")}
     out: list[dict[str, Any]] = []
-    for r in review.decisions.itertuples(index=False):
-        if int(r.granted_kr) <= 0:
+    for app_id, code, title, requested, granted, reason_code, rank in _columns(
+            review.decisions, "id", "fund", "title", "requested_kr", "granted_kr", "reason_code", "rank"):
+        if int(granted) <= 0:
             continue
-        fund = params.funds[str(r.fund)]
+        fund = params.funds[str(code)]
         fund_name = getattr(fund, f"name_{lang}")
-        names = applicants[str(r.id)]
-        marked = marks.get(str(r.id), "").split()
+        names = applicants[str(app_id)]
+        marked = marks.get(str(app_id), "").split()
         illustrative = sorted({"amountAppliedFor"} if ("all" in marked or "requested_kr" in marked) else set())
         if params.decision.date_source == "illustrative":
             illustrative = sorted({*illustrative, "awardDate"})
         if "all" in marked:
             illustrative = ["all"]
-        extension: dict[str, Any] = {"fund": str(r.fund), "district": list(names), "reasonCode": str(r.reason_code),
+        extension: dict[str, Any] = {"fund": str(code), "district": list(names), "reasonCode": str(reason_code),
                                      "illustrative": illustrative}
-        if not pd.isna(r.rank):
-            extension["rank"] = int(r.rank)
+        if not pd.isna(rank):
+            extension["rank"] = int(rank)
         out.append({
-            "id": f"{ID_PREFIX}-{year}-{r.id}",
-            "title": str(r.title),
-            "description": t(lang, "record", "data.grant.description", fund_name=fund_name, fund=str(r.fund),
-                             year=year, title=str(r.title)),
+            "id": f"{ID_PREFIX}-{year}-{app_id}",
+            "title": str(title),
+            "description": t(lang, "record", "data.grant.description", fund_name=fund_name, fund=str(code),
+                             year=year, title=str(title)),
             "currency": "SEK",
-            "amountAppliedFor": int(r.requested_kr),
-            "amountAwarded": int(r.granted_kr),
+            "amountAppliedFor": int(requested),
+            "amountAwarded": int(granted),
             "awardDate": decided,
             "recipientOrganization": [{"id": f"{ID_PREFIX}-ORG-{_slug(n)}", "name": n} for n in names],
             "fundingOrganization": [funder],
-            "grantProgramme": [{"code": str(r.fund), "title": fund_name}],
+            "grantProgramme": [{"code": str(code), "title": fund_name}],
             "fromOpenCall": "Yes",
             EXTENSION: extension,
         })
@@ -235,35 +240,62 @@ def check_grants(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{g.get('id')}: {e.message}" for g in items for e in validator.iter_errors(g)]
 
 
+# Keywords that say what a value is for, never whether it is valid (JSON Schema 2020-12, meta-data vocabulary).
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "deprecated", "readOnly",
+                          "writeOnly"})
+
+
 def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
     """Whether every grant is valid, each distinct value checked once.
 
     The schema checks a grant's type and which keys it has (`oneOf` of `required`), and each of its
     keys' values on its own (`properties`, no other keyword looks at two values): so a grant is valid
-    when its keys pass the first checks and each value passes its property's schema, checked with the
-    whole schema's references and formats (`evolve`). A value seen before is not checked again.
+    when its keys pass the first checks and each value passes its property's check (`_value_check`).
     """
     schema = validator.schema
     properties: Mapping[str, Any] = schema.get("properties", {})
     if set(schema) - {"$id", "$schema", "title", "type", "$defs", "oneOf", "properties"}:
         return False  # a keyword this reading does not know: check each grant whole
     shape = validator.evolve(schema={k: v for k, v in schema.items() if k != "properties"})
-    seen: set[tuple[str, str]] = set()
+    checks = {key: _value_check(validator, sub) for key, sub in properties.items()}
+    shapes: set[tuple[str, ...]] = set()
     for grant in items:
         if not isinstance(grant, Mapping):
             return False
         keys = tuple(grant)
-        if ("", repr(keys)) not in seen:
+        if keys not in shapes:
             if not shape.is_valid(dict.fromkeys(keys)):
                 return False
-            seen.add(("", repr(keys)))
+            shapes.add(keys)
         for key, value in grant.items():
-            if key not in properties or (key, json.dumps(value, sort_keys=True)) in seen:
-                continue
-            if not validator.evolve(schema=properties[key]).is_valid(value):
+            check = checks.get(key)
+            if check is not None and not check(value):
                 return False
-            seen.add((key, json.dumps(value, sort_keys=True)))
     return True
+
+
+def _value_check(validator: Any, schema: Any) -> Callable[[object], bool]:
+    """Whether a value passes `schema` (a property's), with the whole schema's references and formats.
+
+    A schema that only names a type (besides annotations) is that type's check; any other is checked by
+    the validator (`evolve`), once per distinct value (told apart by `repr`: by type and content).
+    """
+    if isinstance(schema, Mapping) and isinstance(schema.get("type"), str) and set(schema) - _ANNOTATIONS == {"type"}:
+        kind = schema["type"]
+        return lambda value: bool(validator.is_type(value, kind))
+    sub = validator.evolve(schema=schema)
+    valid: set[str] = set()
+
+    def check(value: object) -> bool:
+        key = repr(value)
+        if key in valid:
+            return True
+        if not sub.is_valid(value):
+            return False
+        valid.add(key)
+        return True
+
+    return check
 
 
 def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
