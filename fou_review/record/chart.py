@@ -54,7 +54,8 @@ def chart_rows(review: Review, fund_code: str) -> list[tuple[str, int, int]]:
     """(administration, requested, granted) for one fund, sorted in Swedish alphabetical order."""
     rows = review.decisions[review.decisions["fund"] == fund_code]
     sums: dict[str, list[int]] = {}
-    for name, requested, granted in zip(rows["applicants"], rows["requested_kr"], rows["granted_kr"], strict=True):
+    for name, requested, granted in zip(*(rows[c].tolist() for c in ("applicants", "requested_kr", "granted_kr")),
+                                        strict=True):
         pair = sums.setdefault(str(name), [0, 0])
         pair[0] += int(requested)
         pair[1] += int(granted)
@@ -76,6 +77,21 @@ def chart_geometry(rows: list[tuple[str, int, int]], kr: Callable[[int], str] = 
     return TOP + GROUP_H * len(rows) + 6, groups
 
 
+def _lines(groups: list[Group]) -> list[tuple[str, tuple[int | str, ...]]]:
+    """The SVG's lines per administration, as (the template's macro, its arguments): the label, then per bar
+    its rect and amount, or its amount alone when it has no bar."""
+    lines: list[tuple[str, tuple[int | str, ...]]] = []
+    for group in groups:
+        lines.append(("label", (group.label_y, group.label)))
+        for b in group.bars:
+            amount_x, amount_y = b.x + b.width + 4, b.y + BAR_H - 2
+            if b.width:
+                lines.append(("bar", (b.x, b.y, b.width, b.fill, b.stroke, amount_x, amount_y, b.amount)))
+            else:
+                lines.append(("amount", (amount_x, amount_y, b.amount)))
+    return lines
+
+
 def render_chart(review: Review, lang: str) -> str:
     """The chart section: per fund an SVG and a table with the same numbers."""
     params = review.inputs.params
@@ -93,7 +109,7 @@ def render_chart(review: Review, lang: str) -> str:
         cells: list[list[Cell]] = [[n, kr(r), kr(g)] for n, r, g in rows]
         foot = Foot(t(lang, "record", "record.total"), 1, [format_kr(sum(r for _, r, _ in rows)),
                                              format_kr(sum(g for _, _, g in rows))])
-        charts.append({"id": f"diagram-{code}", "title": title, "desc": desc, "height": height, "groups": groups,
+        charts.append({"id": f"diagram-{code}", "title": title, "desc": desc, "height": height, "lines": _lines(groups),
                        "table": Table(t(lang, "record", "record.chart.table_caption", title=title), cols, cells,
                                       foot=foot,
                                       css="chart-data", empty=t(lang, "record", "record.chart.none"))})
