@@ -291,6 +291,8 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
     """Per fund: its budget, then one line per administration (granted count against the cap, largest
     grant against the fund's maximum, grants to ineligible applications); every check in <details>."""
     funds = []
+    result = {met: _result(met, lang) for met in (True, False)}  # one cell object each: the template writes it once
+    kr = cache(_kr)  # the limits repeat
     for code, fund in params.funds.items():
         checks = [c for c in summary.checks if c.fund == code]
         budget = next(c for c in checks if c.kind == "budget")
@@ -298,7 +300,7 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
         eligible = {c.subject: c for c in checks if c.kind == "eligible_only"}
         mine = decisions[(decisions["fund"] == code) & (decisions["granted_kr"] > 0)]
         grants: dict[str, list[tuple[str, int]]] = {}
-        for app_id, names, amount in zip(mine["id"], mine["applicants"], mine["granted_kr"], strict=True):
+        for app_id, names, amount in zip(*(mine[c].tolist() for c in ("id", "applicants", "granted_kr")), strict=True):
             for name in split_applicants(str(names)):
                 grants.setdefault(name, []).append((str(app_id), int(amount)))
         cols = [col(lang, "record.col.administration"),
@@ -311,8 +313,8 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
             over = [a for a, _ in apps if a in per_app and not per_app[a].met]
             ineligible = [a for a, _ in apps if a in eligible and not eligible[a].met]
             largest = max((g for _, g in apps), default=0)
-            rows.append([cap.subject, str(cap.value), _kr(largest) if apps else "–", str(len(ineligible)),
-                         _result(cap.met and not over and not ineligible, lang)])
+            rows.append([cap.subject, str(cap.value), kr(largest) if apps else "–", str(len(ineligible)),
+                         result[bool(cap.met and not over and not ineligible)]])
         per_fund = Table(t(lang, "record", "record.checks.caption", fund=code, year=params.year,
                            met=sum(c.met for c in checks), n=len(checks)), cols, rows, css="checks",
                          empty=t(lang, "record", "record.checks.none"))
@@ -320,9 +322,9 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
                        col(lang, "record.checks.col.limit_app", True), col(lang, "record.checks.col.eligible"),
                        col(lang, "record.col.result")]
         detail_rows: list[list[Cell]] = [
-            [a, _kr(c.value), _kr(c.limit),
+            [a, kr(c.value), kr(c.limit),
              t(lang, "record", "record.eligible" if eligible[a].met else "record.not_eligible"),
-             _result(c.met and eligible[a].met, lang)] for a, c in per_app.items()]
+             result[bool(c.met and eligible[a].met)]] for a, c in per_app.items()]
         details = Table(t(lang, "record", "record.checks.details_caption", fund=code, year=params.year), detail_cols,
                         detail_rows, css="checks-details", empty=t(lang, "record", "record.granted.none"))
         budget_line = t(lang, "record", "record.checks.budget", fund=code, granted=_kr(budget.value),

@@ -26,7 +26,7 @@ from fou_review.core.agreement import agreement
 from fou_review.core.allocation import natural_key
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import FouReviewError
-from fou_review.texts.catalog import format_int, format_number, t
+from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import reason_text
 from fou_review.workbook.templating import render
 from fou_review.workbook.whatif_view import widget_bundle
@@ -40,11 +40,11 @@ def eligibility_screen(review: Review, lang: str = "sv") -> str:
     ids, funds, applicants, titles, requested = (apps[c].tolist() for c in
                                                  ("id", "fund", "applicants", "title", "requested_kr"))
     rows = []
+    kr = cache(lambda amount: format_kr(amount, lang=lang))  # requests repeat
     for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(ids[k]))):
         fund = params.funds[str(funds[i])]
-        rows.append({"id": str(ids[i]), "fund": fund.code, "applicants": " & ".join(applicants[i]),
-                     "title": str(titles[i]), "requested": int(requested[i]),
-                     "reason": reason_text(table.detail(int(i)), fund, lang)})
+        rows.append((str(ids[i]), fund.code, " & ".join(applicants[i]), str(titles[i]), kr(int(requested[i])),
+                     reason_text(table.detail(int(i)), fund, lang)))
     return render("eligibility.html.j2", lang, rows=rows, total=len(apps))
 
 
