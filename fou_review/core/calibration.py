@@ -242,10 +242,20 @@ def _mean_biases(product: np.ndarray, pattern: np.ndarray, first: np.ndarray) ->
     columns are equal bit for bit, and each cell's group.
 
     A group is a pattern of reviewers (its first cell's column); a cell whose column differs from its
-    pattern's anywhere (the product's rounding may depend on where a cell is) is a group of its own.
+    pattern's anywhere (the product's rounding may depend on where a cell is) is a group of its own. The
+    commonest pattern's column is compared with every column as it is (no copy of the product), the other
+    patterns' cells (few) with their own.
     """
     bits = product.view(np.int64)
-    odd = np.flatnonzero((bits != np.take(bits[:, first], pattern, axis=1)).any(axis=0))
+    if len(first) and bits.shape[1]:
+        main = int(np.argmax(np.bincount(pattern, minlength=len(first))))
+        differs = (bits != bits[:, first[main], None]).any(axis=0)
+        others = np.flatnonzero(pattern != main)
+        if len(others):
+            differs[others] = (bits[:, others] != bits[:, first[pattern[others]]]).any(axis=0)
+        odd = np.flatnonzero(differs)
+    else:
+        odd = np.zeros(0, dtype=np.int64)
     if not len(odd):
         return np.ascontiguousarray(product[:, first].T), pattern
     group = pattern.copy()
