@@ -132,3 +132,18 @@ def test_what_lies_outside_the_page_or_in_a_second_body_is_found(page: str, foun
 def test_text_about_a_body_tag_and_a_header_are_not_tags() -> None:
     page = "<!DOCTYPE html><html><head></head><body><header>&lt;body onload&gt;</header></body></html>"
     assert static_problems(page) == []
+
+
+def test_record_content_is_that_of_the_notebook_without_its_review_only_parts() -> None:
+    # record_content reads the executed notebook as it is (no deep copy): the same content as after
+    # yearly.normalise.without_review_only, the charts as images (the notebook's only outputs) left out
+    from pathlib import Path
+
+    from fou_review.record.html_export import record_content
+    from fou_review.yearly.normalise import without_review_only
+
+    nb = nbformat.reads((Path(__file__).resolve().parent.parent / "reports" / "2022" / "review.ipynb").read_text(
+        "utf-8"), as_version=4)
+    marked = [o for c in nb.cells for o in c.get("outputs", []) if o.get("metadata", {}).get("fou_review")]
+    assert marked  # the 2022 notebook has outputs of its own only
+    assert record_content(nb) == record_content(without_review_only(nb))

@@ -290,3 +290,18 @@ def test_a_fork_that_says_nothing_is_stopped_and_the_run_makes_the_record(root: 
     ahead = only(aheads)
     assert ahead.used == set() and ahead.pid is None
     assert files == without_fork(root, monkeypatch)
+
+
+def test_the_fork_takes_the_review_handed_over_as_the_kernel_does(root: Path, aheads: list[record_ahead.RecordAhead],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # review_year fails wherever it is called after this (the kernel and the fork are forks of this process):
+    # the record is still made ahead, so the fork reviewed nothing itself
+    from fou_review.core import pipeline
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("reviewed again")
+
+    files = make_record(root, 2022, "sv", progress=False)
+    monkeypatch.setattr(pipeline, "review_year", refused)
+    assert make_record(root, 2022, "sv", progress=False) == files
+    assert aheads[-1].used == {"pages", "pdf"}

@@ -154,8 +154,9 @@ Content = tuple[tuple[str, str], ...]  # what a record page is made of: ("markdo
 
 def record_content(nb: nbformat.NotebookNode) -> Content:
     """What of `nb` reaches the record, in order: the source of each markdown cell and the text/html of
-    each display output, of the cells not tagged review-only (the template's own selection, see
-    templates/record/index.html.j2). The pages are a function of this, the language, title and Dnr."""
+    each display output, of the cells not tagged review-only, but for outputs marked the notebook's only
+    (the charts as images), the same as of `yearly.normalise.without_review_only(nb)`, without copying the
+    notebook. The pages are a function of this, the language, title and Dnr."""
     content: list[tuple[str, str]] = []
     for cell in nb.cells:
         if "review-only" in cell.metadata.get("tags", []):
@@ -164,6 +165,8 @@ def record_content(nb: nbformat.NotebookNode) -> Content:
             content.append(("markdown", "".join(cell.source) if isinstance(cell.source, list) else cell.source))
         elif cell.cell_type == "code":
             for output in cell.get("outputs", []):
+                if output.get("metadata", {}).get("fou_review", {}).get("review_only"):
+                    continue  # the notebook's only (yearly.normalise.without_review_only leaves it out too)
                 fragment = output.get("data", {}).get("text/html") if output.output_type in (
                     "display_data", "execute_result") else None
                 if fragment is not None:

@@ -55,6 +55,7 @@ from fou_review.record import archive
 from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
 from fou_review.yearly.kernel import remove_stale_kernel_folders
 from fou_review.yearly.normalise import REVIEW_ONLY_TAG, without_review_only
+from fou_review.yearly.review_handover import REVIEW_ENV
 
 PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag
 # Up to this many applications the fork pays. Beyond, the kernel's analysis keeps both CPUs of a small
@@ -77,6 +78,7 @@ class Job:
     dnr: str
     decided: dt.date
     out: Path  # where the fork leaves what it made (a folder of the run's own): the pipe says when
+    review: Path | None = None  # the run's review handed over, as to the kernel (`review_handover`)
 
 
 def execute_record_cells(notebook: Mapping[str, Any], parameters: Mapping[str, object]) -> nbformat.NotebookNode:
@@ -135,6 +137,8 @@ def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - until os._exit
         sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the cells' prints
+        if job.review is not None:
+            os.environ[REVIEW_ENV] = str(job.review)  # the load cell takes it, as the kernel's does
         content, pages = make_ahead(job)
         _leave(job.out, "pages", (content, pages), conn)
         pdf = archive.record_pdf(pages[MAIN_PAGE], decided=job.decided)
@@ -194,7 +198,7 @@ class RecordAhead:
         if nb is None or self.thread is not None or execute_reply.get("content", {}).get("status") != "ok":
             return
         if cell_index == last_record_code_cell(nb):
-            content = record_content(without_review_only(nb))  # a copy: the thread reads nothing the run changes
+            content = record_content(nb)  # texts (immutable): the thread reads nothing the run changes
             self.thread = threading.Thread(target=self._make_in_thread, args=(content,), daemon=True,
                                            name="fou-review-record-ahead")
             self.thread.start()

@@ -46,7 +46,7 @@ from fou_review.yearly.manifest import (
     read_manifest,
     relative_posix,
 )
-from fou_review.yearly.normalise import normalise_notebook, notebook_bytes, without_review_only
+from fou_review.yearly.normalise import normalise_notebook, notebook_bytes
 from fou_review.yearly.publish import (
     fault,
     fingerprint,
@@ -179,7 +179,7 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
         nb = normalise_notebook(executed, str(info["title"]))
         kernel.stop()
         # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
-        pages = ahead.pages_for(record_content(without_review_only(nb)), title=str(info["title"]), dnr=str(info["dnr"]))
+        pages = ahead.pages_for(record_content(nb), title=str(info["title"]), dnr=str(info["dnr"]))
         files |= {name: page.encode("utf-8") for name, page in pages.items()}
         files["review.ipynb"] = notebook_bytes(nb)
         files["allocation.pdf"] = ahead.pdf_for(pages["allocation.html"], dt.date.fromisoformat(str(info["decided"])))
@@ -198,7 +198,7 @@ def ahead_job(workspace: Workspace, parameters: Mapping[str, object], review: Re
     decision = review.inputs.params.decision
     return record_ahead.Job(workspace.snapshot / NOTEBOOK, workspace.snapshot, dict(parameters), lang=lang,
                             title=record_title(review, lang), dnr=decision.dnr, decided=decision.date,
-                            out=workspace.folder / "ahead")
+                            out=workspace.folder / "ahead", review=workspace.review)
 
 
 def execute(notebook: Path, root: Path, parameters: Mapping[str, object], *, progress: bool,
