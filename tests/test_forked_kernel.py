@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -82,7 +83,23 @@ def open_file(tmp_path: Path) -> Iterator[str]:
 def test_notebook_imports_are_read_from_the_code_cells(notebook: Path, tmp_path: Path) -> None:
     assert notebook_imports(notebook) == ["pandas", "no_such_module_x"]
     assert notebook_imports(tmp_path / "missing.ipynb") == []
-    assert "fou_review.core.pipeline" in notebook_imports(REPO / "notebooks" / "review.ipynb")
+    assert "fou_review.yearly.run_files" in notebook_imports(REPO / "notebooks" / "review.ipynb")
+
+
+def test_preload_imports_what_an_imported_module_names_for_later(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fou_probe_first.py").write_text('FORK_PRELOAD = ("fou_probe_later", "no_such_module_y")\n')
+    (tmp_path / "fou_probe_later.py").write_text("")
+    page = {"cells": [{"cell_type": "code", "source": "import fou_probe_first", "metadata": {}}]}
+    (tmp_path / "probe.ipynb").write_text(json.dumps(page))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("fou_probe_first", "fou_probe_later"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    forked_kernel.preload(tmp_path / "probe.ipynb")
+    assert "fou_probe_later" in sys.modules  # a module it cannot import is left to whoever needs it
+    from fou_review.yearly import run_files
+
+    assert "openpyxl.writer.excel" in run_files.FORK_PRELOAD
 
 
 def test_the_kernel_is_a_fork_that_starts_like_a_new_interpreter(tmp_path: Path, notebook: Path,

@@ -96,6 +96,7 @@ def prepare() -> None:
     with _lock:
         if _prepared:
             return
+        import pypdf  # noqa: F401 - archive_parts puts the parts together with it
         import weasyprint
         from weasyprint.css import ColorProfile
         from weasyprint.text.fonts import FontConfiguration
@@ -165,17 +166,20 @@ def document(html: str) -> Any:
 
 def _render(html: str, decided: dt.date) -> bytes:
     """The page set as parts side by side, put together with its page numbers (`archive_parts`)."""
-    from pypdf import PdfReader
-
     parts = archive_parts.split(html)
-    made = archive_parts.side_by_side(parts.pages, lambda page: _set(page, decided))
-    count = sum(len(PdfReader(io.BytesIO(part)).pages) for part in made)
-    return archive_parts.assemble(made, parts.ids, _set(archive_parts.stamp_page(html, count), decided))
+    setter = archive_parts.Setter(document, lambda laid_out: _written(laid_out, decided))
+    made, stamp = archive_parts.side_by_side(
+        parts.pages, setter, lambda count: _set(archive_parts.stamp_page(html, count), decided))
+    return archive_parts.assemble(made, parts.ids, stamp)
 
 
 def _set(html: str, decided: dt.date) -> bytes:
     """One page as a PDF/A document of its own."""
-    laid_out = document(html)
+    return _written(document(html), decided)
+
+
+def _written(laid_out: Any, decided: dt.date) -> bytes:
+    """A laid-out page (`document`) written as PDF/A, dated `decided`."""
     laid_out.metadata.created = laid_out.metadata.modified = decided.isoformat()
     laid_out.metadata.generator = GENERATOR
     # The output intent: WeasyPrint's own sRGB profile, read here with the file closed after it

@@ -85,11 +85,15 @@ def _import_once(name: str) -> bool:
 
 
 def preload(notebook: Path | None) -> None:
-    """Import ipykernel and what `notebook` imports into this process, for the kernels forked from it."""
+    """Import ipykernel and what `notebook` imports into this process, for the kernels forked from it; and what
+    an imported module names in its `FORK_PRELOAD` (what it imports only when used, e.g. in a process of its
+    own that the kernel forks: a process running many years then imports it once)."""
     if not fork_possible():
         return
     for name in ["ipykernel.kernelapp", *(notebook_imports(notebook) if notebook else [])]:
-        _import_once(name)
+        if _import_once(name):
+            for later in getattr(sys.modules[name], "FORK_PRELOAD", ()):
+                _import_once(later)
 
 
 class ForkedProcess:

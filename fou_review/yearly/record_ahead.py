@@ -119,12 +119,14 @@ def make_ahead(job: Job) -> tuple[Content, dict[str, str]]:
     return content, content_to_record_pages(content, lang=job.lang, title=job.title, dnr=job.dnr)
 
 
-def preload() -> None:
-    """Import what the fork needs and the run itself does not (nbconvert for the pages, IPython's shell and
-    capture), in this process before the fork: a process running many years pays for it once."""
-    import nbconvert.filters.markdown_mistune  # noqa: F401 - nbconvert, and what the record's exporter imports
+def preload(lang: str) -> None:
+    """Set up what the fork needs and the run itself does not, in this process before the fork: a process
+    running many years pays for it once. IPython's shell and capture; nbconvert's exporter with the record
+    page's template and nbformat's validator, by making a page of nothing (a tenth of a second or more)."""
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
     from IPython.utils.capture import capture_output  # noqa: F401
+
+    content_to_record_pages((), lang=lang, title="", dnr="")
 
 
 def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
@@ -285,7 +287,7 @@ def start(job: Job, *, applications: int) -> RecordAhead:
     ahead = RecordAhead(job)
     if applications > MAX_APPLICATIONS or not fork_possible():
         return ahead
-    preload()
+    preload(job.lang)
     receiver, sender = Pipe(duplex=False)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

@@ -39,6 +39,11 @@ from fou_review.errors import Msg, RunError
 RECORD_OUT_ENV = "FOU_REVIEW_RECORD_OUT"
 RUN_INFO = "run.json"
 RUN_FILES_ERROR = "run-files-error.txt"  # what made the background writing fail (never part of a record)
+# Imported by a run before it forks the kernel (yearly/forked_kernel.preload), so the fork writing the files
+# does not import them each time (openpyxl: a tenth of a second). Not jsonschema: its import needs the guard
+# below, which only a process of its own may set.
+FORK_PRELOAD = ("openpyxl.writer.excel", "fou_review.record.decisions_file", "fou_review.record.open_data",
+                "fou_review.yearly.manifest")
 
 
 def run_files(review: Review, manifest: Mapping[str, Any], lang: str) -> dict[str, bytes]:
