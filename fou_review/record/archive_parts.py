@@ -25,6 +25,7 @@ possible, so the same page gives the same bytes either way.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import os
@@ -106,14 +107,10 @@ def side_by_side(pages: Sequence[str], setter: Setter, stamp: Callable[[int], by
     has laid the page out; so the stamp is set here while the forks write. A fork that fails is made up for
     here."""
     if len(pages) < 2 or not fork_possible():
-        alone, count = [], 0
-        for page in pages:
-            laid_out = setter.lay_out(page)
-            count += len(laid_out.pages)
-            alone.append(setter.write(laid_out))
-        return alone, stamp(count)
+        return _one_after_another(pages, setter, stamp)
     here = min(range(len(pages)), key=lambda index: len(pages[index]))
-    parent, children = os.getpid(), {}
+    parent, children, collecting = os.getpid(), {}, gc.isenabled()
+    gc.disable()  # WeasyPrint's many short-lived objects would have the collector walk this whole process
     try:
         for index, page in enumerate(pages):
             if index != here:
@@ -144,6 +141,8 @@ def side_by_side(pages: Sequence[str], setter: Setter, stamp: Callable[[int], by
                     setter.lay_out(pages[index]))
         return [made[index] for index in range(len(pages))], stamped
     finally:
+        if collecting:
+            gc.enable()
         for pid, stream in children.values():
             stream.close()
             if pid:  # only after a failure here: stop and reap what is left
@@ -153,12 +152,24 @@ def side_by_side(pages: Sequence[str], setter: Setter, stamp: Callable[[int], by
                     os.waitpid(pid, 0)
 
 
+def _one_after_another(pages: Sequence[str], setter: Setter, stamp: Callable[[int], bytes]) -> tuple[list[bytes],
+                                                                                                     bytes]:
+    """`side_by_side` in this process alone."""
+    made, count = [], 0
+    for page in pages:
+        laid_out = setter.lay_out(page)
+        count += len(laid_out.pages)
+        made.append(setter.write(laid_out))
+    return made, stamp(count)
+
+
 def _child(page: str, setter: Setter, writable: int, parent: int) -> None:
     """In a fork: lay `page` out, say its page count (4 bytes) and write its PDF into the pipe, then end (no
     exit handler of the parent's runs here)."""
     code = 1
     try:
         die_with_parent(parent)
+        gc.disable()  # (as in the parent) a process this short ends before garbage matters
         with os.fdopen(writable, "wb") as stream:
             laid_out = setter.lay_out(page)
             stream.write(len(laid_out.pages).to_bytes(4, "big"))

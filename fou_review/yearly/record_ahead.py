@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import pickle
@@ -136,6 +137,8 @@ def _work(job: Job, conn: Connection, parent: int) -> NoReturn:
     code, fresh = 1, not archive.prepared()
     try:
         die_with_parent(parent)
+        gc.disable()  # a process this short ends (os._exit) before garbage matters; the collector would walk
+        # the whole heap it shares with the run, again and again, while WeasyPrint sets the PDF (a fifth of it)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - until os._exit
         sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the cells' prints
