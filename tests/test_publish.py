@@ -158,9 +158,11 @@ def test_a_killed_run_leaves_its_kernel_folder_and_the_next_run_removes_it(proje
     (workspace,) = [p for p in left if "-run-" in p.name]  # the run's workspace: snapshot/ and out/
     (sockets,) = [p for p in left if p != workspace]  # the kernel's socket folder
     assert (sockets / "connection.json").is_file()  # the connection file lives in it too
-    assert {p.name for p in workspace.iterdir()} == {"snapshot", "out"}
+    names = {p.name for p in workspace.iterdir()}
+    assert names - {"review.pickle"} == {"snapshot", "out"}
     copied = (workspace / "snapshot" / "params" / f"{YEAR}.yaml").is_file()
     assert copied == (step == "snapshot")  # killed after the inputs were copied, or before
+    assert ("review.pickle" in names) == copied  # the review handed to the kernel, written with the copy
     again = cli(project, "run", YEAR, "--quiet")
     assert again.returncode == 0, again.stderr
     assert list((project / "tmp").iterdir()) == []

@@ -212,7 +212,7 @@ def test_the_run_hands_over_only_what_the_snapshot_holds(project: Path, tmp_path
     real = pipeline.review_year
 
     def spy(root: Path | str, year: int) -> Review:
-        if os.environ.get(REVIEW_ENV):  # only in the run's kernel
+        if os.environ.get(REVIEW_ENV):  # only in the run's kernel (and its fork making the record ahead)
             with open(marks, "a", encoding="utf-8") as out:
                 out.write(f"{year}\n")
         return real(root, year)
@@ -225,7 +225,7 @@ def test_the_run_hands_over_only_what_the_snapshot_holds(project: Path, tmp_path
     edited = (project / SCORES).read_text("utf-8").replace("LUM-01,strategisk,6,", "LUM-01,strategisk,1,", 1)
     (project / SCORES).write_text(edited, "utf-8")
     record = make_record(project, YEAR, "sv", progress=False, review=stale)
-    assert marks.read_text("utf-8") == f"{YEAR}\n"  # the kernel reviewed the snapshot itself
+    assert set(marks.read_text("utf-8").splitlines()) == {str(YEAR)}  # the kernel reviewed the snapshot itself
     assert record == make_record(project, YEAR, "sv", progress=False)  # the record of the edited inputs
     assert record["decisions.csv"] != handed["decisions.csv"]
     assert record["decisions.csv"] != run_files(stale, {}, "sv")["decisions.csv"]
