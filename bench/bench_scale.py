@@ -1,6 +1,6 @@
 """Benchmark: the yearly run and the record at 10^4 applications against the 2022 run (issue 12).
 
-    .venv/bin/python bench/bench_scale.py [--apps 10000] [--repeats 1] [--repeats-2022 3] [--no-pdf-only]
+    .venv/bin/python bench/bench_scale.py [--apps 10000] [--repeats 1] [--repeats-2022 3]
 
 1. Writes a synthetic year as files into a temporary project folder: params/2022.yaml from the real
    2022 parameters (every section of the decision, the same funds, criteria and rules) with one

@@ -15,10 +15,11 @@ Liberation lacks. What other fonts a machine has cannot change the PDF; every fo
 subset). The document's dates are the decision's date from
 the year's parameters, never the clock, so the same inputs give the same bytes on every run.
 
-Rendering costs one to two seconds for the 2022 record, most of it WeasyPrint's layout (see
+Rendering costs about 1.5 s of CPU for the 2022 record, most of it WeasyPrint's layout (see
 bench/bench_run.py); its tables use the fixed layout with columns measured once
-(`archive_columns.py`), and a run sets the PDF in a fork of its own while its kernel works
-(`yearly/record_ahead.py`). `prepare` does the import and the font set-up once per process.
+(`archive_columns.py`); the page is set in two parts side by side and put together
+(`archive_parts.py`); and a run sets the PDF in a fork of its own while its kernel works
+(`yearly/record_ahead.py`). `prepare` does the imports and the font set-up once per process.
 """
 
 from __future__ import annotations
