@@ -153,3 +153,22 @@ def test_the_same_record_from_a_forked_and_a_new_kernel(tmp_path: Path, monkeypa
     assert kernels == ["forked"]  # the second's a new process
     assert forked.keys() == spawned.keys()
     assert [name for name in forked if forked[name] != spawned[name]] == []
+
+
+def test_a_stopped_kernel_is_looked_at_often_until_it_has_gone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # jupyter_client polls every 0.1 s after the kill; the run's kernel is gone in milliseconds
+    import asyncio
+
+    from fou_review.yearly import kernel as kernel_module
+
+    naps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def noted(delay: float, *args: Any) -> Any:
+        naps.append(delay)
+        return await real_sleep(delay, *args)
+
+    with started_kernel(tmp_path) as kernel:
+        monkeypatch.setattr(asyncio, "sleep", noted)
+        kernel.stop()
+    assert naps and kernel_module.WAIT_POLL_S in naps and max(naps) < 0.1  # (jupyter_client's own: 0.1 s)
