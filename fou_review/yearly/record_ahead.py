@@ -55,7 +55,7 @@ from fou_review.forking import die_with_parent, fork_possible
 from fou_review.record import archive
 from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
 from fou_review.yearly.kernel import remove_stale_kernel_folders
-from fou_review.yearly.normalise import REVIEW_ONLY_TAG, without_review_only
+from fou_review.yearly.normalise import REVIEW_ONLY_TAG
 from fou_review.yearly.review_handover import REVIEW_ENV
 
 PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag
@@ -116,7 +116,7 @@ def make_ahead(job: Job) -> tuple[Content, dict[str, str]]:
     """The record's content and pages from the record cells executed here (see the module's docstring)."""
     notebook = json.loads(job.notebook.read_text("utf-8"))
     os.chdir(job.folder)
-    content = record_content(without_review_only(execute_record_cells(notebook, job.parameters)))
+    content = record_content(execute_record_cells(notebook, job.parameters))
     return content, content_to_record_pages(content, lang=job.lang, title=job.title, dnr=job.dnr)
 
 
@@ -186,6 +186,7 @@ class RecordAhead:
     thread: threading.Thread | None = None
     pages_made: threading.Event = field(default_factory=threading.Event)  # the thread's pages are in `received`
     executing: Any = None  # the notebook papermill executes, once it has begun (no fork)
+    ready_at: int | None = None  # the index of its last code cell that reaches the record
     stopping: bool = False  # the run has what it needs or has failed: the thread sets no PDF
 
     def papermill_hooks(self) -> dict[str, Callable[..., None]]:
@@ -196,13 +197,13 @@ class RecordAhead:
         return {"on_notebook_start": self._notebook_start, "on_cell_executed": self._cell_executed}
 
     def _notebook_start(self, notebook: Any, **_: Any) -> None:
-        self.executing = notebook
+        self.executing, self.ready_at = notebook, last_record_code_cell(notebook)
 
     def _cell_executed(self, cell: Any, cell_index: int, execute_reply: Mapping[str, Any], **_: Any) -> None:
         nb = self.executing
         if nb is None or self.thread is not None or execute_reply.get("content", {}).get("status") != "ok":
             return
-        if cell_index == last_record_code_cell(nb):
+        if cell_index == self.ready_at:
             content = record_content(nb)  # texts (immutable): the thread reads nothing the run changes
             self.thread = threading.Thread(target=self._make_in_thread, args=(content,), daemon=True,
                                            name="fou-review-record-ahead")
