@@ -134,16 +134,19 @@ def test_text_about_a_body_tag_and_a_header_are_not_tags() -> None:
     assert static_problems(page) == []
 
 
-def test_record_content_is_that_of_the_notebook_without_its_review_only_parts() -> None:
-    # record_content reads the executed notebook as it is (no deep copy): the same content as after
-    # yearly.normalise.without_review_only, the charts as images (the notebook's only outputs) left out
+def test_record_content_leaves_out_the_workbook_cells_and_the_notebooks_own_outputs() -> None:
+    # the executed 2022 notebook as published: review-only cells, and charts as images marked the notebook's only
     from pathlib import Path
 
-    from fou_review.record.html_export import record_content
-    from fou_review.yearly.normalise import without_review_only
+    from fou_review.record.html_export import REVIEW_ONLY_TAG, record_content
 
     nb = nbformat.reads((Path(__file__).resolve().parent.parent / "reports" / "2022" / "review.ipynb").read_text(
         "utf-8"), as_version=4)
-    marked = [o for c in nb.cells for o in c.get("outputs", []) if o.get("metadata", {}).get("fou_review")]
-    assert marked  # the 2022 notebook has outputs of its own only
-    assert record_content(nb) == record_content(without_review_only(nb))
+    record_cells = [c for c in nb.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
+    outputs = [o for c in record_cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    marked = [o for o in outputs if o.get("metadata", {}).get("fou_review", {}).get("review_only")]
+    workbook = [o for c in nb.cells if c not in record_cells for o in c.get("outputs", [])
+                if "text/html" in o.get("data", {})]
+    assert marked and workbook  # the 2022 notebook has both kinds
+    kept = [o["data"]["text/html"] for o in outputs if o not in marked]
+    assert [fragment for kind, fragment in record_content(nb) if kind == "html"] == kept

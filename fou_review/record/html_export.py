@@ -43,14 +43,20 @@ def _attribute_problem(tag: str, name: str, value: str) -> str | None:
     return None
 
 
+REVIEW_ONLY_TAG = "review-only"  # the workbook's cells: in review.ipynb, left out of the record
 _CHECKED_TAGS = frozenset((*FORBIDDEN_TAGS, "style", "meta"))  # the tags `_element_problems` looks at
 _DOCUMENT_TAG = re.compile(r"<(html|head|body)(?=[\s/>])", re.IGNORECASE)  # an opening tag (text has &lt;)
+
+
+def _checked_attribute(name: str) -> bool:
+    """Is an attribute of this name one that could run or load something (`_attribute_problem` looks at)?"""
+    return name.startswith("on") or name in URL_ATTRIBUTES or name == "style"
 
 
 @lru_cache(maxsize=1024)
 def _checked_attributes(names: tuple[str, ...]) -> bool:
     """Does an element with these attribute names have one that `_element_problems` looks at?"""
-    return any(name.startswith("on") or name in URL_ATTRIBUTES or name == "style" for name in names)
+    return any(_checked_attribute(name) for name in names)
 
 
 def _element_problems(element: Any, names: list[str]) -> list[str]:
@@ -65,7 +71,7 @@ def _element_problems(element: Any, names: list[str]) -> list[str]:
     elif tag == "meta" and str(element.get("http-equiv", "")).lower() == "refresh":
         problems.append("<meta http-equiv=refresh>")
     for name in names:
-        if name.startswith("on") or name in URL_ATTRIBUTES or name == "style":
+        if _checked_attribute(name):
             problem = _attribute_problem(tag, name, str(element.get(name) or ""))
             if problem:
                 problems.append(problem)
@@ -152,21 +158,26 @@ MAIN_PAGE = "allocation.html"
 Content = tuple[tuple[str, str], ...]  # what a record page is made of: ("markdown", source) and ("html", fragment)
 
 
+def notebook_only(output: Any) -> bool:
+    """Is this output of a record cell marked the notebook's only (metadata `fou_review.review_only`: the
+    charts as images, workbook.chart_image), so that the record leaves it out?"""
+    return bool(output.get("metadata", {}).get("fou_review", {}).get("review_only"))
+
+
 def record_content(nb: nbformat.NotebookNode) -> Content:
     """What of `nb` reaches the record, in order: the source of each markdown cell and the text/html of
-    each display output, of the cells not tagged review-only, but for outputs marked the notebook's only
-    (the charts as images), the same as of `yearly.normalise.without_review_only(nb)`, without copying the
-    notebook. The pages are a function of this, the language, title and Dnr."""
+    each display output, of the cells not tagged `REVIEW_ONLY_TAG`, but for the outputs marked the notebook's
+    only. The pages are a function of this, the language, title and Dnr."""
     content: list[tuple[str, str]] = []
     for cell in nb.cells:
-        if "review-only" in cell.metadata.get("tags", []):
+        if REVIEW_ONLY_TAG in cell.metadata.get("tags", []):
             continue
         if cell.cell_type == "markdown":
             content.append(("markdown", "".join(cell.source) if isinstance(cell.source, list) else cell.source))
         elif cell.cell_type == "code":
             for output in cell.get("outputs", []):
-                if output.get("metadata", {}).get("fou_review", {}).get("review_only"):
-                    continue  # the notebook's only (yearly.normalise.without_review_only leaves it out too)
+                if notebook_only(output):
+                    continue
                 fragment = output.get("data", {}).get("text/html") if output.output_type in (
                     "display_data", "execute_result") else None
                 if fragment is not None:

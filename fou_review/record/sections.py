@@ -291,7 +291,6 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
     """Per fund: its budget, then one line per administration (granted count against the cap, largest
     grant against the fund's maximum, grants to ineligible applications); every check in <details>."""
     funds = []
-    result = {met: _result(met, lang) for met in (True, False)}  # one cell object each: the template writes it once
     kr = cache(_kr)  # the limits repeat
     for code, fund in params.funds.items():
         checks = [c for c in summary.checks if c.fund == code]
@@ -314,7 +313,7 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
             ineligible = [a for a, _ in apps if a in eligible and not eligible[a].met]
             largest = max((g for _, g in apps), default=0)
             rows.append([cap.subject, str(cap.value), kr(largest) if apps else "–", str(len(ineligible)),
-                         result[bool(cap.met and not over and not ineligible)]])
+                         _result(bool(cap.met and not over and not ineligible), lang)])
         per_fund = Table(t(lang, "record", "record.checks.caption", fund=code, year=params.year,
                            met=sum(c.met for c in checks), n=len(checks)), cols, rows, css="checks",
                          empty=t(lang, "record", "record.checks.none"))
@@ -324,7 +323,7 @@ def _checks(params: Params, summary: Summary, decisions: pd.DataFrame, lang: str
         detail_rows: list[list[Cell]] = [
             [a, kr(c.value), kr(c.limit),
              t(lang, "record", "record.eligible" if eligible[a].met else "record.not_eligible"),
-             result[bool(c.met and eligible[a].met)]] for a, c in per_app.items()]
+             _result(bool(c.met and eligible[a].met), lang)] for a, c in per_app.items()]
         details = Table(t(lang, "record", "record.checks.details_caption", fund=code, year=params.year), detail_cols,
                         detail_rows, css="checks-details", empty=t(lang, "record", "record.granted.none"))
         budget_line = t(lang, "record", "record.checks.budget", fund=code, granted=_kr(budget.value),

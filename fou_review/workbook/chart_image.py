@@ -9,7 +9,7 @@ same SVG once more as such an image (`show_chart_images`), with its title and de
 image's text alternative.
 
 That output is the notebook's only: its metadata marks it `review_only`, and the record's export
-(`yearly.normalise.without_review_only`) leaves it out, so `allocation.html` keeps its inline SVG and
+(`record.html_export.record_content`) leaves it out, so `allocation.html` keeps its inline SVG and
 holds no image (its static check refuses any `<img>`). Where the notebook is trusted, the output's own
 `<style>` hides the image (the inline SVG shows there); untrusted, JupyterLab drops the `<style>`.
 """

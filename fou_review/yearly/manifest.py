@@ -14,9 +14,12 @@ import json
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fou_review.errors import ManifestError, Msg
+
+if TYPE_CHECKING:
+    from fou_review.core.load import YearInputs
 
 MANIFEST_NAME = "manifest.json"
 
@@ -42,26 +45,32 @@ def relative_posix(path: Path, root: Path) -> str:
         raise ManifestError(Msg.of("manifest.outside_root", domain="cli", path=str(path), root=str(root))) from None
 
 
-def input_entries(root: Path, files: Sequence[Path]) -> list[dict[str, str]]:
-    """One {path, sha256} per input file, sorted by path."""
-    entries = {relative_posix(f, root): sha256_file(f) for f in files}
+def input_entries(root: Path, files: Sequence[Path], digests: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """One {path, sha256} per input file, sorted by path; a file whose SHA-256 `digests` names (by its path
+    relative to `root`, as the loader records them: `YearInputs.digests`) is not read again."""
+    known = digests or {}
+    entries = {}
+    for file in files:
+        rel = relative_posix(file, root)
+        entries[rel] = known.get(rel) or sha256_file(file)  # (a file the loader read twice differently: "")
     return [{"path": p, "sha256": entries[p]} for p in sorted(entries)]
 
 
 def build_manifest(root: Path, year: int, notebook: Path, parameters: Mapping[str, object],
-                   supersedes: Mapping[str, str] | None, files: Sequence[Path] | None = None) -> dict[str, Any]:
-    """The manifest of a year's record; `files` defaults to every file `load_year` reads."""
+                   supersedes: Mapping[str, str] | None, inputs: YearInputs | None = None) -> dict[str, Any]:
+    """The manifest of a year's record: of the files `inputs` were loaded from, with the SHA-256 of the bytes
+    the loader parsed (by default `load_year`'s)."""
     root = Path(root)
-    if files is None:
+    if inputs is None:
         from fou_review.core.load import load_year  # only when the caller has not loaded the year already
 
-        files = load_year(root, year).files
+        inputs = load_year(root, year)
     return {
         "year": year,
         "package_version": package_version(),
         "notebook": {"path": relative_posix(notebook, root), "sha256": sha256_file(notebook)},
         "parameters": {k: parameters[k] for k in sorted(parameters)},
-        "inputs": input_entries(root, files),
+        "inputs": input_entries(root, inputs.files, inputs.digests),
         "supersedes": None if supersedes is None else {"path": str(supersedes["path"]),
                                                        "sha256": str(supersedes["sha256"])},
     }

@@ -20,7 +20,6 @@ import nbformat
 from nbformat import NotebookNode
 
 INJECTED_TAG = "injected-parameters"
-REVIEW_ONLY_TAG = "review-only"  # cells shown in review.ipynb but left out of allocation.html
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -273,19 +272,3 @@ def _json_chunks(value: object, level: int, out: list[str | bytes]) -> None:
         _json_chunks(value.decode("ascii"), level, out)
     else:
         raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
-
-
-def without_review_only(nb: NotebookNode) -> NotebookNode:
-    """The notebook as the record shows it: cells tagged `review-only` (the workbook's: the form,
-    what-if, calibration), outputs whose metadata says `fou_review.review_only` and the widgets' state
-    removed."""
-    out = copy.deepcopy(nb)
-    out.metadata.pop("widgets", None)
-    out.cells = [c for c in out.cells if REVIEW_ONLY_TAG not in c.metadata.get("tags", [])]
-    for cell in out.cells:
-        if "outputs" in cell:  # an output marked the notebook's only (the charts as images: workbook.chart_image)
-            cell.outputs = [o for o in cell.outputs
-                            if not o.get("metadata", {}).get("fou_review", {}).get("review_only")]
-        for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW, None)
-    return out

@@ -53,9 +53,14 @@ import nbformat
 
 from fou_review.forking import die_with_parent, fork_possible
 from fou_review.record import archive
-from fou_review.record.html_export import MAIN_PAGE, Content, content_to_record_pages, record_content
+from fou_review.record.html_export import (
+    MAIN_PAGE,
+    REVIEW_ONLY_TAG,
+    Content,
+    content_to_record_pages,
+    record_content,
+)
 from fou_review.yearly.kernel import remove_stale_kernel_folders
-from fou_review.yearly.normalise import REVIEW_ONLY_TAG
 from fou_review.yearly.review_handover import REVIEW_ENV
 
 PARAMETERS_TAG = "parameters"  # papermill injects its values after the cell with this tag

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
-import hashlib
 import os
 import pickle
 from collections.abc import Mapping, Sequence
@@ -29,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from fou_review.core.eligibility import RULES
-from fou_review.core.load import YearInputs, data_dir
+from fou_review.core.load import YearInputs
 from fou_review.core.model import Rule
 from fou_review.core.pipeline import Review
+from fou_review.workbook.scorestore import file_stamp, score_path
+from fou_review.yearly.manifest import sha256_file
 
 REVIEW_ENV = "FOU_REVIEW_HANDED_REVIEW"
 REVIEW_FILE = "review.pickle"  # in the run's workspace folder
@@ -102,12 +103,14 @@ def _rebased(inputs: YearInputs, old: Path, root: Path) -> YearInputs | None:
     try:
         relative = [file.relative_to(old) for file in inputs.files]
         if {r.as_posix() for r in relative} != set(inputs.digests) or not all(
-                hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest
-                for rel, digest in inputs.digests.items()):
+                sha256_file(root / rel) == digest for rel, digest in inputs.digests.items()):
             return None
-        scores = data_dir(root, inputs.params.year) / "scores"
-        stamps = {reviewer: os.stat(scores / f"{reviewer}.csv") for reviewer in inputs.score_stamps}
     except (OSError, ValueError):
         return None
-    return dataclasses.replace(inputs, files=tuple(root / rel for rel in relative),
-                               score_stamps={r: (st.st_ino, st.st_mtime_ns, st.st_size) for r, st in stamps.items()})
+    stamps = {}
+    for reviewer in inputs.score_stamps:
+        stamp = file_stamp(score_path(root, inputs.params.year, reviewer))
+        if stamp is None:
+            return None
+        stamps[reviewer] = stamp
+    return dataclasses.replace(inputs, files=tuple(root / rel for rel in relative), score_stamps=stamps)

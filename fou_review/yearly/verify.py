@@ -116,7 +116,8 @@ def verify_year(root: Path, year: int, lang: str = "sv", *, progress: bool = Tru
     supersedes = manifest.get("supersedes")
     remade = make_record(root, year, lang, supersedes if isinstance(supersedes, dict) else None,
                          progress=progress, review=review)
-    return (changed_inputs(manifest, input_entries(root, review.inputs.files)) + compare_files(target, remade, root)
+    inputs = input_entries(root, review.inputs.files, review.inputs.digests)  # the bytes the loader parsed
+    return (changed_inputs(manifest, inputs) + compare_files(target, remade, root)
             + extra_files(target, remade, root, lang))
 
 
