@@ -23,6 +23,7 @@ FIELDS = ("requested_kr", "received", "project_year", "planned_years", "last_rep
 REPORTS = {"godkänd": "approved", "ej godkänd": "not_approved", "ej inkommen": "not_received",
            "ej aktuell": "not_applicable"}
 PURPOSES = {"studiebesök": "study_visit", "studieresa": "study_trip", "kurs": "course", "konferens": "conference"}
+_VOCABULARIES = {"purpose": PURPOSES, "report": REPORTS}
 
 
 @cache
@@ -30,8 +31,9 @@ def _field_words(fields: str, lang: str) -> str:
     return ", ".join(t(lang, "record", f"record.field.{f}") for f in fields.split() if f in FIELDS)
 
 
-def _vocabulary(value: str, ids: dict[str, str], kind: str, lang: str) -> str:
-    """A value of one of the inputs' vocabularies in `lang` (a value outside it as it is)."""
+def _vocabulary(value: str, kind: str, lang: str) -> str:
+    """A value of the inputs' purposes or reports (`kind`) in `lang` (a value outside them as it is)."""
+    ids = _VOCABULARIES[kind]
     return t(lang, "record", f"record.{kind}.{ids[value]}") if value in ids else value
 
 
@@ -73,7 +75,7 @@ def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[boo
     rows: list[list[Cell]] = []
     strong: dict[str, Cell] = {}  # the decision in bold, one cell per decision word
     # Administrations, project years, purposes and reports repeat: each text is written once.
-    as_written, years, vocabulary = cache(_as_written), cache(_project_year), cache(_vocabulary_in)
+    as_written, years, vocabulary = cache(_as_written), cache(_project_year), cache(_vocabulary)
     for (app_id, applicants, title, requested, granted, decision, reason, written, received, label, year, planned,
          purpose, report, source, fields) in facts:
         row: list[Cell] = [str(app_id), as_written(str(applicants), str(written), lang), str(title), str(received)]
@@ -123,14 +125,6 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
                   illustrative=int((rows_frame["source"] == "illustrative").sum()), common=common,
                   gross=Table(heading, cols, rows, foot=foot, css="gross",
                               empty=t(lang, "record", "record.appendix.none")))
-
-
-_VOCABULARIES = {"purpose": PURPOSES, "report": REPORTS}
-
-
-def _vocabulary_in(value: str, kind: str, lang: str) -> str:
-    """`_vocabulary` of a value of the inputs' purposes or reports (`kind`)."""
-    return _vocabulary(value, _VOCABULARIES[kind], kind, lang)
 
 
 def _whole(value: object) -> int | None:

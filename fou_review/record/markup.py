@@ -101,7 +101,6 @@ class Table:
         object.__setattr__(self, "foot_cols", tuple(self.cols[self.foot.span:]) if self.foot else ())
 
 
-
 # Bidirectional embeddings, overrides and isolates, the marks, and the zero-width characters.
 HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u061c]")
 
@@ -128,6 +127,16 @@ def _escaped(text: str) -> Markup:
     return Markup(html.escape(visible(text), quote=True))
 
 
+def _autoescaped(value: object) -> str:
+    """`value` escaped exactly as autoescape writes `{{ value }}`: `_escape` (the environment's `finalize`),
+    then MarkupSafe's `escape`; directly (`_escaped`, cached) for a str or an int."""
+    if type(value) is str:
+        return _escaped(value)
+    if type(value) is int:
+        return _escaped(str(value))
+    return str(markupsafe.escape(_escape(value)))
+
+
 def _escaped_column(texts: Sequence[str]) -> list[str]:
     """Each text escaped as `_escaped` escapes it, a column at a time: `visible` and `html.escape` replace
     character by character, so the texts are escaped joined by a character none of them holds (NUL) and
@@ -142,7 +151,7 @@ def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end:
                cell: Callable[[Cell], Markup]) -> Markup:
     """The rows of `table` (the template's `table_rows` filter): each cell after `before_cell` of its column,
     each row closed by `row_end`, those tags rendered by the template once per column; a cell of plain
-    text escaped exactly as autoescape writes `{{ text }}` (`_escape`, then MarkupSafe's `escape`), any
+    text escaped exactly as autoescape writes `{{ text }}` (`_autoescaped`), any
     other cell written by the template's `cell` macro (once per cell object). Column by column, so a
     column of plain text (most of them) is escaped in one pass."""
     if not table.rows:
@@ -152,10 +161,8 @@ def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end:
     written: dict[int, tuple[Cell, str]] = {}  # the `cell` macro's output by cell object (kept alive in it)
 
     def one(content: Cell) -> str:
-        if type(content) is str:
-            return _escaped(content)
-        if isinstance(content, str):  # a str subclass: as autoescape would
-            return str(markupsafe.escape(_escape(content)))
+        if isinstance(content, str):
+            return _autoescaped(content)
         done = written.get(id(content))
         if done is None:
             done = written[id(content)] = (content, str(markupsafe.escape(cell(content))))
@@ -187,19 +194,11 @@ def macro_lines(lines: Iterable[tuple[str, Sequence[object]]], **macros: jinja2.
     """Each line, (macro name, arguments), written by that macro of `macros` (the template's `macro_lines` filter).
 
     Each macro is rendered once (`_form`) and each line's arguments, escaped exactly as autoescape writes
-    `{{ value }}` (`_escape`, then MarkupSafe's `escape`), put in their places: the same text as calling the
+    `{{ value }}` (`_autoescaped`), put in their places: the same text as calling the
     macro per line, at 10^4 lines. So a macro given here only writes its arguments (`{{ x }}`): it does not
     compute with them or test them (a line's shape is which macro writes it)."""
     forms = {name: _form(macro).format for name, macro in macros.items()}
-
-    def one(value: object) -> str:
-        if type(value) is str:
-            return _escaped(value)
-        if type(value) is int:
-            return _escaped(str(value))
-        return str(markupsafe.escape(_escape(value)))
-
-    return Markup("".join([forms[name](*map(one, arguments)) for name, arguments in lines]))
+    return Markup("".join([forms[name](*map(_autoescaped, arguments)) for name, arguments in lines]))
 
 
 @cache
