@@ -14,7 +14,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -24,6 +26,7 @@ from fou_review.atomic import write_atomic
 from fou_review.texts.catalog import t
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_T = TypeVar("_T")
 CSV_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
                "reason_code", "rank", "total_score", "source"]
 
@@ -36,12 +39,12 @@ def neutralise(value: object) -> object:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, str):
-        return str(neutralise(value))
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
+    """A value as the CSV writes it: '' where missing, a float to 2 places, anything else as text (neutralised)."""
+    if not isinstance(value, str):  # (text, most of the cells, skips the tests)
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.2f}"
     return str(neutralise(value))
 
 
@@ -51,19 +54,26 @@ def decisions_to_csv_string(decisions: pd.DataFrame, columns: list[str] | None =
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
-    writer.writerows(zip(*(_csv_cells(decisions[col]) for col in cols), strict=True))
+    writer.writerows(zip(*(_each(decisions[col], _cell, str, _csv_decimal) for col in cols), strict=True))
     return buf.getvalue()
 
 
-def _csv_cells(column: pd.Series) -> list[str]:
-    """`_cell` of each value of `column` (`Series.tolist`: its values as Python scalars), directly for a
-    column of numpy integers or floats."""
+def _each(column: pd.Series, value: Callable[[object], _T], whole: Callable[[int], _T],
+          decimal: Callable[[float], _T]) -> list[_T]:
+    """`value` of each value of `column` (`Series.tolist`: its values as Python scalars); for a column of
+    numpy integers `whole` of each, of numpy floats `decimal` of each: what `value` gives them, without
+    its tests per value."""
     values = column.tolist()
     if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
-        return [str(v) for v in values]
+        return list(map(whole, values))
     if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
-        return ["" if math.isnan(v) else f"{v:.2f}" for v in values]
-    return [_cell(v) for v in values]
+        return list(map(decimal, values))
+    return list(map(value, values))
+
+
+def _csv_decimal(value: float) -> str:
+    """`_cell` of a float."""
+    return "" if math.isnan(value) else f"{value:.2f}"
 
 
 def write_decisions_csv(decisions: pd.DataFrame, path: Path) -> None:
@@ -149,25 +159,14 @@ def _sheet_xml(decisions: pd.DataFrame, cols: list[str]) -> bytes:
 
     letters = [get_column_letter(i) for i in range(1, len(cols) + 1)]
     heading = "".join(_cells_xml(letter, [name], start=1)[0] for letter, name in zip(letters, cols, strict=True))
-    columns = [_cells_xml(letter, _column_values(decisions[col])) for letter, col in zip(letters, cols, strict=True)]
+    columns = [_cells_xml(letter, _each(decisions[col], _xlsx_value, int, _xlsx_decimal))
+               for letter, col in zip(letters, cols, strict=True)]
     rows = [f'<row r="1">{heading}</row>']
     rows += [f'<row r="{number}">{"".join(cells)}</row>' for number, cells in enumerate(zip(*columns), start=2)]
     text = _SHEET_HEAD.format(last=f"{letters[-1]}{len(rows)}") + "".join(rows) + _SHEET_TAIL
-    wrong = _NOT_XML.search(text)  # only a value can hold one: the markup is plain ASCII
-    if wrong is not None:
-        _refuse(wrong.group())
+    if _NOT_XML.search(text) is not None:  # only a value can hold one: the markup is plain ASCII
+        _refuse(text)
     return text.encode("ascii", "xmlcharrefreplace")  # as lxml writes: other characters as &#...;
-
-
-def _column_values(column: pd.Series) -> list[object]:
-    """`_xlsx_value` of each value of `column` (`Series.tolist`: its values as Python scalars), directly for
-    a column of numpy integers or floats."""
-    values = column.tolist()
-    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":
-        return list(values)
-    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
-        return [None if math.isnan(v) else round(v, 2) for v in values]
-    return [_xlsx_value(v) for v in values]
 
 
 def _cells_xml(letter: str, values: list[object], start: int = 2) -> list[str]:
@@ -195,27 +194,37 @@ def _escape(text: str) -> str:
     return escape(text, {"\r": "&#13;"})
 
 
-def _refuse(char: str) -> None:
-    """Fail as openpyxl (a control character) or lxml (any other character XML cannot carry) fails."""
+def _refuse(text: str) -> None:
+    """Fail as the sheet written through openpyxl failed on `text` (holding a character XML cannot carry):
+    openpyxl refused a cell holding one of its `ILLEGAL_CHARACTERS_RE` (control characters) as it was set,
+    before anything was written; lxml any other such character as the sheet was written."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    if char < "\x20":
-        raise IllegalCharacterError(f"{char!r} cannot be used in worksheets.")
+    illegal = ILLEGAL_CHARACTERS_RE.search(text)
+    if illegal is not None:
+        raise IllegalCharacterError(f"{illegal.group()!r} cannot be used in worksheets.")
     raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
 
 
 def _xlsx_value(value: object) -> object:
-    if isinstance(value, str):
-        return neutralise(str(value))
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")).startswith("int")):
-        return int(value)  # type: ignore[call-overload]
-    if isinstance(value, float):
-        return round(value, 2)
+    """A value as the sheet holds it: None where missing, a whole number, a float to 2 places, anything
+    else (a bool too) as text (neutralised)."""
+    if not isinstance(value, str):  # (text, most of the cells, skips the tests)
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int) or (hasattr(value, "dtype") and str(getattr(value, "dtype", "")).startswith("int")):
+            return int(value)  # type: ignore[call-overload]
+        if isinstance(value, float):
+            return round(value, 2)
     return neutralise(str(value))
+
+
+def _xlsx_decimal(value: float) -> float | None:
+    """`_xlsx_value` of a float."""
+    return None if math.isnan(value) else round(value, 2)
 
 
 def _zip_with_fixed_times(data: bytes, parts: dict[str, bytes]) -> bytes:
