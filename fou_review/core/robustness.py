@@ -212,6 +212,12 @@ class Robustness:
     seed: int
     confidence: float
 
+    @property
+    def loo_kept(self) -> np.ndarray:
+        """Per application, in how many of the leave-one-out runs it is funded (int64); with a single
+        reviewer (no such run), 1 where funded in the computed allocation, as if it were one run."""
+        return (self.leave_one_out.sum(axis=1) if self.leave_one_out.shape[1] else self.funded).astype(np.int64)
+
     def frame(self) -> pd.DataFrame:
         """One row per application: id, fund, funded, loo_share, bootstrap_share, uncertain, and
         `without_<reviewer>` (funded with that reviewer left out)."""

@@ -95,7 +95,7 @@ def _totals_tables(cal: Calibration, params: Params, lang: str, order: Order) ->
 
 def _robust_tables(rob: Robustness, params: Params, lang: str, order: Order) -> list[Table]:
     n_loo = rob.leave_one_out.shape[1]
-    kept_all = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(int).tolist()
+    kept_all = rob.loo_kept.tolist()
     ids = [str(i) for i in rob.ids]
     funded_all, uncertain_all = rob.funded.tolist(), rob.uncertain.tolist()
     shares = rob.bootstrap_share.astype(float).tolist()

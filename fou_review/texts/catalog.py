@@ -66,13 +66,14 @@ def t(lang: str, domain: str, msgid: str, /, **values: object) -> str:
     A message id missing from the catalogue is a programming error (a test keeps the catalogues
     complete), so it raises `KeyError` rather than showing the id to a user.
     """
-    text = _message(lang, domain, msgid)
+    text = message(lang, domain, msgid)
     return text.format(**values) if values else text
 
 
 @cache
-def _message(lang: str, domain: str, msgid: str) -> str:
-    """The text of `msgid` in `lang`, its fields not filled (looked up once: a record writes some 10^5 of them)."""
+def message(lang: str, domain: str, msgid: str) -> str:
+    """The text of `msgid` in `lang`, its fields not filled (a format string; looked up once: a record writes
+    some 10^5 of them). A missing id raises `KeyError`, as in `t`."""
     text = translations(lang, domain).gettext(msgid)
     if text == msgid:  # ids are symbolic ("record.heading"), never a text of their own
         raise KeyError(f"message {msgid!r} is missing from the {lang} catalogue of {domain!r}")

@@ -26,39 +26,34 @@ from fou_review.core.model import (
     Rule,
 )
 from fou_review.core.params import Fund, Params
-from fou_review.texts.catalog import LANGS, format_kr, translations
+from fou_review.texts.catalog import LANGS, format_kr, message
 
 DECISION_COLUMNS = ["id", "fund", "applicants", "title", "requested_kr", "granted_kr", "decision", "reason",
                     "reason_code", "reason_en", "decision_en", "rank", "total_score", "budget_before_kr",
                     "budget_after_kr", "source"]
 
 
-def _text(lang: str, msgid: str) -> str:
-    text = str(translations(lang, "core").gettext(msgid))
-    if text == msgid:
-        raise KeyError(f"message {msgid!r} is missing from the {lang} catalogue of 'core'")
-    return text
-
-
 def decision_word(decision: Decision, lang: str = "sv") -> str:
     """"beviljas" / "granted", ..."""
-    return _text(lang, f"decision.{decision.value}")
+    return message(lang, "core", f"decision.{decision.value}")
 
 
 @cache
 def template(code: ReasonCode, rules: tuple[str, ...] = (), lang: str = "sv") -> str:
     """The format string of a reason code; for INELIGIBLE, of its failed rules (codes) in order."""
     if code is ReasonCode.INELIGIBLE:
-        parts = _text(lang, "reason.ineligible.separator").join(_text(lang, f"reason.ineligible.{r}") for r in rules)
-        return _text(lang, "reason.ineligible").replace("{rules}", parts)
-    return _text(lang, f"reason.{code.value}")
+        separator = message(lang, "core", "reason.ineligible.separator")
+        parts = separator.join(message(lang, "core", f"reason.ineligible.{r}") for r in rules)
+        return message(lang, "core", "reason.ineligible").replace("{rules}", parts)
+    return message(lang, "core", f"reason.{code.value}")
 
 
 class _RuleTemplates(Mapping[str, tuple[str, str]]):
     """Rule code -> (Swedish, English) format string of its text alone (as the form lists them)."""
 
     def __getitem__(self, code: str) -> tuple[str, str]:
-        return _text("sv", f"reason.ineligible.{code}"), _text("en", f"reason.ineligible.{code}")
+        msgid = f"reason.ineligible.{code}"
+        return message("sv", "core", msgid), message("en", "core", msgid)
 
     def __iter__(self) -> Iterator[str]:
         return iter(())  # the rules are registered in core.eligibility; look them up by code
@@ -78,7 +73,8 @@ def fund_facts(fund: Fund, lang: str, rules: Sequence[Rule] = ()) -> dict[str, o
     """The facts of a fund that reason texts show (with those of the given rules)."""
     facts: dict[str, object] = {
         "fund": fund.code, "max_kr": fund.max_amount_kr, "cap": fund.max_granted_per_applicant,
-        "joint": _text(lang, "reason.joint_each_partner") if fund.joint_counts_for == "each_partner" else ""}
+        "joint": message(lang, "core", "reason.joint_each_partner") if fund.joint_counts_for == "each_partner"
+        else ""}
     for r in rules:
         facts.update(r.facts(fund))
     return facts
@@ -92,7 +88,7 @@ def rule_text(rule: Rule, fund: Fund, lang: str, requested_kr: int, purpose: str
     """
     facts = {**dict.fromkeys(ROW_FACTS, ""), **(row_facts or {}), **fund_facts(fund, lang, (rule,)),
              "requested_kr": requested_kr, "purpose": purpose}
-    return _text(lang, rule.msgid).format(**{k: _shown(k, v) for k, v in facts.items()})
+    return message(lang, "core", rule.msgid).format(**{k: _shown(k, v) for k, v in facts.items()})
 
 
 def reason_text(detail: DecisionDetail, fund: Fund, lang: str = "sv") -> str:

@@ -64,7 +64,7 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
                 "rank_before": c.before.rank, "rank_after": c.after.rank} for c in cal.changes]
     n_loo = rob.leave_one_out.shape[1]
     ids, funds, funded, uncertain = (x.tolist() for x in (rob.ids, rob.funds, rob.funded, rob.uncertain))
-    kept = (rob.leave_one_out.sum(axis=1) if n_loo else rob.funded).astype(np.int64).tolist()
+    kept = rob.loo_kept.tolist()
     shares = rob.bootstrap_share.tolist()
     # Each row's texts, written once per distinct value (a few hundred at 10^4 applications).
     decision = {True: t(lang, "workbook", "analysis.funded"), False: t(lang, "workbook", "analysis.not_funded")}
