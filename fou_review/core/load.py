@@ -447,6 +447,23 @@ def data_dir(root: Path, year: int) -> Path:
     return root / "data" / str(year)
 
 
+Stamp = tuple[int, int, int]  # (inode, mtime in ns, size): every save replaces the file, so a new inode
+
+
+def file_stamp(path: Path) -> Stamp | None:
+    """The file's identity on disk now, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def score_path(root: Path, year: int, reviewer: str) -> Path:
+    """The reviewer's score file."""
+    return data_dir(Path(root), year) / "scores" / f"{reviewer}.csv"
+
+
 def applications_path(root: Path, year: int) -> Path:
     """applications.csv, or applications.xlsx; both at once is ambiguous."""
     base = data_dir(root, year)
@@ -511,7 +528,7 @@ def _load_applications(root: Path, year: int, params: Params, app_path: Path, pr
 
 
 def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files: list[Path],
-                 problems: list[Problem], stamps: dict[str, tuple[int, int, int]]) -> list[pd.DataFrame]:
+                 problems: list[Problem], stamps: dict[str, Stamp]) -> list[pd.DataFrame]:
     """Every reviewer's score file under `data/<year>/scores/` (added to `files`, its stamp before reading to
     `stamps`; problems to `problems`)."""
     frames: list[pd.DataFrame] = []
@@ -519,10 +536,11 @@ def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
         files.append(path)
         try:
-            st = path.stat()
-            stamps[path.stem] = (st.st_ino, st.st_mtime_ns, st.st_size)
+            stamp = file_stamp(path)
         except OSError:
-            pass  # not readable either: read_table names the problem
+            stamp = None  # not readable either: read_table names the problem
+        if stamp is not None:
+            stamps[path.stem] = stamp
         try:
             frames.append(parse_scores(read_table(path, path.relative_to(root).as_posix()), path.stem, params,
                                        app_ids))

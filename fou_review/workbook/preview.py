@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from fou_review.core.eligibility import check_eligibility
-from fou_review.core.load import YearInputs, load_previous_grants, load_reviewer_scores, load_year
+from fou_review.core.load import Stamp, YearInputs, file_stamp, load_previous_grants, load_reviewer_scores, load_year
 from fou_review.core.pipeline import decide
 from fou_review.core.summary import Check, FundSummary, Summary
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, t
-from fou_review.workbook.scorestore import COMMENT, Change, Stamp, file_stamp
+from fou_review.workbook.scorestore import COMMENT, Change
 from fou_review.workbook.templating import render
 
 PREVIOUS_RUN = "reports/{year}/decisions.csv"

@@ -58,7 +58,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fou_review.atomic import fsync_folder, write_atomic
-from fou_review.core.load import SCORE_COLUMNS, SCORE_OPTIONAL, data_dir
+from fou_review.core.load import SCORE_COLUMNS, SCORE_OPTIONAL, Stamp, data_dir, file_stamp
+from fou_review.core.load import score_path as score_path  # noqa: PLC0414 (re-export: where a score file is)
 from fou_review.core.params import Params
 from fou_review.core.tables import parse_csv_from_string, require_columns
 from fou_review.errors import InputError, Msg
@@ -85,17 +86,7 @@ class Saved:
     comments: dict[str, str]  # application_id -> comment (the first non-empty one on its rows)
 
 
-Stamp = tuple[int, int, int]  # (inode, mtime in ns, size): every save replaces the file, so a new inode
 Value = int | str | None  # a grade (None = not scored) or a comment
-
-
-def file_stamp(path: Path) -> Stamp | None:
-    """The file's identity on disk now, or None when it does not exist."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 @dataclass(frozen=True)
@@ -166,11 +157,6 @@ class Recovery:
                              file=shown(d.file_value), logged=shown(d.logged_value),
                              seq="?" if d.seq is None else d.seq))
         return out
-
-
-def score_path(root: Path, year: int, reviewer: str) -> Path:
-    """The reviewer's score file."""
-    return data_dir(Path(root), year) / "scores" / f"{reviewer}.csv"
 
 
 def log_path(root: Path, year: int, reviewer: str) -> Path:

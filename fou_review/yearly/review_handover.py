@@ -28,10 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from fou_review.core.eligibility import RULES
-from fou_review.core.load import YearInputs
+from fou_review.core.load import YearInputs, file_stamp, score_path
 from fou_review.core.model import Rule
 from fou_review.core.pipeline import Review
-from fou_review.workbook.scorestore import file_stamp, score_path
 from fou_review.yearly.manifest import sha256_file
 
 REVIEW_ENV = "FOU_REVIEW_HANDED_REVIEW"
