@@ -24,13 +24,8 @@ applications (`params.robustness.bootstrap_resamples`, `seed`; interval at `conf
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,7 +38,6 @@ from fou_review.core.params import Params
 from fou_review.core.scoring import TOTAL_DECIMALS, score_applications
 
 METHOD = "additive_least_squares"  # its name in words is in the catalogues ("calibration.method")
-_T = TypeVar("_T")
 TOTALS_COLUMNS = ("id", "fund", "total_raw", "total_calibrated", "rank_raw", "rank_calibrated",
                   "granted_raw_kr", "granted_calibrated_kr")
 
@@ -127,98 +121,60 @@ def estimate_biases(cube: ScoreCube) -> np.ndarray:
     return np.round(np.asarray(b, dtype=np.float64), 12) + 0.0  # no float noise, no -0.0
 
 
-_BLOCK = 64  # resamples whose mean biases are one matrix product (the product's shape is part of its result)
-_SPAN = 4 * _BLOCK  # resamples whose spreads are computed at once (keeps memory small)
-_ROWS = 512  # scores at a time in `_reviewer_spread` (a few blocks of this many rows stay in the cache)
-_THREADED_FROM = 2_000_000  # scores × resamples from which the reviewers' spans run in threads
-
-
 def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Per reviewer, the standard deviation of their scores around the calibrated consensus.
 
     `b` may be a batch (B, R), with `weights` (B, n_apps) the applications' multiplicities.
 
-    One matrix product per `_BLOCK` resamples gives the mean bias of every cell's reviewers (this thread
-    makes every product, so its rounding is always the same). A score's squared residual depends only on
-    its raw deviation from the cell's mean and on its cell's mean bias, which cells with the same reviewers
-    share: it is computed once per distinct pair (`_scores`, `_mean_biases`). Each reviewer's sums over a
-    span of resamples are a task (`_reviewer_spread`), in threads for large inputs (numpy lets go of the
-    interpreter while it computes).
+    A score's residual is its raw deviation from its cell's mean, d, plus c = (the mean bias of the
+    cell's reviewers) − (its reviewer's bias); cells with the same reviewers (a *pattern*) share their mean
+    bias. So a reviewer's weighted sum of squares is, pattern by pattern, Σ w d² + 2 c Σ w d + c² Σ w:
+    three sums per application, reviewer and pattern (`_parts`), weighted by the resamples in one
+    matrix product, whatever the number of scores. The weights' sums (Σ w, the degrees of freedom) are
+    whole numbers when the weights are, and so exact.
     """
     m, _, n = _design(cube)
-    _, n_crit, n_rev = cube.shape
+    n_rev = cube.shape[2]
+    p = m / np.where(n > 0, n, 1.0)[:, None]
+    pattern, first = _patterns(m, p)
+    n_pat = len(first)
+    batch = np.atleast_2d(np.asarray(b, dtype=np.float64))
+    parts = _parts(cube, n, pattern, n_pat)  # (n_apps, R × P × 3)
+    if weights is None:
+        sums = np.broadcast_to(parts.sum(axis=0), (len(batch), parts.shape[1]))
+    else:
+        sums = np.asarray(weights, dtype=np.float64) @ parts
+    sums = sums.reshape(len(batch), n_rev, n_pat, 3)
+    count, sum_d, sum_d2 = sums[..., 0], sums[..., 1], sums[..., 2]
+    mean_bias = np.zeros((len(batch), n_pat))  # per pattern: Σ_r b_r m_r / n, term by term in a fixed order
+    for r in range(n_rev):
+        mean_bias += batch[:, r, None] * p[first, r]
+    c = mean_bias[:, None, :] - batch[:, :, None]  # (B, R, P)
+    rss = np.maximum((sum_d2 + 2.0 * c * sum_d + c * c * count).sum(axis=2), 0.0)  # a sum of squares
+    pattern_n = m[first].sum(axis=1) if n_pat else np.zeros(0)
+    dof = np.where(pattern_n > 0, 1.0 - 1.0 / np.where(pattern_n > 0, pattern_n, 1.0), 0.0)
+    df = (count * dof).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.sqrt(np.where(df > 0, rss / np.where(df > 0, df, 1.0), np.nan))
+    return out[0] if np.ndim(b) == 1 else out
+
+
+def _parts(cube: ScoreCube, n: np.ndarray, pattern: np.ndarray, n_pat: int) -> np.ndarray:
+    """Per application (rows) and per reviewer, pattern and (1, d, d²) (columns): the sums over the scores in
+    cells of at least two scores, d being a score's deviation from its cell's raw mean."""
+    n_apps, n_crit, n_rev = cube.shape
     cell = cube.app * n_crit + cube.crit
     shared = n[cell] >= 2
     cell, rev, app, score = cell[shared], cube.rev[shared], cube.app[shared], cube.score[shared]
     y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
-    d = score - y_cell[cell] / n[cell]  # the score against the cell's raw mean
-    dof = 1.0 - 1.0 / n[cell]
-    p = m / np.where(n > 0, n, 1.0)[:, None]
-    # The scores grouped by reviewer, in their order within a reviewer: a reviewer's scores are a slice.
-    by_rev = np.argsort(rev, kind="stable")
-    cell, app, d, dof = cell[by_rev], app[by_rev], d[by_rev], dof[by_rev]
-    bounds = list(itertools.pairwise(np.searchsorted(rev[by_rev], np.arange(n_rev + 1)).tolist()))
-    pattern, first = _patterns(m, p)
-    scores = _scores(cell, app, d, dof, pattern)
-    batch = np.atleast_2d(b)
-    w = np.ones((len(batch), int(cube.sums.shape[0]))) if weights is None else weights
-    out = np.empty_like(batch)
-    threads = _threads(len(d) * len(batch))
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="fou-review-spread") if threads > 1 else _Inline()
-    with pool:
-        waiting: deque[tuple[int, int, list[Future[np.ndarray]]]] = deque()
-        for start, stop, table, group in _spans(batch, p, pattern, first):
-            w_apps = np.ascontiguousarray(w[start:stop].T)
-            waiting.append((start, stop, [pool.submit(_reviewer_spread, batch[start:stop, r], table, group, w_apps,
-                                                      scores, lo, hi) for r, (lo, hi) in enumerate(bounds)]))
-            while waiting and (len(waiting) > threads or stop == len(batch)):  # a few spans at a time in memory
-                at, to, tasks = waiting.popleft()
-                for r, task in enumerate(tasks):
-                    out[at:to, r] = task.result()
-    return out[0] if np.ndim(b) == 1 else out
-
-
-def _spans(batch: np.ndarray, p: np.ndarray, pattern: np.ndarray,
-           first: np.ndarray) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-    """The resamples `_spread` takes at once (start, stop), with their mean biases by group of cells and
-    each cell's group (`_mean_biases`): consecutive blocks whose cells are grouped alike, up to `_SPAN`
-    resamples; a last block of one resample stays alone (it was always summed pairwise, as numpy sums a
-    single row).
-
-    Every product is made first, one after the other (the tables are small): the matrix library's own
-    threads then wait for work while the sums run, not between them.
-    """
-    n = len(batch)
-    product = np.empty((min(n, _BLOCK), len(p)))  # reused: a new array per block costs more than the product
-    spans: list[tuple[int, int, list[np.ndarray], np.ndarray]] = []
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        table, group = _mean_biases(np.matmul(batch[start:stop], p.T, out=product[:stop - start]), pattern, first)
-        last = spans[-1] if spans else None
-        if last is not None and stop - last[0] <= _SPAN and stop - start > 1 and (
-                last[3] is group or np.array_equal(last[3], group)):
-            spans[-1] = (last[0], stop, [*last[2], table], last[3])
-        else:
-            spans.append((start, stop, [table], group))
-    return [(start, stop, np.concatenate(tables, axis=1), group) for start, stop, tables, group in spans]
-
-
-def _threads(work: int) -> int:
-    """How many threads `_spread` uses for `work` (scores × resamples): one for small inputs."""
-    if work < _THREADED_FROM:
-        return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cpus, 4))
-
-
-class _Inline(Executor):
-    """An executor that runs each task at once, in this thread (small inputs)."""
-
-    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
-        """`fn(*args, **kwargs)`, done."""
-        done: Future[_T] = Future()
-        done.set_result(fn(*args, **kwargs))
-        return done
+    d = score - y_cell[cell] / n[cell]
+    slot = (app * n_rev + rev) * n_pat + pattern[cell]
+    size = n_apps * n_rev * n_pat
+    out = np.empty((size, 3))
+    out[:, 0] = np.bincount(slot, minlength=size)
+    out[:, 1] = np.bincount(slot, weights=d, minlength=size)
+    out[:, 2] = np.bincount(slot, weights=d * d, minlength=size)
+    return out.reshape(n_apps, n_rev * n_pat * 3)
 
 
 def _patterns(m: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,104 +191,6 @@ def _patterns(m: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     else:
         _, first, pattern = np.unique(p.view(np.int64), axis=0, return_index=True, return_inverse=True)
     return pattern.reshape(-1).astype(np.int64), first.astype(np.int64)
-
-
-def _mean_biases(product: np.ndarray, pattern: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A block's mean biases `product` (resamples × cells) as a table with a row per group of cells whose
-    columns are equal bit for bit, and each cell's group.
-
-    A group is a pattern of reviewers (its first cell's column); a cell whose column differs from its
-    pattern's anywhere (the product's rounding may depend on where a cell is) is a group of its own. The
-    commonest pattern's column is compared with every column as it is (no copy of the product), the other
-    patterns' cells (few) with their own.
-    """
-    bits = product.view(np.int64)
-    if len(first) and bits.shape[1]:
-        main = int(np.argmax(np.bincount(pattern, minlength=len(first))))
-        differs = (bits != bits[:, first[main], None]).any(axis=0)
-        others = np.flatnonzero(pattern != main)
-        if len(others):
-            differs[others] = (bits[:, others] != bits[:, first[pattern[others]]]).any(axis=0)
-        odd = np.flatnonzero(differs)
-    else:
-        odd = np.zeros(0, dtype=np.int64)
-    if not len(odd):
-        return np.ascontiguousarray(product[:, first].T), pattern
-    group = pattern.copy()
-    group[odd] = len(first) + np.arange(len(odd))
-    return np.ascontiguousarray(product[:, np.concatenate([first, odd])].T), group
-
-
-@dataclass(frozen=True)
-class _Scores:
-    """`_spread`'s scores, reviewer by reviewer, and their keys: the distinct pairs of raw deviation (bit
-    for bit) and pattern of the cell's reviewers."""
-
-    cell: np.ndarray
-    app: np.ndarray
-    d: np.ndarray  # raw deviation from the cell's mean
-    dof: np.ndarray  # degrees of freedom (1 − 1/n)
-    pattern: np.ndarray  # the cell's pattern
-    key: np.ndarray  # the score's pair
-    key_d: np.ndarray  # per pair, the raw deviation
-    key_pattern: np.ndarray  # per pair, the pattern
-
-    def keys(self, lo: int, hi: int, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The keys of scores `lo:hi`, and each key's raw deviation and group, when the cells' groups are
-        `group` (the patterns, and a group of its own for each cell whose mean bias differs from its pattern's)."""
-        key = self.key[lo:hi]
-        own = np.flatnonzero(group[self.cell[lo:hi]] != self.pattern[lo:hi])
-        if not len(own):
-            return key, self.key_d, self.key_pattern
-        key = key.copy()
-        key[own] = len(self.key_d) + np.arange(len(own))
-        own += lo
-        return key, np.concatenate([self.key_d, self.d[own]]), np.concatenate([self.key_pattern, group[self.cell[own]]])
-
-
-def _scores(cell: np.ndarray, app: np.ndarray, d: np.ndarray, dof: np.ndarray, pattern: np.ndarray) -> _Scores:
-    """The scores with their keys; `pattern` is each cell's."""
-    _, d_code = np.unique(d.view(np.int64), return_inverse=True)
-    mine = pattern[cell]
-    _, first, key = np.unique(d_code.reshape(-1) * (len(pattern) + 1) + mine, return_index=True, return_inverse=True)
-    return _Scores(cell, app, d, dof, mine, key.reshape(-1), d[first], mine[first])
-
-
-def _reviewer_spread(bb: np.ndarray, table: np.ndarray, group: np.ndarray, w_apps: np.ndarray, scores: _Scores,
-                     lo: int, hi: int) -> np.ndarray:
-    """One reviewer's spread over a block of resamples: their biases `bb` (B), the mean biases of the
-    groups of cells `table` (groups, B) and each cell's `group`, the applications' weights (applications, B);
-    their scores are `scores[lo:hi]`.
-
-    Scores run down the rows, resamples along them: each resample's sums add their terms one after
-    the other in the scores' order (a resample alone: numpy's pairwise sum), as they always have. The
-    scores are taken `_ROWS` at a time, each part's sums continuing from the running sums (row 0).
-    A score's term is (its raw deviation − the reviewer's bias + its cell's mean bias)², computed once
-    per key, times the weight of its application.
-    """
-    n_b, n = len(bb), hi - lo
-    key, key_d, key_group = scores.keys(lo, hi, group)
-    app, dof = scores.app[lo:hi], scores.dof[lo:hi]
-    squares = np.subtract(key_d[:, None], bb)
-    squares += table[key_group]
-    squares *= squares
-    step = _ROWS if n_b > 1 else max(n, 1)  # one resample: the pairwise sum over all its terms at once
-    e = np.empty((step + 1, n_b))
-    wa = np.empty((step + 1, n_b))
-    rss, df = np.zeros(n_b), np.zeros(n_b)
-    for at in range(0, n, step):
-        to = min(at + step, n)
-        k = to - at
-        ek, wk = e[1:k + 1], wa[1:k + 1]
-        np.take(squares, key[at:to], axis=0, out=ek, mode="clip")
-        np.take(w_apps, app[at:to], axis=0, out=wk, mode="clip")
-        ek *= wk
-        wk *= dof[at:to, None]
-        e[0], wa[0] = rss, df
-        rss = e[1:k + 1].sum(axis=0) if at == 0 else e[:k + 1].sum(axis=0)
-        df = wa[1:k + 1].sum(axis=0) if at == 0 else wa[:k + 1].sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.sqrt(np.where(df > 0, rss / df, np.nan)))
 
 
 def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]:
