@@ -4,7 +4,8 @@
   the ones it read and the ranking uses raw totals; it then follows changes as before;
 - the eligibility screen's reasons are the decisions' own texts;
 - what-if with no change is the computed allocation;
-- a widget's display data is ipywidgets' own, but for its plain text.
+- a widget's display data is ipywidgets' own, but for its plain text;
+- `natural_order` (the views' order of ids) is the sort by `natural_key`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fou_review.core.allocation import natural_key
+from fou_review.core.allocation import natural_key, natural_order
 from fou_review.core.load import load_year
 from fou_review.core.params import load_params
 from fou_review.core.pipeline import Review, review_year
@@ -158,3 +159,18 @@ def test_a_widget_s_display_data_is_ipywidgets_own_but_for_its_plain_text() -> N
         assert {k: v for k, v in bundle.items() if k not in ("text/plain", "text/html")} == \
             {k: v for k, v in own.items() if k != "text/plain"}
         assert bundle["text/plain"] == "static"
+
+
+@pytest.mark.parametrize("ids", [
+    [f"LUM-{i:02d}" for i in range(1, 30)],  # one pattern, increasing with the rows
+    [f"A{i:07d}" for i in (5, 3, 9, 1, 7)],  # one pattern, not increasing
+    ["LUM-9", "LUM-10", "MUL-2", "LUM-09", "A", "LUM-9", "10", "9", "LUM-10b", "LUM-1"],  # mixed, repeated
+])
+def test_natural_order_is_the_sort_by_natural_key(ids: list[str]) -> None:
+    rows = np.arange(3, 3 + 2 * len(ids), 2)
+    of_row = dict(zip(rows.tolist(), ids, strict=True))
+    expected = sorted(rows.tolist(), key=lambda k: natural_key(of_row[k]))
+    assert natural_order(ids, rows).tolist() == expected
+    shuffled = rows[::-1].copy()
+    assert natural_order([of_row[k] for k in shuffled.tolist()], shuffled).tolist() == sorted(
+        shuffled.tolist(), key=lambda k: natural_key(of_row[k]))

@@ -23,7 +23,7 @@ import numpy as np
 from IPython.display import HTML, display
 
 from fou_review.core.agreement import agreement
-from fou_review.core.allocation import natural_key
+from fou_review.core.allocation import natural_order
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
@@ -48,7 +48,8 @@ def eligibility_screen(review: Review, lang: str = "sv") -> str:
     written = review.decisions[column].tolist() if column is not None else None
     rows = []
     kr = cache(lambda amount: format_kr(amount, lang=lang))  # requests repeat
-    for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(ids[k]))):
+    shown = np.flatnonzero(~eligible)
+    for i in natural_order([str(ids[k]) for k in shown.tolist()], shown).tolist():
         fund = params.funds[str(funds[i])]
         reason = written[i] if written is not None else reason_text(table.detail(int(i)), fund, lang)
         rows.append((str(ids[i]), fund.code, " & ".join(applicants[i]), str(titles[i]), kr(int(requested[i])),
@@ -81,9 +82,10 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
     n_text = format_int(max(n_loo, 1), lang)
     of = cache(lambda k: t(lang, "workbook", "analysis.of", k=format_int(k, lang), n=n_text))
     share = cache(lambda s: format_number(s * 100, lang, 0))
+    ranked = np.flatnonzero(rob.ranked)
     robust = [(bool(uncertain[i]), str(ids[i]), str(funds[i]), decision[bool(funded[i])], of(kept[i]),
                share(float(shares[i])))
-              for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(ids[k])))]
+              for i in natural_order([str(ids[k]) for k in ranked.tolist()], ranked).tolist()]
     settings = params.robustness
     return render("analysis.html.j2", lang, reviewers=reviewers, changes=changes, robust=robust,
                   uncertain=t(lang, "workbook", "analysis.uncertain"), resamples=settings.bootstrap_resamples,
