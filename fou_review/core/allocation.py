@@ -73,6 +73,15 @@ def _natural_ranks(ids: list[str], rows: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def natural_order(ids: list[str], rows: np.ndarray) -> np.ndarray:
+    """`rows` ordered by their ids (`ids[k]` is the id of `rows[k]`) in natural order, equal ids in the order
+    given: what `sorted(rows, key=natural_key of each row's id)` gives, without a key per id where the ids
+    share one pattern."""
+    ordered = np.empty(len(rows), dtype=np.asarray(rows).dtype)
+    ordered[_natural_ranks(ids, np.asarray(rows))] = rows
+    return ordered
+
+
 def _sort_columns(params: Params) -> tuple[list[str], list[bool]]:
     names = {"total_score": "total_score", "received": "received", "requested_kr": "requested_kr", "id": "id"}
     cols, ascending = [], []

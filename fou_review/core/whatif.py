@@ -14,7 +14,8 @@ API (for the workbook's widgets and `fou-review compare`):
 - `SETTABLE`: the keys that can be changed (`<fund>` a fund's code, `<criterion>` a criterion's code).
 
 Only what a change touches is recomputed: eligibility when a fund's rules change, scoring when a
-weight or `allocation_scores` changes; the allocation and its summary always.
+weight or `allocation_scores` changes; the allocation and its summary always, but for no change at all
+(the workbook's view opens with none): that is the computed allocation.
 """
 
 from __future__ import annotations
@@ -209,6 +210,8 @@ def what_if(base: Baseline, changes: Mapping[str, object], source: str = "--set"
     """The allocation with `changes` applied (see `apply_changes`), and who gains and loses by them."""
     old = base.inputs.params
     params = apply_changes(old, changes, source)
+    if not changes:  # the computed allocation itself: deciding the same inputs again gives the same
+        return WhatIf(params, base.decided, ())
     inputs = base.inputs
     apps = inputs.applications
     rules_changed = any(params.funds[c] != old.funds[c] for c in old.funds)

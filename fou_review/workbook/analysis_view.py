@@ -23,13 +23,16 @@ import numpy as np
 from IPython.display import HTML, display
 
 from fou_review.core.agreement import agreement
-from fou_review.core.allocation import natural_key
+from fou_review.core.allocation import natural_order
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import reason_text
+from fou_review.workbook.collector import paused
 from fou_review.workbook.templating import render
 from fou_review.workbook.whatif_view import widget_bundle
+
+REASON_COLUMNS = {"sv": "reason", "en": "reason_en"}  # the decisions' reason texts, by language
 
 
 def eligibility_screen(review: Review, lang: str = "sv") -> str:
@@ -39,12 +42,18 @@ def eligibility_screen(review: Review, lang: str = "sv") -> str:
     eligible = review.eligibility["eligible"].to_numpy(dtype=bool)
     ids, funds, applicants, titles, requested = (apps[c].tolist() for c in
                                                  ("id", "fund", "applicants", "title", "requested_kr"))
+    # The decisions hold every reason in both languages (`reason_texts`: what `reason_text` says), and the
+    # record has already written them; another language is written here.
+    column = REASON_COLUMNS.get(lang)
+    written = review.decisions[column].tolist() if column is not None else None
     rows = []
     kr = cache(lambda amount: format_kr(amount, lang=lang))  # requests repeat
-    for i in sorted(np.flatnonzero(~eligible).tolist(), key=lambda k: natural_key(str(ids[k]))):
+    shown = np.flatnonzero(~eligible)
+    for i in natural_order([str(ids[k]) for k in shown.tolist()], shown).tolist():
         fund = params.funds[str(funds[i])]
+        reason = written[i] if written is not None else reason_text(table.detail(int(i)), fund, lang)
         rows.append((str(ids[i]), fund.code, " & ".join(applicants[i]), str(titles[i]), kr(int(requested[i])),
-                     reason_text(table.detail(int(i)), fund, lang)))
+                     reason))
     return render("eligibility.html.j2", lang, rows=rows, total=len(apps))
 
 
@@ -60,8 +69,10 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
     reviewers = [{"name": r.reviewer, "n": r.n_scores, "bias": num(r.bias), "se": num(r.bias_se),
                   "bias_low": num(r.bias_low), "bias_high": num(r.bias_high), "spread": num(r.spread),
                   "spread_low": num(r.spread_low), "spread_high": num(r.spread_high)} for r in cal.reviewers]
-    changes = [{"id": c.id, "before": c.before.granted_kr, "after": c.after.granted_kr,
-                "rank_before": c.before.rank, "rank_after": c.after.rank} for c in cal.changes]
+    kr = cache(lambda amount: format_kr(amount, lang=lang))  # amounts repeat
+    changes = [t(lang, "workbook", "analysis.change", id=c.id, before=kr(int(c.before.granted_kr)),
+                 after=kr(int(c.after.granted_kr)), rank_before=c.before.rank or "–", rank_after=c.after.rank or "–")
+               for c in cal.changes]  # thousands at 10^4 applications: written here, not by a call per line
     n_loo = rob.leave_one_out.shape[1]
     ids, funds, funded, uncertain = (x.tolist() for x in (rob.ids, rob.funds, rob.funded, rob.uncertain))
     kept = rob.loo_kept.tolist()
@@ -71,12 +82,14 @@ def analysis_html(review: Review, lang: str = "sv") -> str:
     n_text = format_int(max(n_loo, 1), lang)
     of = cache(lambda k: t(lang, "workbook", "analysis.of", k=format_int(k, lang), n=n_text))
     share = cache(lambda s: format_number(s * 100, lang, 0))
+    ranked = np.flatnonzero(rob.ranked)
     robust = [(bool(uncertain[i]), str(ids[i]), str(funds[i]), decision[bool(funded[i])], of(kept[i]),
                share(float(shares[i])))
-              for i in sorted(np.flatnonzero(rob.ranked).tolist(), key=lambda k: natural_key(str(ids[k])))]
+              for i in natural_order([str(ids[k]) for k in ranked.tolist()], ranked).tolist()]
     settings = params.robustness
     return render("analysis.html.j2", lang, reviewers=reviewers, changes=changes, robust=robust,
-                  resamples=settings.bootstrap_resamples, seed=settings.seed,
+                  uncertain=t(lang, "workbook", "analysis.uncertain"), resamples=settings.bootstrap_resamples,
+                  seed=settings.seed,
                   confidence=format_number(settings.confidence * 100, lang, 0), applied=cal.applied,
                   bias_sd=num(cal.bias_sd))
 
@@ -105,16 +118,18 @@ class AnalysisView:
 def open_analysis(review: Review, root: Path | str, lang: str = "sv") -> AnalysisView:
     """Display the eligibility screen's neighbour: the calibration and robustness view, as HTML first
     (shown without trust) and as a widget that can recompute."""
-    view = AnalysisView(review, root, lang)
-    bundle: dict[str, Any] = widget_bundle(view.widget, t(lang, "workbook", "analysis.static"))
-    bundle["text/html"] = render("analysis_static.html.j2", lang, body=view.body.value)
-    display(bundle, raw=True)  # type: ignore[no-untyped-call]
+    with paused():
+        view = AnalysisView(review, root, lang)
+        bundle: dict[str, Any] = widget_bundle(view.widget, t(lang, "workbook", "analysis.static"))
+        bundle["text/html"] = render("analysis_static.html.j2", lang, body=view.body.value)
+        display(bundle, raw=True)  # type: ignore[no-untyped-call]
     return view
 
 
 def show_eligibility(review: Review, lang: str = "sv") -> None:
     """Display the eligibility screen."""
-    display(HTML(eligibility_screen(review, lang)))  # type: ignore[no-untyped-call]
+    with paused():
+        display(HTML(eligibility_screen(review, lang)))  # type: ignore[no-untyped-call]
 
 
 __all__ = ["AnalysisView", "analysis_html", "eligibility_screen", "open_analysis", "show_eligibility"]

@@ -27,6 +27,7 @@ from fou_review.core.pipeline import Review
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import rule_text
+from fou_review.workbook.collector import paused
 from fou_review.workbook.grades import GradeGroup
 from fou_review.workbook.preview import LivePreview, render_preview
 from fou_review.workbook.review_rules import (
@@ -48,13 +49,15 @@ _V = TypeVar("_V")
 class ScoringForm:
     """The form's widgets and behaviour; `widget` is what gets displayed."""
 
-    def __init__(self, root: Path | str, year: int, lang: str = "sv", inputs: YearInputs | None = None) -> None:
+    def __init__(self, root: Path | str, year: int, lang: str = "sv", inputs: YearInputs | None = None,
+                 review: Review | None = None) -> None:
+        """`inputs` or `review`: the year as already loaded or reviewed (see `LivePreview`)."""
         if isinstance(year, bool) or not isinstance(year, int):
             raise ParameterError(t("sv", "workbook", "form.bad_year", value=repr(year)))
         if lang not in ("sv", "en"):
             raise ParameterError(t("sv", "workbook", "form.bad_lang", value=repr(lang)))
         self.root, self.year, self.lang = Path(root), year, lang
-        self.preview = LivePreview(self.root, year, inputs)
+        self.preview = LivePreview(self.root, year, inputs, review)
         self.params = self.preview.inputs.params
         apps = self.preview.inputs.applications
         self.app_ids = [str(a) for a in apps["id"].tolist()]
@@ -391,13 +394,14 @@ def open_form(root: Path | str, year: int, lang: str = "sv", review: Review | No
 
     `review`: the year as the notebook already reviewed it, whose inputs the form reuses (the score
     files are read again)."""
-    try:
-        form = ScoringForm(root, year, lang=lang, inputs=None if review is None else review.inputs)
-    except FouReviewError as exc:
-        shown = exc.message(lang if lang in ("sv", "en") else "sv")
-        display(w.HTML(render_part(PARTS, "alert", lang if lang in ("sv", "en") else "sv", text=shown)))  # type: ignore[no-untyped-call]
-        return None
-    from fou_review.workbook.whatif_view import widget_bundle
+    with paused():
+        try:
+            form = ScoringForm(root, year, lang=lang, review=review)
+        except FouReviewError as exc:
+            shown = exc.message(lang if lang in ("sv", "en") else "sv")
+            display(w.HTML(render_part(PARTS, "alert", lang if lang in ("sv", "en") else "sv", text=shown)))  # type: ignore[no-untyped-call]
+            return None
+        from fou_review.workbook.whatif_view import widget_bundle
 
-    display(widget_bundle(form.widget, form._t("static")), raw=True)  # type: ignore[no-untyped-call]
+        display(widget_bundle(form.widget, form._t("static")), raw=True)  # type: ignore[no-untyped-call]
     return form

@@ -1,7 +1,10 @@
 """The live allocation preview beside the scoring form, computed from the saved files only.
 
 The year is loaded once (`load_year`); eligibility does not depend on scores, so it is computed
-once. After a change the form has saved, the in-memory scores take in exactly that change (checked
+once. Given the notebook's review, and while the score files are the ones it read (their stamps) and the
+ranking uses the raw scores (funds are then decided independently, each as the whole-year run decides it),
+the review's allocation is the preview's first one: no fund is decided again until a score changes. After
+a change the form has saved, the in-memory scores take in exactly that change (checked
 against the file's stamp, see `LivePreview.apply_saved`); a score file changed by anyone else is
 read again through the loader (`load.load_reviewer_scores`, validated as `load_year` does it).
 Then the funds whose scores changed are decided again by the core's one wiring
@@ -24,7 +27,7 @@ import pandas as pd
 
 from fou_review.core.eligibility import check_eligibility
 from fou_review.core.load import Stamp, YearInputs, file_stamp, load_previous_grants, load_reviewer_scores, load_year
-from fou_review.core.pipeline import decide
+from fou_review.core.pipeline import Review, decide
 from fou_review.core.summary import Check, FundSummary, Summary
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, t
@@ -83,15 +86,21 @@ class LivePreview:
     and for any file changed by someone else (another kernel), the file is read again.
     """
 
-    def __init__(self, root: Path | str, year: int, inputs: YearInputs | None = None) -> None:
+    def __init__(self, root: Path | str, year: int, inputs: YearInputs | None = None,
+                 review: Review | None = None) -> None:
         """`inputs`: the year as already loaded (the notebook's review), to save reading it again; a score
         file whose stamp now is not the one it had when `inputs` read it is read again, so a score saved
-        since is not missed."""
+        since is not missed. `review`: the notebook's review of those inputs (`inputs` defaults to its
+        own), whose eligibility and, while no score file was read again, allocation the preview takes."""
         self.root, self.year = Path(root), year
         self._stamps = self._file_stamps()  # taken before reading: a change in between is seen later
+        if inputs is None and review is not None:
+            inputs = review.inputs
+        if review is not None and review.inputs is not inputs:
+            review = None  # another year's or another reading's review: nothing of it is used
         self.inputs: YearInputs = load_year(self.root, year) if inputs is None else inputs
         apps, params = self.inputs.applications, self.inputs.params
-        self.eligibility = check_eligibility(apps, params)
+        self.eligibility = check_eligibility(apps, params) if review is None else review.eligibility
         self.eligible_ids = set(apps.loc[self.eligibility["eligible"], "id"].tolist())
         self._app_ids = pd.Index(apps["id"])
         self._app_id_set = set(self._app_ids.tolist())
@@ -100,16 +109,24 @@ class LivePreview:
         self._grade = np.full((len(self._reviewers), len(self._app_ids), len(self._criteria)), -1, dtype=np.int16)
         scores = self.inputs.scores
         self._set_grades(self._reviewers.get_indexer(scores["reviewer"]), scores)
+        reread = inputs is None
         if inputs is not None:  # read again the files saved since `inputs` read them
             for reviewer in self._reviewers:
                 if reviewer not in self._stamps or self._stamps[reviewer] != inputs.score_stamps.get(reviewer):
                     self.reload_reviewer(reviewer)
+                    reread = True
         # Funds are allocated independently (own budget, caps, ranking), so a change recomputes one fund.
         fund = apps["fund"].to_numpy()
         self._fund_of = dict(zip(apps["id"].tolist(), fund.tolist(), strict=True))
         self._fund_pos = {f: np.flatnonzero(fund == f) for f in params.funds}
         self._cache: dict[str, _FundResult] = {}
         self._dirty: set[str] = set(params.funds)
+        if review is not None and not reread and params.allocation_scores == "raw":
+            # The scores in memory are the review's own, and raw totals make each fund's allocation the
+            # whole-year run's (calibrated ones would estimate the biases from one fund's scores only).
+            for fund in params.funds:
+                self._cache[fund] = self._fund_of_review(review, fund)
+            self._dirty.clear()
         self.previous_path = self.root / PREVIOUS_RUN.format(year=year)
         self._previous: tuple[float, dict[str, int] | None] | None = None
         self.last: PreviewResult | None = None
@@ -199,6 +216,15 @@ class LivePreview:
                            summary.cap_use[summary.cap_use["fund"] == fund],
                            tuple(c for c in summary.checks if c.fund == fund))
 
+    def _fund_of_review(self, review: Review, fund: str) -> _FundResult:
+        """One fund's part of the whole-year review: what `_allocate_fund` gives for the same scores."""
+        pos = self._fund_pos[fund]
+        summary = review.summary
+        decisions = review.decisions.iloc[pos].set_axis(self.inputs.applications.index[pos])
+        return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
+                           summary.cap_use[summary.cap_use["fund"] == fund],
+                           tuple(c for c in summary.checks if c.fund == fund))
+
     def _combined(self) -> tuple[pd.DataFrame, Summary]:
         parts = [self._cache[f] for f in self.inputs.params.funds]
         decisions = pd.concat([p.decisions for p in parts]).sort_index().reset_index(drop=True)
@@ -227,12 +253,12 @@ class LivePreview:
 
 def compare(decisions: pd.DataFrame, previous: dict[str, int]) -> tuple[FundingChange, ...]:
     """Applications whose granted amount differs from the previous run (absent there = 0 kr)."""
+    ids, funds, applicants, granted = (decisions[c].tolist() for c in ("id", "fund", "applicants", "granted_kr"))
     out = []
-    for app_id, fund, applicants, granted in zip(decisions["id"], decisions["fund"], decisions["applicants"],
-                                                 decisions["granted_kr"], strict=True):
+    for i, (app_id, after) in enumerate(zip(ids, granted, strict=True)):
         before = previous.get(str(app_id), 0)
-        if int(granted) != before:
-            out.append(FundingChange(str(app_id), str(fund), str(applicants), before, int(granted)))
+        if int(after) != before:
+            out.append(FundingChange(str(app_id), str(funds[i]), str(applicants[i]), before, int(after)))
     return tuple(out)
 
 
@@ -262,22 +288,25 @@ def render_preview(result: PreviewResult, preview: LivePreview, lang: str = "sv"
         return render("preview.html.j2", lang, error=_failure(result, lang), path=path)
     decisions = result.decisions
     params = preview.inputs.params
+    ids = decisions["id"].to_numpy()
+    fund_of = decisions["fund"].to_numpy()
+    granted = decisions["granted_kr"].to_numpy()
     funds = []
     for fs in result.summary.funds:
         fund = params.funds[fs.fund]
-        rows = decisions[decisions["fund"] == fs.fund]
-        got = rows[rows["granted_kr"] > 0]
-        not_got = rows[rows["granted_kr"] == 0]
-        funded = [f"{i} ({format_kr(int(k))})" for i, k in zip(got["id"][:LIST_AT_MOST],
-                                                                 got["granted_kr"][:LIST_AT_MOST], strict=True)]
+        mine = fund_of == fs.fund
+        got = np.flatnonzero(mine & (granted > 0))  # in the decisions' order
+        not_got = np.flatnonzero(mine & (granted == 0))
+        funded = [f"{ids[k]} ({format_kr(int(granted[k]))})" for k in got[:LIST_AT_MOST].tolist()]
         funds.append({"code": fs.fund, "n": format_int(fs.granted_n, lang), "granted": format_kr(fs.granted_kr),
                       "budget": format_kr(fund.budget_kr), "left": format_kr(fs.remaining_kr),
                       "funded": _listed(funded, len(got), lang),
-                      "not_funded": _listed(list(not_got["id"][:LIST_AT_MOST]), len(not_got), lang)})
+                      "not_funded": _listed([ids[k] for k in not_got[:LIST_AT_MOST].tolist()], len(not_got), lang)})
     cap_use = result.summary.cap_use
     caps = cap_use[cap_use["granted_n"] > 0]
     counts = {int(n): format_int(int(n), lang) for n in set(caps["granted_n"]) | set(caps["cap"])}
-    cap_items = [{"fund": str(f), "applicant": str(a), "n": counts[int(n)], "cap": counts[int(c)], "full": n >= c}
+    # (full, applicant, count, cap, fund): a tuple the template unpacks, for each applicant granted something
+    cap_items = [(n >= c, str(a), counts[int(n)], counts[int(c)], str(f))
                  for f, a, n, c in zip(*(caps[k].tolist() for k in ("fund", "applicant", "granted_n", "cap")),
                                        strict=True)]
     changes = None
