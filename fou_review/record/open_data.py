@@ -41,6 +41,7 @@ from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import Msg, RecordError
 from fou_review.record.decisions_file import neutralise
+from fou_review.record.json_text import indented
 from fou_review.texts.catalog import t
 
 DATA_DIR = "data"
@@ -93,7 +94,8 @@ def _csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
 
 
 def _json(data: object) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """`json.dumps(data, ensure_ascii=False, indent=2)` and a newline, in UTF-8 (`indented` writes the same text)."""
+    return (indented(data, 2) + "\n").encode("utf-8")
 
 
 def _columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
