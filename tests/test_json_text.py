@@ -74,7 +74,8 @@ class Mapping(dict[Any, Any]):
 
 @pytest.mark.parametrize("value", [
     "", 0, None, True, 1.5, [], {}, (), [[]], {"a": {}}, [{}, [], ()], {"": ""},
-    {1: "a", 2.5: "b", True: "c", None: "d", -0.0: "e", float("nan"): "f", float("inf"): [1]},
+    {1: "a", 2.5: "b", False: "c", None: "d", -7.0: "e", float("nan"): "f", float("inf"): [1]},
+    {True: {-0.0: "z", 10**30: None}, "x": [{2: 1}]},
     [Text("x"), Whole(5), Real(2.5), Kind.A, Items([1, Items()]), Mapping(a=Mapping())],
     {Text("k"): [Whole(1)], Whole(2): {Kind.A: Real(1.0)}, Real(3.5): Items([Text("y")])},
     OrderedDict([("b", 1), ("a", [OrderedDict()])]),

@@ -19,6 +19,7 @@ from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import InputError
 from fou_review.record.open_data import (
     GRANTS_FILE,
+    _all_valid,
     check_grants,
     grants,
     open_data_files,
@@ -205,13 +206,34 @@ def test_the_published_package_validates() -> None:
     ("amountAwarded", True), ("amountAppliedFor", None), ("currency", "XXX"), ("awardDate", "2021-13-01"),
     ("fromOpenCall", "yes"), ("recipientOrganization", []), ("recipientOrganization", [{"id": "x"}]),
     ("recipientOrganization", [{"id": "x", "name": 3}]), ("fundingOrganization", "x"), ("grantProgramme", [1]),
-    ("amountAwarded", 1.5), ("title", "")])
+    ("amountAwarded", 1.5), ("title", ""),
+    # inside the lists: each keyword of the items' schemas (type lists, required, properties, a $ref in a $ref)
+    ("recipientOrganization", ({"id": "x", "name": "y"},)), ("recipientOrganization", {"id": "x", "name": "y"}),
+    ("recipientOrganization", [{"id": "x", "name": "y"}, 5]), ("recipientOrganization", [{"name": "y"}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "extra": [1]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "organisationType": None}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "organisationType": 5}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"name": None, "id": "z"}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"name": 5}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"countryCode": "XX"}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": {"name": "z"}}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "dateModified": "yesterday"}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "url": "https://example.org/a"}]),
+    ("fundingOrganization", [{"id": "x", "name": "y", "department": 1}]), ("fundingOrganization", []),
+    ("grantProgramme", []), ("grantProgramme", [{"code": "x", "url": None}]), ("grantProgramme", [{"code": 1}]),
+    ("plannedDates", [{"startDate": "2021-13"}]), ("plannedDates", [{"duration": -1}]), ("plannedDates", [{}]),
+    ("beneficiaryLocation", [{"name": "x"}, {"id": 1}]), ("classifications", [{"code": "a", "url": None}]),
+    ("commitmentTransaction", [{"currency": "SEK", "value": 1}]), ("commitmentTransaction", [{"currency": "XXX"}]),
+    ("relatedActivity", ["a", 1]), ("dataSource", None), ("dataSource", 5),
+    ("recipientIndividual", {"id": "x", "name": "y"}), ("toIndividualsDetails", {"primaryGrantReason": 1})])
 def test_the_quick_check_agrees_with_the_schema(review: Review, key: str, value: object) -> None:
-    """`check_grants` (each distinct value once, a type-only property by its type) finds a grant invalid
-    exactly when the validator does, whichever of the grants holds the value."""
+    """`check_grants` (each distinct list or dict once, a schema of a few keywords read by them, any other by
+    the validator) finds a grant invalid exactly when the validator does, whichever of the grants holds the
+    value; its quick reading alone finds all of them valid exactly when the validator does."""
     validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     for position in (0, -1):
         items = copy.deepcopy(grants(review, "sv"))
         items[position][key] = value
         expected = [str(g["id"]) for g in items if list(validator.iter_errors(g))]
         assert sorted({p.split(": ")[0] for p in check_grants(items)}) == expected
+        assert _all_valid(validator, items) == (not expected)  # the quick reading itself, both ways

@@ -242,13 +242,11 @@ def check_grants(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{g.get('id')}: {e.message}" for g in items for e in validator.iter_errors(g)]
 
 
-# Keywords that say what a value is for, never whether it is valid (JSON Schema 2020-12, meta-data vocabulary).
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "deprecated", "readOnly",
-                          "writeOnly"})
+_Check = Callable[[object], bool]
 
 
 def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether every grant is valid, each distinct value checked once.
+    """Whether every grant is valid, each distinct list or dict of a property checked once.
 
     The schema checks a grant's type and which keys it has (`oneOf` of `required`), and each of its
     keys' values on its own (`properties`, no other keyword looks at two values): so a grant is valid
@@ -259,7 +257,9 @@ def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
     if set(schema) - {"$id", "$schema", "title", "type", "$defs", "oneOf", "properties"}:
         return False  # a keyword this reading does not know: check each grant whole
     shape = validator.evolve(schema={k: v for k, v in schema.items() if k != "properties"})
-    checks = {key: _value_check(validator, sub) for key, sub in properties.items()}
+    refs: dict[str, _Check] = {}
+    checks = {key: _value_check(validator, sub, refs) for key, sub in properties.items()}
+    containers = {key: _once_per_value(check) for key, check in checks.items()}
     shapes: set[tuple[str, ...]] = set()
     for grant in items:
         if not isinstance(grant, Mapping):
@@ -270,34 +270,118 @@ def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
                 return False
             shapes.add(keys)
         for key, value in grant.items():
-            check = checks.get(key)
+            check = (containers if isinstance(value, (list, dict)) else checks).get(key)
             if check is not None and not check(value):
                 return False
     return True
 
 
-def _value_check(validator: Any, schema: Any) -> Callable[[object], bool]:
-    """Whether a value passes `schema` (a property's), with the whole schema's references and formats.
-
-    A schema that only names a type (besides annotations) is that type's check; any other is checked by
-    the validator (`evolve`), once per distinct value (told apart by `repr`: by type and content).
-    """
-    if isinstance(schema, Mapping) and isinstance(schema.get("type"), str) and set(schema) - _ANNOTATIONS == {"type"}:
-        kind = schema["type"]
-        return lambda value: bool(validator.is_type(value, kind))
-    sub = validator.evolve(schema=schema)
+def _once_per_value(check: _Check) -> _Check:
+    """`check`, asked once per distinct value it passes (told apart by `repr`: by type and content)."""
     valid: set[str] = set()
 
-    def check(value: object) -> bool:
+    def once(value: object) -> bool:
         key = repr(value)
         if key in valid:
             return True
-        if not sub.is_valid(value):
+        if not check(value):
             return False
         valid.add(key)
         return True
 
+    return once
+
+
+def _value_check(validator: Any, schema: Any, refs: dict[str, _Check]) -> _Check:
+    """Whether a value passes `schema` (a property's), with the whole schema's references and formats.
+
+    A schema of only the keywords `_keyword_check` reads is checked by them; any other by the validator
+    (`evolve`), once per distinct value. `refs`: the checks of the references met so far, by reference.
+    """
+    check = _keyword_check(validator, schema, refs)
+    return check if check is not None else _once_per_value(validator.evolve(schema=schema).is_valid)
+
+
+# The keywords `_keyword_check` reads (JSON Schema 2020-12, as jsonschema's Draft202012Validator checks them).
+_READ = frozenset({"type", "minItems", "items", "required", "properties", "$ref"})
+_LOCAL = "#/$defs/"
+
+
+def _keyword_check(validator: Any, schema: Any, refs: dict[str, _Check]) -> _Check | None:
+    """Whether a value passes `schema`, read keyword by keyword as the validator reads them, when they are
+    only `_READ` ones (each keyword on its own; one about arrays or objects passes a value of another type;
+    a `$ref` only to `#/$defs/<name>` of the whole schema); else None. A keyword the validator does not
+    know is ignored, as it does; any other, or a `$`-keyword but `$ref` and `$comment` (`$id`, `$defs`),
+    gives None."""
+    if not isinstance(schema, Mapping):
+        return None
+    keywords = {k for k in schema if k in validator.VALIDATORS or k.startswith("$")} - {"$comment"}
+    if not keywords <= _READ:
+        return None
+    is_type = validator.is_type
+    parts: list[_Check] = []
+    if "type" in keywords:
+        kinds = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            return None
+        kind = kinds[0]
+        parts.append((lambda v: bool(is_type(v, kind))) if len(kinds) == 1 else
+                     (lambda v: any(is_type(v, k) for k in kinds)))
+    if keywords & {"minItems", "items"}:
+        parts.append(_array_check(validator, schema.get("minItems", 0),
+                                  _value_check(validator, schema["items"], refs) if "items" in keywords else None))
+    if keywords & {"required", "properties"}:
+        props = {key: _value_check(validator, sub, refs) for key, sub in schema.get("properties", {}).items()}
+        parts.append(_object_check(validator, list(schema.get("required", [])), props))
+    if "$ref" in keywords:
+        target = _local_ref(validator, schema["$ref"])
+        if target is None:
+            return None
+        parts.append(_ref_check(validator, schema["$ref"], target, refs))
+    if len(parts) == 1:
+        return parts[0]
+    return lambda value: all(part(value) for part in parts)
+
+
+def _array_check(validator: Any, least: Any, item: _Check | None) -> _Check:
+    """`minItems` (`least`) and `items` (each item passes `item`, when not None): true for a non-array."""
+    def check(value: Any) -> bool:
+        if not validator.is_type(value, "array"):
+            return True
+        return len(value) >= least and (item is None or all(map(item, value)))
+
     return check
+
+
+def _object_check(validator: Any, needed: list[Any], props: Mapping[str, _Check]) -> _Check:
+    """`required` (`needed`) and `properties` (a key's value passes its check): true for a non-object."""
+    def check(value: Any) -> bool:
+        if not validator.is_type(value, "object"):
+            return True
+        return all(key in value for key in needed) and all(props[k](v) for k, v in value.items() if k in props)
+
+    return check
+
+
+def _ref_check(validator: Any, ref: str, target: Any, refs: dict[str, _Check]) -> _Check:
+    """Whether a value passes `target`, the schema `ref` names (its check made at its first use: a
+    reference may lead back to itself)."""
+    def check(value: object) -> bool:
+        if ref not in refs:
+            refs[ref] = _value_check(validator, target, refs)
+        return refs[ref](value)
+
+    return check
+
+
+def _local_ref(validator: Any, ref: object) -> Any:
+    """The schema `ref` names when it is `#/$defs/<name>` of the validator's whole schema (else None)."""
+    if not isinstance(ref, str) or not ref.startswith(_LOCAL):
+        return None
+    name, defs = ref.removeprefix(_LOCAL), validator.schema.get("$defs")
+    if any(c in name for c in "/~%") or not isinstance(defs, Mapping) or name not in defs:
+        return None
+    return defs[name]
 
 
 def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
