@@ -30,7 +30,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledge
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import Msg, RecordError
-from fou_review.record.decisions_file import neutralise
+from fou_review.record.decisions_file import FORMULA_START, neutralise
 from fou_review.record.json_text import indented
 from fou_review.texts.catalog import t
 
@@ -78,19 +79,43 @@ def schema_360giving() -> dict[str, Any]:
     return data
 
 
+@cache
 def _slug(name: str) -> str:
-    """An identifier part from a name: ASCII letters and digits, Swedish letters folded, '-' between."""
+    """An identifier part from a name: ASCII letters and digits, Swedish letters folded, '-' between (kept:
+    an administration's name comes back in every grant it has)."""
     folded = name.lower().translate(str.maketrans("åäöéü", "aaoeu"))
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or "x"
 
 
 def _csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    """A table's CSV, UTF-8: a header of `columns`, then `rows` (`_csv_of_columns`)."""
+    return _csv_of_columns(columns, list(zip(*rows)))
+
+
+def _csv_of_columns(columns: Sequence[str], values: Sequence[Sequence[object]]) -> bytes:
+    """A table's CSV, UTF-8: a header of `columns`, then a row per position of `values` (one per column): a cell
+    written as `_cell` writes it."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else str(neutralise(v)) if isinstance(v, str) else str(v) for v in row])
+    writer.writerows(zip(*map(_cells, values)))
     return buf.getvalue().encode("utf-8")
+
+
+def _cell(value: object) -> str:
+    """A value as its CSV cell: '' for None, a text neutralised (`neutralise`), anything else `str`."""
+    return "" if value is None else str(neutralise(value)) if isinstance(value, str) else str(value)
+
+
+def _cells(column: Sequence[object]) -> Sequence[object]:
+    """A column's values as the CSV writer takes them to write `_cell` of each: a column of only `int` and
+    None as it is (the writer writes `str` of an int, '' for None), one of only `str` neutralised."""
+    kinds = set(map(type, column))
+    if kinds <= {int, type(None)}:
+        return column
+    if kinds == {str}:
+        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in cast("Sequence[str]", column)]
+    return list(map(_cell, column))
 
 
 def _json(data: object) -> bytes:
@@ -114,24 +139,31 @@ def _illustrative(review: Review) -> dict[str, str]:
 
 def decisions_rows(review: Review) -> list[list[object]]:
     """The rows of `decisions.csv`, in the record's order."""
+    return [list(row) for row in zip(*_decisions_columns(review, "sv"))]
+
+
+def _with_missing(column: pd.Series) -> Iterator[tuple[Any, bool]]:
+    """Each value of `column` (a Python scalar) and whether it is missing (`pd.isna`)."""
+    return zip(column.tolist(), column.isna().tolist(), strict=True)
+
+
+def _decisions_columns(review: Review, lang: str) -> list[list[object]]:
+    """The columns of `decisions.csv` (each a list of its values, in the record's order); in English, the
+    English reasons."""
+    d = review.decisions
     marks = _illustrative(review)
-    rows: list[list[object]] = []
-    for (app_id, fund, applicants, title, requested, granted, decision_en, reason_code, reason, rank, score,
-         source) in _columns(review.decisions, "id", "fund", "applicants", "title", "requested_kr", "granted_kr",
-                             "decision_en", "reason_code", "reason", "rank", "total_score", "source"):
-        rows.append([app_id, fund, applicants, title, int(requested), int(granted), decision_en, reason_code, reason,
-                     None if pd.isna(rank) else int(rank), None if pd.isna(score) else f"{float(score):.2f}",
-                     source, marks.get(str(app_id), "")])
-    return rows
-
-
-def _decisions_rows_lang(review: Review, lang: str) -> list[list[object]]:
-    rows = decisions_rows(review)
+    ids = d["id"].tolist()
     if lang == "en":
-        reasons = dict(_columns(review.decisions, "id", "reason_en"))
-        for row in rows:
-            row[8] = reasons[row[0]]
-    return rows
+        by_id = dict(_columns(d, "id", "reason_en"))
+        reasons = [by_id[i] for i in ids]
+    else:
+        reasons = d["reason"].tolist()
+    rank = [None if missing else int(v) for v, missing in _with_missing(d["rank"])]
+    score = [None if missing else f"{float(v):.2f}" for v, missing in _with_missing(d["total_score"])]
+    return [ids, d["fund"].tolist(), d["applicants"].tolist(), d["title"].tolist(),
+            list(map(int, d["requested_kr"].tolist())), list(map(int, d["granted_kr"].tolist())),
+            d["decision_en"].tolist(), d["reason_code"].tolist(), reasons, rank, score, d["source"].tolist(),
+            [marks.get(str(i), "") for i in ids]]
 
 
 def funds_rows(review: Review, lang: str) -> list[list[object]]:
@@ -246,7 +278,8 @@ _Check = Callable[[object], bool]
 
 
 def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether every grant is valid, each distinct list or dict of a property checked once.
+    """Whether every grant is valid: each shape (its keys) checked once, each distinct list or dict of a
+    property once.
 
     The schema checks a grant's type and which keys it has (`oneOf` of `required`), and each of its
     keys' values on its own (`properties`, no other keyword looks at two values): so a grant is valid
@@ -259,19 +292,20 @@ def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
     shape = validator.evolve(schema={k: v for k, v in schema.items() if k != "properties"})
     refs: dict[str, _Check] = {}
     checks = {key: _value_check(validator, sub, refs) for key, sub in properties.items()}
-    containers = {key: _once_per_value(check) for key, check in checks.items()}
-    shapes: set[tuple[str, ...]] = set()
+    once = {key: _once_per_value(check) for key, check in checks.items()}
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for grant in items:
         if not isinstance(grant, Mapping):
             return False
-        keys = tuple(grant)
-        if keys not in shapes:
-            if not shape.is_valid(dict.fromkeys(keys)):
-                return False
-            shapes.add(keys)
-        for key, value in grant.items():
-            check = (containers if isinstance(value, (list, dict)) else checks).get(key)
-            if check is not None and not check(value):
+        by_shape.setdefault(tuple(grant), []).append(grant)
+    for keys, group in by_shape.items():  # each shape's keys checked once, then each key's values in turn
+        if not shape.is_valid(dict.fromkeys(keys)):
+            return False
+        for key in keys:
+            values = list(map(itemgetter(key), group))
+            # a column holding a list or dict: each distinct value once; else each (a grant's id, title, amount)
+            column = once if any(issubclass(kind, (list, dict)) for kind in set(map(type, values))) else checks
+            if key in column and not all(map(column[key], values)):
                 return False
     return True
 
@@ -439,7 +473,7 @@ def open_data_files(review: Review, lang: str, followup: pd.DataFrame | None = N
     params = review.inputs.params
     names = {name: [f["name"] for f in table_schemas()[name]["fields"]] for name in TABLES}
     tables: dict[str, bytes] = {
-        "decisions": _csv(names["decisions"], _decisions_rows_lang(review, lang)),
+        "decisions": _csv_of_columns(names["decisions"], _decisions_columns(review, lang)),
         "funds": _csv(names["funds"], funds_rows(review, lang)),
         "administrations": _csv(names["administrations"], administrations_rows(review)),
     }
