@@ -188,14 +188,14 @@ def administrations_rows(review: Review) -> list[list[object]]:
             entry = counted.setdefault((str(fund), name), [0, 0])
             entry[0] += 1
             entry[1] += int(requested)
-    use = {(str(r.fund), str(r.applicant)): r for r in review.summary.cap_use.itertuples(index=False)}
+    use = {(str(f), str(a)): (int(n), int(kr))
+           for f, a, n, kr in _columns(review.summary.cap_use, "fund", "applicant", "granted_n", "granted_kr")}
     rows: list[list[object]] = []
     for code, fund in review.inputs.params.funds.items():
         for name in sorted(n for f, n in counted if f == code):
             n_apps, requested = counted[(code, name)]
-            u = use.get((code, name))
-            rows.append([code, name, n_apps, requested, int(u.granted_n) if u is not None else 0,
-                         fund.max_granted_per_applicant, int(u.granted_kr) if u is not None else 0])
+            granted_n, granted_kr = use.get((code, name), (0, 0))
+            rows.append([code, name, n_apps, requested, granted_n, fund.max_granted_per_applicant, granted_kr])
     return rows
 
 
