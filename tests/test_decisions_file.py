@@ -95,14 +95,14 @@ def _old_cell(value: object) -> str:
     return str(decisions_file.neutralise(value))
 
 
-def _old_csv_string(decisions: pd.DataFrame) -> str:
+def _old_csv_string(decisions: pd.DataFrame, columns: list[str] = CSV_COLUMNS) -> str:
     """The CSV writer before: a row at a time through `_cell` (`_old_cell`)."""
     import csv
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in decisions[CSV_COLUMNS].itertuples(index=False):
+    writer.writerow(columns)
+    for row in decisions[columns].itertuples(index=False):
         writer.writerow([_old_cell(v) for v in row])
     return buf.getvalue()
 
@@ -205,5 +205,12 @@ def test_the_csv_is_as_before(decisions_2022: pd.DataFrame, decisions_1000: pd.D
     for table in (decisions_export_frame(decisions_2022), _with_hostile_text(decisions_export_frame(decisions_1000)),
                   decisions_export_frame(decisions_2022, "en")):
         assert decisions_to_csv_string(table) == _old_csv_string(table)
+    kinds = pd.DataFrame({
+        "text": ["=SUM(A1)", "plain", "", "  ", "\tx"], "missing": ["-1", None, "x", "y", "z"],
+        "whole": np.array([0, -5, 10**17, 2**40, 7], dtype="int64"), "nullable": pd.array([1, None, 3, 4, 5], "Int64"),
+        "score": [1.005, float("nan"), 2.0, -0.125, 1e-7], "flag": [True, False, True, False, True],
+        "objects": pd.Series([1, 2.5, "=x", None, True], dtype=object),
+        "strings": pd.array(["+a", "b", None, "@c", "d"], dtype="string")})
+    assert decisions_to_csv_string(kinds, list(kinds.columns)) == _old_csv_string(kinds, list(kinds.columns))
     committed = (ROOT / "reports" / str(YEAR) / "decisions.csv").read_text("utf-8")
     assert decisions_to_csv_string(decisions_export_frame(decisions_2022)) == committed

@@ -10,16 +10,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from frictionless import validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import InputError
 from fou_review.record.open_data import (
     GRANTS_FILE,
+    _all_valid,
+    _csv,
+    _decisions_columns,
     check_grants,
+    decisions_rows,
     grants,
     open_data_files,
     schema_360giving,
@@ -205,13 +212,116 @@ def test_the_published_package_validates() -> None:
     ("amountAwarded", True), ("amountAppliedFor", None), ("currency", "XXX"), ("awardDate", "2021-13-01"),
     ("fromOpenCall", "yes"), ("recipientOrganization", []), ("recipientOrganization", [{"id": "x"}]),
     ("recipientOrganization", [{"id": "x", "name": 3}]), ("fundingOrganization", "x"), ("grantProgramme", [1]),
-    ("amountAwarded", 1.5), ("title", "")])
+    ("amountAwarded", 1.5), ("title", ""),
+    # inside the lists: each keyword of the items' schemas (type lists, required, properties, a $ref in a $ref)
+    ("recipientOrganization", ({"id": "x", "name": "y"},)), ("recipientOrganization", {"id": "x", "name": "y"}),
+    ("recipientOrganization", [{"id": "x", "name": "y"}, 5]), ("recipientOrganization", [{"name": "y"}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "extra": [1]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "organisationType": None}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "organisationType": 5}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"name": None, "id": "z"}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"name": 5}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": [{"countryCode": "XX"}]}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "location": {"name": "z"}}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "dateModified": "yesterday"}]),
+    ("recipientOrganization", [{"id": "x", "name": "y", "url": "https://example.org/a"}]),
+    ("fundingOrganization", [{"id": "x", "name": "y", "department": 1}]), ("fundingOrganization", []),
+    ("grantProgramme", []), ("grantProgramme", [{"code": "x", "url": None}]), ("grantProgramme", [{"code": 1}]),
+    ("plannedDates", [{"startDate": "2021-13"}]), ("plannedDates", [{"duration": -1}]), ("plannedDates", [{}]),
+    ("beneficiaryLocation", [{"name": "x"}, {"id": 1}]), ("classifications", [{"code": "a", "url": None}]),
+    ("commitmentTransaction", [{"currency": "SEK", "value": 1}]), ("commitmentTransaction", [{"currency": "XXX"}]),
+    ("relatedActivity", ["a", 1]), ("dataSource", None), ("dataSource", 5),
+    ("recipientIndividual", {"id": "x", "name": "y"}), ("toIndividualsDetails", {"primaryGrantReason": 1})])
 def test_the_quick_check_agrees_with_the_schema(review: Review, key: str, value: object) -> None:
-    """`check_grants` (each distinct value once, a type-only property by its type) finds a grant invalid
-    exactly when the validator does, whichever of the grants holds the value."""
+    """`check_grants` (each distinct list or dict once, a schema of a few keywords read by them, any other by
+    the validator) finds a grant invalid exactly when the validator does, whichever of the grants holds the
+    value; its quick reading alone finds all of them valid exactly when the validator does."""
     validator = Draft202012Validator(schema_360giving(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     for position in (0, -1):
         items = copy.deepcopy(grants(review, "sv"))
         items[position][key] = value
         expected = [str(g["id"]) for g in items if list(validator.iter_errors(g))]
         assert sorted({p.split(": ")[0] for p in check_grants(items)}) == expected
+        assert _all_valid(validator, items) == (not expected)  # the quick reading itself, both ways
+
+
+def old_csv(columns: list[str], rows: list[list[object]]) -> bytes:
+    """`_csv` as it was, row by row (the reference of the column-wise one)."""
+    import csv
+    import io
+
+    from fou_review.record.decisions_file import neutralise
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else str(neutralise(v)) if isinstance(v, str) else str(v) for v in row])
+    return buf.getvalue().encode("utf-8")
+
+
+class _Text(str):
+    def __str__(self) -> str:
+        return "other"
+
+
+class _Whole(int):
+    def __str__(self) -> str:
+        return "other"
+
+
+_TEXTS = st.one_of(st.text(), st.sampled_from(["", " ", "=1+1", "+46", "-x", "@a", "\tb", "\rc", "a,b", 'say "hi"',
+                                               "two\nlines", "\r\n", "åäö"]))
+_CELLS = {
+    "int": st.integers(),
+    "int or None": st.one_of(st.integers(), st.none()),
+    "str": _TEXTS,
+    "any": st.one_of(_TEXTS, st.none(), st.integers(), st.booleans(), st.floats(),
+                     st.sampled_from([_Text("=x"), _Text("y"), _Whole(3), np.int64(4), np.float64(1.5), 2.5,
+                                      dt.date(2022, 1, 2), pd.NA])),
+}
+
+
+@st.composite
+def _table(draw: st.DrawFn) -> list[list[object]]:
+    kinds = draw(st.lists(st.sampled_from(sorted(_CELLS)), min_size=1, max_size=4))
+    n = draw(st.integers(0, 6))
+    return [[draw(_CELLS[kind]) for kind in kinds] for _ in range(n)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_table())
+def test_the_csv_writes_each_cell_as_before(rows: list[list[object]]) -> None:
+    """Column by column (a column of ints and None as it is, of texts neutralised), the same bytes as row by
+    row: texts with formulas, quotes, commas, line breaks; ints, None, bools, floats, subclasses, numpy."""
+    columns = [f"c{i}" for i in range(len(rows[0]) if rows else 2)]
+    assert _csv(columns, rows) == old_csv(columns, rows)
+
+
+def old_decisions_rows(review: Review, lang: str) -> list[list[object]]:
+    """The rows of `decisions.csv` as they were made, row by row (the reference of `_decisions_columns`)."""
+    d = review.decisions
+    marks = {str(i): str(v) for i, v in zip(review.inputs.applications["id"],
+                                             review.inputs.applications["illustrative_fields"], strict=True)}
+    rows: list[list[object]] = []
+    for (app_id, fund, applicants, title, requested, granted, decision_en, reason_code, reason, rank, score,
+         source) in zip(*(d[c].tolist() for c in ("id", "fund", "applicants", "title", "requested_kr", "granted_kr",
+                                                   "decision_en", "reason_code", "reason", "rank", "total_score",
+                                                   "source")), strict=True):
+        rows.append([app_id, fund, applicants, title, int(requested), int(granted), decision_en, reason_code, reason,
+                     None if pd.isna(rank) else int(rank), None if pd.isna(score) else f"{float(score):.2f}",
+                     source, marks.get(str(app_id), "")])
+    if lang == "en":
+        reasons = dict(zip(d["id"].tolist(), d["reason_en"].tolist(), strict=True))
+        for row in rows:
+            row[8] = reasons[row[0]]
+    return rows
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_decisions_columns_are_the_rows_as_before(review: Review, lang: str) -> None:
+    rows = old_decisions_rows(review, lang)
+    assert [list(row) for row in zip(*_decisions_columns(review, lang), strict=True)] == rows
+    assert any(row[9] is None for row in rows) and any(row[9] is not None for row in rows)  # ranks both ways
+    if lang == "sv":
+        assert decisions_rows(review) == rows

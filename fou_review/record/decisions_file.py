@@ -54,8 +54,18 @@ def decisions_to_csv_string(decisions: pd.DataFrame, columns: list[str] | None =
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(cols)
-    writer.writerows(zip(*(_each(decisions[col], _cell, str, _csv_decimal) for col in cols), strict=True))
+    writer.writerows(zip(*(_csv_cells(decisions[col]) for col in cols), strict=True))
     return buf.getvalue()
+
+
+def _csv_cells(column: pd.Series) -> list[str]:
+    """`_cell` of each value of `column` (as `_each` gives them); a column of texts only neutralised in one pass."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+        return _each(column, _cell, str, _csv_decimal)
+    values = column.tolist()
+    if set(map(type, values)) == {str}:
+        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in values]
+    return list(map(_cell, values))
 
 
 def _each(column: pd.Series, value: Callable[[object], _T], whole: Callable[[int], _T],

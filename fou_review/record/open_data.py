@@ -30,7 +30,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 import pandas as pd
 
@@ -40,7 +41,8 @@ from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledge
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import Msg, RecordError
-from fou_review.record.decisions_file import neutralise
+from fou_review.record.decisions_file import FORMULA_START, neutralise
+from fou_review.record.json_text import indented
 from fou_review.texts.catalog import t
 
 DATA_DIR = "data"
@@ -77,23 +79,48 @@ def schema_360giving() -> dict[str, Any]:
     return data
 
 
+@cache
 def _slug(name: str) -> str:
-    """An identifier part from a name: ASCII letters and digits, Swedish letters folded, '-' between."""
+    """An identifier part from a name: ASCII letters and digits, Swedish letters folded, '-' between (kept:
+    an administration's name comes back in every grant it has)."""
     folded = name.lower().translate(str.maketrans("åäöéü", "aaoeu"))
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or "x"
 
 
 def _csv(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    """A table's CSV, UTF-8: a header of `columns`, then `rows` (`_csv_of_columns`)."""
+    return _csv_of_columns(columns, list(zip(*rows)))
+
+
+def _csv_of_columns(columns: Sequence[str], values: Sequence[Sequence[object]]) -> bytes:
+    """A table's CSV, UTF-8: a header of `columns`, then a row per position of `values` (one per column): a cell
+    written as `_cell` writes it."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else str(neutralise(v)) if isinstance(v, str) else str(v) for v in row])
+    writer.writerows(zip(*map(_cells, values)))
     return buf.getvalue().encode("utf-8")
 
 
+def _cell(value: object) -> str:
+    """A value as its CSV cell: '' for None, a text neutralised (`neutralise`), anything else `str`."""
+    return "" if value is None else str(neutralise(value)) if isinstance(value, str) else str(value)
+
+
+def _cells(column: Sequence[object]) -> Sequence[object]:
+    """A column's values as the CSV writer takes them to write `_cell` of each: a column of only `int` and
+    None as it is (the writer writes `str` of an int, '' for None), one of only `str` neutralised."""
+    kinds = set(map(type, column))
+    if kinds <= {int, type(None)}:
+        return column
+    if kinds == {str}:
+        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in cast("Sequence[str]", column)]
+    return list(map(_cell, column))
+
+
 def _json(data: object) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """`json.dumps(data, ensure_ascii=False, indent=2)` and a newline, in UTF-8 (`indented` writes the same text)."""
+    return (indented(data, 2) + "\n").encode("utf-8")
 
 
 def _columns(frame: pd.DataFrame, *names: str) -> Iterator[tuple[Any, ...]]:
@@ -112,24 +139,31 @@ def _illustrative(review: Review) -> dict[str, str]:
 
 def decisions_rows(review: Review) -> list[list[object]]:
     """The rows of `decisions.csv`, in the record's order."""
+    return [list(row) for row in zip(*_decisions_columns(review, "sv"))]
+
+
+def _with_missing(column: pd.Series) -> Iterator[tuple[Any, bool]]:
+    """Each value of `column` (a Python scalar) and whether it is missing (`pd.isna`)."""
+    return zip(column.tolist(), column.isna().tolist(), strict=True)
+
+
+def _decisions_columns(review: Review, lang: str) -> list[list[object]]:
+    """The columns of `decisions.csv` (each a list of its values, in the record's order); in English, the
+    English reasons."""
+    d = review.decisions
     marks = _illustrative(review)
-    rows: list[list[object]] = []
-    for (app_id, fund, applicants, title, requested, granted, decision_en, reason_code, reason, rank, score,
-         source) in _columns(review.decisions, "id", "fund", "applicants", "title", "requested_kr", "granted_kr",
-                             "decision_en", "reason_code", "reason", "rank", "total_score", "source"):
-        rows.append([app_id, fund, applicants, title, int(requested), int(granted), decision_en, reason_code, reason,
-                     None if pd.isna(rank) else int(rank), None if pd.isna(score) else f"{float(score):.2f}",
-                     source, marks.get(str(app_id), "")])
-    return rows
-
-
-def _decisions_rows_lang(review: Review, lang: str) -> list[list[object]]:
-    rows = decisions_rows(review)
+    ids = d["id"].tolist()
     if lang == "en":
-        reasons = dict(_columns(review.decisions, "id", "reason_en"))
-        for row in rows:
-            row[8] = reasons[row[0]]
-    return rows
+        by_id = dict(_columns(d, "id", "reason_en"))
+        reasons = [by_id[i] for i in ids]
+    else:
+        reasons = d["reason"].tolist()
+    rank = [None if missing else int(v) for v, missing in _with_missing(d["rank"])]
+    score = [None if missing else f"{float(v):.2f}" for v, missing in _with_missing(d["total_score"])]
+    return [ids, d["fund"].tolist(), d["applicants"].tolist(), d["title"].tolist(),
+            list(map(int, d["requested_kr"].tolist())), list(map(int, d["granted_kr"].tolist())),
+            d["decision_en"].tolist(), d["reason_code"].tolist(), reasons, rank, score, d["source"].tolist(),
+            [marks.get(str(i), "") for i in ids]]
 
 
 def funds_rows(review: Review, lang: str) -> list[list[object]]:
@@ -154,14 +188,14 @@ def administrations_rows(review: Review) -> list[list[object]]:
             entry = counted.setdefault((str(fund), name), [0, 0])
             entry[0] += 1
             entry[1] += int(requested)
-    use = {(str(r.fund), str(r.applicant)): r for r in review.summary.cap_use.itertuples(index=False)}
+    use = {(str(f), str(a)): (int(n), int(kr))
+           for f, a, n, kr in _columns(review.summary.cap_use, "fund", "applicant", "granted_n", "granted_kr")}
     rows: list[list[object]] = []
     for code, fund in review.inputs.params.funds.items():
         for name in sorted(n for f, n in counted if f == code):
             n_apps, requested = counted[(code, name)]
-            u = use.get((code, name))
-            rows.append([code, name, n_apps, requested, int(u.granted_n) if u is not None else 0,
-                         fund.max_granted_per_applicant, int(u.granted_kr) if u is not None else 0])
+            granted_n, granted_kr = use.get((code, name), (0, 0))
+            rows.append([code, name, n_apps, requested, granted_n, fund.max_granted_per_applicant, granted_kr])
     return rows
 
 
@@ -240,13 +274,12 @@ def check_grants(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return [f"{g.get('id')}: {e.message}" for g in items for e in validator.iter_errors(g)]
 
 
-# Keywords that say what a value is for, never whether it is valid (JSON Schema 2020-12, meta-data vocabulary).
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default", "deprecated", "readOnly",
-                          "writeOnly"})
+_Check = Callable[[object], bool]
 
 
 def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether every grant is valid, each distinct value checked once.
+    """Whether every grant is valid: each shape (its keys) checked once, each distinct list or dict of a
+    property once.
 
     The schema checks a grant's type and which keys it has (`oneOf` of `required`), and each of its
     keys' values on its own (`properties`, no other keyword looks at two values): so a grant is valid
@@ -257,45 +290,132 @@ def _all_valid(validator: Any, items: Sequence[Mapping[str, Any]]) -> bool:
     if set(schema) - {"$id", "$schema", "title", "type", "$defs", "oneOf", "properties"}:
         return False  # a keyword this reading does not know: check each grant whole
     shape = validator.evolve(schema={k: v for k, v in schema.items() if k != "properties"})
-    checks = {key: _value_check(validator, sub) for key, sub in properties.items()}
-    shapes: set[tuple[str, ...]] = set()
+    refs: dict[str, _Check] = {}
+    checks = {key: _value_check(validator, sub, refs) for key, sub in properties.items()}
+    once = {key: _once_per_value(check) for key, check in checks.items()}
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for grant in items:
         if not isinstance(grant, Mapping):
             return False
-        keys = tuple(grant)
-        if keys not in shapes:
-            if not shape.is_valid(dict.fromkeys(keys)):
-                return False
-            shapes.add(keys)
-        for key, value in grant.items():
-            check = checks.get(key)
-            if check is not None and not check(value):
+        by_shape.setdefault(tuple(grant), []).append(grant)
+    for keys, group in by_shape.items():  # each shape's keys checked once, then each key's values in turn
+        if not shape.is_valid(dict.fromkeys(keys)):
+            return False
+        for key in keys:
+            values = list(map(itemgetter(key), group))
+            # a column holding a list or dict: each distinct value once; else each (a grant's id, title, amount)
+            column = once if any(issubclass(kind, (list, dict)) for kind in set(map(type, values))) else checks
+            if key in column and not all(map(column[key], values)):
                 return False
     return True
 
 
-def _value_check(validator: Any, schema: Any) -> Callable[[object], bool]:
-    """Whether a value passes `schema` (a property's), with the whole schema's references and formats.
-
-    A schema that only names a type (besides annotations) is that type's check; any other is checked by
-    the validator (`evolve`), once per distinct value (told apart by `repr`: by type and content).
-    """
-    if isinstance(schema, Mapping) and isinstance(schema.get("type"), str) and set(schema) - _ANNOTATIONS == {"type"}:
-        kind = schema["type"]
-        return lambda value: bool(validator.is_type(value, kind))
-    sub = validator.evolve(schema=schema)
+def _once_per_value(check: _Check) -> _Check:
+    """`check`, asked once per distinct value it passes (told apart by `repr`: by type and content)."""
     valid: set[str] = set()
 
-    def check(value: object) -> bool:
+    def once(value: object) -> bool:
         key = repr(value)
         if key in valid:
             return True
-        if not sub.is_valid(value):
+        if not check(value):
             return False
         valid.add(key)
         return True
 
+    return once
+
+
+def _value_check(validator: Any, schema: Any, refs: dict[str, _Check]) -> _Check:
+    """Whether a value passes `schema` (a property's), with the whole schema's references and formats.
+
+    A schema of only the keywords `_keyword_check` reads is checked by them; any other by the validator
+    (`evolve`), once per distinct value. `refs`: the checks of the references met so far, by reference.
+    """
+    check = _keyword_check(validator, schema, refs)
+    return check if check is not None else _once_per_value(validator.evolve(schema=schema).is_valid)
+
+
+# The keywords `_keyword_check` reads (JSON Schema 2020-12, as jsonschema's Draft202012Validator checks them).
+_READ = frozenset({"type", "minItems", "items", "required", "properties", "$ref"})
+_LOCAL = "#/$defs/"
+
+
+def _keyword_check(validator: Any, schema: Any, refs: dict[str, _Check]) -> _Check | None:
+    """Whether a value passes `schema`, read keyword by keyword as the validator reads them, when they are
+    only `_READ` ones (each keyword on its own; one about arrays or objects passes a value of another type;
+    a `$ref` only to `#/$defs/<name>` of the whole schema); else None. A keyword the validator does not
+    know is ignored, as it does; any other, or a `$`-keyword but `$ref` and `$comment` (`$id`, `$defs`),
+    gives None."""
+    if not isinstance(schema, Mapping):
+        return None
+    keywords = {k for k in schema if k in validator.VALIDATORS or k.startswith("$")} - {"$comment"}
+    if not keywords <= _READ:
+        return None
+    is_type = validator.is_type
+    parts: list[_Check] = []
+    if "type" in keywords:
+        kinds = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+            return None
+        kind = kinds[0]
+        parts.append((lambda v: bool(is_type(v, kind))) if len(kinds) == 1 else
+                     (lambda v: any(is_type(v, k) for k in kinds)))
+    if keywords & {"minItems", "items"}:
+        parts.append(_array_check(validator, schema.get("minItems", 0),
+                                  _value_check(validator, schema["items"], refs) if "items" in keywords else None))
+    if keywords & {"required", "properties"}:
+        props = {key: _value_check(validator, sub, refs) for key, sub in schema.get("properties", {}).items()}
+        parts.append(_object_check(validator, list(schema.get("required", [])), props))
+    if "$ref" in keywords:
+        target = _local_ref(validator, schema["$ref"])
+        if target is None:
+            return None
+        parts.append(_ref_check(validator, schema["$ref"], target, refs))
+    if len(parts) == 1:
+        return parts[0]
+    return lambda value: all(part(value) for part in parts)
+
+
+def _array_check(validator: Any, least: Any, item: _Check | None) -> _Check:
+    """`minItems` (`least`) and `items` (each item passes `item`, when not None): true for a non-array."""
+    def check(value: Any) -> bool:
+        if not validator.is_type(value, "array"):
+            return True
+        return len(value) >= least and (item is None or all(map(item, value)))
+
     return check
+
+
+def _object_check(validator: Any, needed: list[Any], props: Mapping[str, _Check]) -> _Check:
+    """`required` (`needed`) and `properties` (a key's value passes its check): true for a non-object."""
+    def check(value: Any) -> bool:
+        if not validator.is_type(value, "object"):
+            return True
+        return all(key in value for key in needed) and all(props[k](v) for k, v in value.items() if k in props)
+
+    return check
+
+
+def _ref_check(validator: Any, ref: str, target: Any, refs: dict[str, _Check]) -> _Check:
+    """Whether a value passes `target`, the schema `ref` names (its check made at its first use: a
+    reference may lead back to itself)."""
+    def check(value: object) -> bool:
+        if ref not in refs:
+            refs[ref] = _value_check(validator, target, refs)
+        return refs[ref](value)
+
+    return check
+
+
+def _local_ref(validator: Any, ref: object) -> Any:
+    """The schema `ref` names when it is `#/$defs/<name>` of the validator's whole schema (else None)."""
+    if not isinstance(ref, str) or not ref.startswith(_LOCAL):
+        return None
+    name, defs = ref.removeprefix(_LOCAL), validator.schema.get("$defs")
+    if any(c in name for c in "/~%") or not isinstance(defs, Mapping) or name not in defs:
+        return None
+    return defs[name]
 
 
 def _schema(name: str, lang: str, review: Review) -> dict[str, Any]:
@@ -353,7 +473,7 @@ def open_data_files(review: Review, lang: str, followup: pd.DataFrame | None = N
     params = review.inputs.params
     names = {name: [f["name"] for f in table_schemas()[name]["fields"]] for name in TABLES}
     tables: dict[str, bytes] = {
-        "decisions": _csv(names["decisions"], _decisions_rows_lang(review, lang)),
+        "decisions": _csv_of_columns(names["decisions"], _decisions_columns(review, lang)),
         "funds": _csv(names["funds"], funds_rows(review, lang)),
         "administrations": _csv(names["administrations"], administrations_rows(review)),
     }
