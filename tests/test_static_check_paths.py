@@ -4,7 +4,9 @@
 `static_problems` looks into an element only when its tag or one of its attribute names could matter;
 here it is compared with the check that looks into every element (the one it replaced) on random
 hostile pages. `content_to_record_pages` checks a large record's pages in threads; here it gives the
-same pages, and refuses a page that is not static with the same message, as checking one by one.
+same pages, and refuses a page that is not static with the same message, as checking one by one. A page's
+lines are stripped of their white space at the end only where its bytes show one may end so: here compared
+with splitting, stripping and joining every line.
 """
 
 from __future__ import annotations
@@ -121,3 +123,30 @@ def test_pages_checked_in_threads_are_those_checked_one_by_one(monkeypatch: pyte
     with pytest.raises(RecordError) as refused:
         content_to_record_pages(_content('<img src="x.png"><p onclick="y">'), lang="sv", title="T", dnr="1")
     assert str(refused.value) == str(serial.value) and "<img>" in str(refused.value)
+
+
+def test_the_spaces_a_line_may_not_end_in_are_those_rstrip_strips() -> None:
+    import sys
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != "\n")
+    assert html_export._SPACES == every
+    assert all(c.rstrip() == "" and ("x" + c).rstrip() == "x" for c in every)
+
+
+def test_lines_rstripped_are_those_split_stripped_and_joined() -> None:
+    def split_stripped_and_joined(page: str) -> str:
+        return "\n".join(map(str.rstrip, page.split("\n")))
+
+    # white space of every kind; characters whose UTF-8 ends in a byte that ends a white space's (è, Å, ‡, 、);
+    # other line breaks; a lone surrogate; the record's lines
+    pieces = [*html_export._SPACES, "\n", "\n", "\n", "x", "å", "è", "Å", "\u2021", "\u3001", "\u200b", "\ud800",
+              "😀", "\r\n", '<td class="num">1\u00a0000</td>', "\u00a0"]
+    rng = random.Random(3)
+    for i in range(5000):
+        page = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12 if i % 2 else 40)))
+        assert html_export._lines_rstripped(page) == split_stripped_and_joined(page), repr(page)
+    record_like = '<tr><th scope="row">x</th><td class="num">1\u00a0000</td></tr>\n' * 3000
+    for tail in ["", "\n", " ", "\u3000", "x \n", "\n\u00a0", "\t\n\n"]:
+        page = record_like + tail
+        assert html_export._lines_rstripped(page) == split_stripped_and_joined(page)
+        assert (html_export._lines_rstripped(page) is page) == (split_stripped_and_joined(page) == page)

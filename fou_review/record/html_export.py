@@ -263,4 +263,23 @@ def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, 
     page, _ = exporter.from_notebook_node(nb, resources={"record": record})
     if "\r" in page:
         page = page.replace("\r\n", "\n")
-    return "\n".join(map(str.rstrip, page.split("\n"))).strip("\n") + "\n"  # no line ends in white space
+    return _lines_rstripped(page).strip("\n") + "\n"  # no line ends in white space
+
+
+# What `str.rstrip` strips but "\n": the characters of `str.isspace` (a test compares them with Python's).
+_SPACES = ("\t\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+           "\u200a\u2028\u2029\u202f\u205f\u3000")
+_LAST_BYTES = frozenset(c.encode("utf-8")[-1] for c in _SPACES)
+# Each byte that ends the UTF-8 of a character of `_SPACES` -> " ", "\n" -> "\n", any other byte -> "x": in a page
+# so translated, a line can end in white space only where there is " \n" (or at the page's end).
+_SPACE_ENDS = bytes(ord(" ") if byte in _LAST_BYTES else byte if byte == ord("\n") else ord("x") for byte in range(256))
+
+
+def _lines_rstripped(page: str) -> str:
+    """`page` with each line's white space at its end removed (`str.rstrip`). A page none of whose lines ends
+    in white space (the record's: at 10^4 applications, 480 000 lines) is found so in its UTF-8 bytes, faster
+    than its lines are split and joined again."""
+    if b" \n" not in page.encode("utf-8", "surrogatepass").translate(_SPACE_ENDS) and not (
+            page[-1:].isspace() and page[-1:] != "\n"):
+        return page
+    return "\n".join(map(str.rstrip, page.split("\n")))

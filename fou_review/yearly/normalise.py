@@ -127,24 +127,28 @@ def notebook_bytes(nb: NotebookNode) -> bytes:
     except nbformat.ValidationError as error:
         get_logger().error("Notebook JSON is invalid: %s", error)
     out = strip_transient(_split_lines(copy.deepcopy(nb)))  # type: ignore[no-untyped-call]
-    chunks: list[str | bytes] = []
+    chunks: list[_Chunk] = []
     _json_chunks(out, 0, chunks)
     chunks.append("\n")  # (the JSON of a notebook ends with "}")
-    data: list[bytes] = []
+    data: list[bytes | memoryview] = []
     texts: list[str] = []
     for chunk in chunks:
-        if isinstance(chunk, bytes):
+        if isinstance(chunk, str):
+            texts.append(chunk)
+        else:
             data += ["".join(texts).encode("utf-8"), chunk]
             texts = []
-        else:
-            texts.append(chunk)
     return b"".join([*data, "".join(texts).encode("utf-8")])
 
 
-class _Lines(str):
-    """A text that nbformat writes as the list of its lines (`str.splitlines(True)`)."""
+class _Lines:
+    """A text that nbformat writes as the list of its lines (`str.splitlines(True)`). (Not a str of its own:
+    that would copy the text, tens of megabytes at 10^4 applications.)"""
 
-    __slots__ = ()
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 _SPLIT_MIMES = ("application/javascript", "image/svg+xml")  # nbformat's `_non_text_split_mimes`, and text/*
@@ -173,28 +177,33 @@ def _split_lines(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-# What JSON writes other than as itself, but for "\n" and '"': the other controls and the backslash; and the
-# line breaks of `str.splitlines` that are not controls (U+0085, U+2028, U+2029), in UTF-8.
+# What JSON writes other than as itself, but for "\n" and '"': the other controls and the backslash, in UTF-8;
+# and the line breaks of `str.splitlines` that are not controls.
 _ESCAPED_BYTES = bytes([*range(0x0A), *range(0x0B, 0x20), ord("\\")])
-_OTHER_BREAKS = ("\u0085".encode(), "\u2028".encode(), "\u2029".encode())
+_OTHER_BREAKS = ("\u0085", "\u2028", "\u2029")
+_Chunk = str | bytes | memoryview  # a piece of a notebook's JSON: text, or text already in UTF-8
 
 
-def _lines_json(text: str, level: int) -> str | bytes:
-    """`text.splitlines(True)` as `json.dumps` writes that list at nesting `level` (see `_json_chunks`).
+def _lines_json(text: str, level: int) -> list[_Chunk]:
+    """`text.splitlines(True)` as `json.dumps` writes that list at nesting `level` (see `_json_chunks`), in pieces.
 
     A text whose only line breaks are "\n" and whose only characters JSON escapes are "\n" and '"' (the
     record's HTML) is written in one pass over its UTF-8 bytes: each '"' escaped, each "\n" written as
-    the end of one string in the list and the beginning of the next; any other text line by line."""
+    the end of one string in the list and the beginning of the next; any other text line by line. (The
+    other line breaks are looked for in the text: a search for one character, faster than for its bytes.)"""
     if not text:
-        return "[]"
+        return ["[]"]
     newline = "\n" + " " * (level + 1)
     data = text.encode("utf-8")
-    if len(data.translate(None, _ESCAPED_BYTES)) != len(data) or any(b in data for b in _OTHER_BREAKS):
-        return "[" + newline + ("," + newline).join(map(_encode_str, text.splitlines(True))) + "\n" + " " * level + "]"
+    if len(data.translate(None, _ESCAPED_BYTES)) != len(data) or any(c in text for c in _OTHER_BREAKS):
+        lines = ("," + newline).join(map(_encode_str, text.splitlines(True)))
+        return ["[" + newline + lines + "\n" + " " * level + "]"]
     between = ('\\n",' + newline + '"').encode("utf-8")
-    body = data.replace(b'"', b'\\"')
-    body = body[:-1].replace(b"\n", between) + b"\\n" if body.endswith(b"\n") else body.replace(b"\n", between)
-    return b"".join([("[" + newline + '"').encode("utf-8"), body, ('"\n' + " " * level + "]").encode("utf-8")])
+    body: bytes | memoryview = data.replace(b'"', b'\\"').replace(b"\n", between)
+    end = '"\n' + " " * level + "]"
+    if text.endswith("\n"):  # the last line's break ends the last string: no string after it
+        body, end = memoryview(body)[:-len(between)], "\\n" + end
+    return ["[" + newline + '"', body, end]
 
 
 _encode_str = json.encoder.encode_basestring  # what `json.dumps(..., ensure_ascii=False)` writes a string with
@@ -231,7 +240,7 @@ def _json_key(key: object) -> str:
     return _encode_str(scalar)
 
 
-def _json_chunks(value: object, level: int, out: list[str | bytes]) -> None:
+def _json_chunks(value: object, level: int, out: list[_Chunk]) -> None:
     """`value` as `json.dumps(value, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)`
     with nbformat's encoder (bytes as ASCII text) writes it at nesting `level`, appended to `out`.
 
@@ -239,7 +248,7 @@ def _json_chunks(value: object, level: int, out: list[str | bytes]) -> None:
     of strings only is written in one join, a `_Lines` text by `_lines_json` (as the list of its lines, in
     UTF-8 when written in one pass)."""
     if type(value) is _Lines:
-        out.append(_lines_json(value, level))
+        out += _lines_json(value.text, level)
         return
     scalar = _json_scalar(value)
     if scalar is not None:
