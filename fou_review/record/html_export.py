@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from concurrent.futures import Future
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
 import nbformat
 
@@ -227,31 +228,48 @@ def content_to_record_pages(content: Content, *, lang: str, title: str, dnr: str
             separate[found[0]] = found[1]
         else:
             main.append((kind, text))
-    pages = {MAIN_PAGE: _export(exporter, _notebook(main), lang=lang, title=title, dnr=dnr)}
-    for name, fragment in ({} if main_only else separate).items():
-        heading = heading_text(fragment)
-        pages[name] = _export(exporter, _notebook([("html", fragment)]), lang=lang,
-                              title=f"{heading} – {title}" if heading else title, dnr=dnr)
-    for problems in _each_static_problems(list(pages.values())):  # in the pages' order: the first is reported
-        if problems:
-            raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems)))))
+    with _Checker(sum(len(text) for _, text in content)) as check:
+        pages = {MAIN_PAGE: _export(exporter, _notebook(main), lang=lang, title=title, dnr=dnr)}
+        checked = [check(pages[MAIN_PAGE])]
+        for name, fragment in ({} if main_only else separate).items():
+            heading = heading_text(fragment)
+            pages[name] = _export(exporter, _notebook([("html", fragment)]), lang=lang,
+                                  title=f"{heading} – {title}" if heading else title, dnr=dnr)
+            checked.append(check(pages[name]))  # checked while the next page is made
+        for problems in checked:  # in the pages' order: the first is reported
+            if problems.result():
+                raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems.result())))))
     return pages
 
 
 CHECK_THREADS = 2  # pages checked at once (libxml2 parses and frees a page without holding the GIL)
-_CHECK_IN_THREADS_FROM = 1 << 20  # characters in all: below, the pages are checked one after the other
+_CHECK_IN_THREADS_FROM = 1 << 20  # characters of content in all: below, the pages are checked one after the other
 
 
-def _each_static_problems(pages: list[str]) -> list[list[str]]:
-    """`static_problems` of each page, in order; for a large record, several pages at once."""
-    if len(pages) < 2 or sum(map(len, pages)) < _CHECK_IN_THREADS_FROM:
-        return [static_problems(page) for page in pages]
-    from concurrent.futures import ThreadPoolExecutor
+class _Checker:
+    """`static_problems` of each page handed to it (a future): for a large record in threads, each page as soon as
+    it is made, while the next one is made (nbconvert's export holds the GIL, libxml2's parse does not); for a
+    small one at once, here."""
 
-    longest_first = sorted(range(len(pages)), key=lambda i: -len(pages[i]))
-    with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="fou-review-static-check") as pool:
-        found = dict(zip(longest_first, pool.map(static_problems, [pages[i] for i in longest_first]), strict=True))
-    return [found[i] for i in range(len(pages))]
+    def __init__(self, size: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="fou-review-static-check") \
+            if size >= _CHECK_IN_THREADS_FROM else None
+
+    def __call__(self, page: str) -> Future[list[str]]:
+        if self._pool is not None:
+            return self._pool.submit(static_problems, page)
+        done: Future[list[str]] = Future()
+        done.set_result(static_problems(page))
+        return done
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _export(exporter: Any, nb: nbformat.NotebookNode, *, lang: str, title: str, dnr: str) -> str:

@@ -178,10 +178,10 @@ def make_record(root: Path, year: int, lang: str, supersedes: Mapping[str, str] 
 
         nb = normalise_notebook(executed, str(info["title"]))
         kernel.stop()
+        files["review.ipynb"] = notebook_bytes(nb)  # while the fork (or thread) makes the pages
         # allocation.html, and for a large year its separate pages (record/pages.py); the PDF is the main page's
         pages = ahead.pages_for(record_content(nb), title=str(info["title"]), dnr=str(info["dnr"]))
         files |= {name: page.encode("utf-8") for name, page in pages.items()}
-        files["review.ipynb"] = notebook_bytes(nb)
         files["allocation.pdf"] = ahead.pdf_for(pages["allocation.html"], dt.date.fromisoformat(str(info["decided"])))
     finally:
         ahead.close()  # no process of this run outlives it
