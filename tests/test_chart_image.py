@@ -82,3 +82,23 @@ def test_the_text_alternative_is_what_element_tree_reads() -> None:
         except expat.ExpatError:
             got = None
         assert got == expected, svg
+
+
+def _svg_documents_by_pattern(section: str) -> list[str]:
+    """The documents as they were cut before: one pattern for the whole SVG."""
+    out = []
+    for match in re.finditer(r"<svg\b[^>]*>.*?</svg>", section, re.DOTALL):
+        svg = match.group()
+        if "xmlns=" not in svg.split(">", 1)[0]:
+            svg = svg.replace("<svg", f'<svg xmlns="{SVG_NS}"', 1)
+        out.append(svg)
+    return out
+
+
+def test_the_documents_are_cut_where_the_pattern_cut_them() -> None:
+    pieces = ["<svg>", "<svg ", "<svgx>", "<svg_", "<svgä", "<svg\n", ' xmlns="x"', ">", "</svg>", "</svg", "<p>",
+              "text", "\n", 'width="1" height="2"', "<svg>ä</svg>"]
+    rng = random.Random(2)
+    for _ in range(3000):
+        section = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert svg_documents(section) == _svg_documents_by_pattern(section), section

@@ -26,20 +26,25 @@ from fou_review.workbook.templating import render
 
 SVG_NS = "http://www.w3.org/2000/svg"
 NOTEBOOK_ONLY = {"fou_review": {"review_only": True}}  # output metadata: not part of the record
-_SVG = re.compile(r"<svg\b[^>]*>.*?</svg>", re.DOTALL)
+_SVG_START = re.compile(r"<svg\b[^>]*>")  # an inline SVG's start tag; the SVG ends at the next "</svg>"
+_SVG_END = "</svg>"
 CSS_CLASS = "fou-chart-image"
 
 
 def svg_documents(section_html: str) -> list[str]:
-    """Each inline `<svg>` of a record section as a standalone SVG document (namespace added)."""
+    """Each inline `<svg>` of a record section as a standalone SVG document (namespace added): from its start
+    tag to the first "</svg>" after it (the end found by `str.find`, not by a pattern trying every character)."""
     out: list[str] = []
-    if "<svg" not in section_html:  # most sections: no scan by the pattern
-        return out
-    for match in _SVG.finditer(section_html):
-        svg = match.group()
-        if "xmlns=" not in svg.split(">", 1)[0]:
-            svg = svg.replace("<svg", f'<svg xmlns="{SVG_NS}"', 1)
-        out.append(svg)
+    at = 0
+    while (start := _SVG_START.search(section_html, at)) is not None:
+        end = section_html.find(_SVG_END, start.end())
+        if end < 0:  # no SVG ends after this start tag, nor after a later one
+            break
+        at = end + len(_SVG_END)
+        if "xmlns=" in start.group():
+            out.append(section_html[start.start():at])
+        else:
+            out.append(f'<svg xmlns="{SVG_NS}"' + section_html[start.start() + len("<svg"):at])
     return out
 
 
@@ -99,7 +104,7 @@ def chart_images_html(section_html: str, lang: str = "sv") -> str | None:
     images = []
     for svg in svg_documents(section_html):
         alternative = _Alternative(svg).text()
-        size = re.search(r'\bwidth="(\d+)"\s+height="(\d+)"', svg.split(">", 1)[0])
+        size = re.search(r'\bwidth="(\d+)"\s+height="(\d+)"', svg[:svg.find(">")])  # (an SVG holds a ">")
         images.append({"data": base64.b64encode(svg.encode("utf-8")).decode("ascii"), "alt": alternative,
                        "size": size.groups() if size else None})
     if not images:
