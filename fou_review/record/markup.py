@@ -107,6 +107,8 @@ HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff
 
 def visible(text: str) -> str:
     """`text` with every bidi control and zero-width character written out as ⟨U+XXXX⟩."""
+    if text.isascii():  # (known without reading it) none of them
+        return text
     return HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
