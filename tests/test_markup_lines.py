@@ -36,12 +36,14 @@ def test_macro_lines_write_what_each_macro_wrote() -> None:
                                       "{% elif kind == 'two' %}{{ two(*args) }}"
                                       "{% else %}{{ br(*args) }}{% endif %}{% endfor %}")
     rng = random.Random(5)
+    texts, numbers = [v for v in VALUES if type(v) is str], [v for v in VALUES if type(v) is int]
     for _ in range(300):
         lines = []
+        values = rng.choice([VALUES, texts, numbers])  # an argument's values escaped together: of one kind, or not
         for _ in range(rng.choice([0, 1, 3, 20])):
             name = rng.choice(["one", "two", "br"])
             n = {"one": 1, "two": 3, "br": 0}[name]
-            lines.append((name, tuple(rng.choice(VALUES) for _ in range(n))))
+            lines.append((name, tuple(rng.choice(values) for _ in range(n))))
         colour = rng.choice(["#1a1a1a", "a\"b", "{x}"])
         assert filled.render(lines=lines, colour=colour) == looped.render(lines=lines, colour=colour), lines
 

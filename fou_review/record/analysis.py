@@ -10,7 +10,6 @@ that cannot be told apart. Values computed from illustrative scores carry the il
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from fou_review.core.agreement import agreement
-from fou_review.core.allocation import natural_key
+from fou_review.core.allocation import natural_order
 from fou_review.core.calibration import Calibration
 from fou_review.core.params import Params
 from fou_review.core.pipeline import Review
@@ -39,8 +38,15 @@ def _interval(low: float, high: float, lang: str) -> str:
     return t(lang, "record", "record.analysis.interval", low=format_number(low, lang), high=format_number(high, lang))
 
 
-def _rank(value: object) -> str:
-    return "–" if value is pd.NA or pd.isna(value) else str(int(value))  # type: ignore[call-overload]
+def _in_natural_order(ids: list[str]) -> list[str]:
+    """`ids` sorted by `natural_key` (`natural_order`: without a key per id where they share one pattern)."""
+    return [ids[k] for k in natural_order(ids, np.arange(len(ids))).tolist()]
+
+
+def _ranks(frame: pd.DataFrame, name: str, positions: list[int]) -> list[str]:
+    """A column of ranks at `positions`, in that order: each a whole number, "–" where it is missing."""
+    values, missing = frame[name].tolist(), frame[name].isna().tolist()
+    return ["–" if missing[k] else str(int(values[k])) for k in positions]
 
 
 def _bias_table(cal: Calibration, params: Params, lang: str) -> Table:
@@ -59,22 +65,19 @@ def _bias_table(cal: Calibration, params: Params, lang: str) -> Table:
     return Table(t(lang, "record", "record.analysis.bias_caption", year=params.year), cols, rows, css="calibration")
 
 
-Order = Callable[[str], tuple[tuple[str | int, ...], str]]  # `natural_key`, remembered for the ids seen
-
-
 def _column(frame: pd.DataFrame, name: str, positions: list[int]) -> list[Any]:
     """A column's values at `positions`, in that order."""
     values = frame[name].tolist()
     return [values[k] for k in positions]
 
 
-def _totals_tables(cal: Calibration, params: Params, lang: str, order: Order) -> list[Table]:
+def _totals_tables(cal: Calibration, params: Params, lang: str) -> list[Table]:
     scores = _mark(params, "scores", lang)
     tables = []
     for code in params.funds:
         mine = cal.totals[(cal.totals["fund"] == code) & cal.totals["total_raw"].notna()]
         ids = [str(i) for i in mine["id"].tolist()]
-        at = sorted(range(len(ids)), key=lambda k: order(ids[k]))
+        at = natural_order(ids, np.arange(len(ids))).tolist()  # the rows by their ids in natural order
         cols = [col(lang, "record.col.id", css="nowrap"),
                 col(lang, "record.analysis.col.total_raw", True, badge=scores),
                 col(lang, "record.analysis.col.total_calibrated", True, badge=scores),
@@ -85,7 +88,7 @@ def _totals_tables(cal: Calibration, params: Params, lang: str, order: Order) ->
             [ids[k] for k in at],
             format_number_each([float(v) for v in _column(mine, "total_raw", at)], lang),
             format_number_each([float(v) for v in _column(mine, "total_calibrated", at)], lang),
-            [_rank(v) for v in _column(mine, "rank_raw", at)], [_rank(v) for v in _column(mine, "rank_calibrated", at)],
+            _ranks(mine, "rank_raw", at), _ranks(mine, "rank_calibrated", at),
             format_kr_each([int(v) for v in _column(mine, "granted_raw_kr", at)]),
             format_kr_each([int(v) for v in _column(mine, "granted_calibrated_kr", at)]), strict=True))
         tables.append(Table(t(lang, "record", "record.analysis.totals_caption", fund=code, year=params.year), cols,
@@ -93,7 +96,7 @@ def _totals_tables(cal: Calibration, params: Params, lang: str, order: Order) ->
     return tables
 
 
-def _robust_tables(rob: Robustness, params: Params, lang: str, order: Order) -> list[Table]:
+def _robust_tables(rob: Robustness, params: Params, lang: str) -> list[Table]:
     n_loo = rob.leave_one_out.shape[1]
     kept_all = rob.loo_kept.tolist()
     ids = [str(i) for i in rob.ids]
@@ -106,11 +109,11 @@ def _robust_tables(rob: Robustness, params: Params, lang: str, order: Order) -> 
     percent = cache(lambda share: _percent(share, lang))
     tables = []
     for code in params.funds:
-        mine = np.flatnonzero((rob.funds == code) & rob.ranked).tolist()
+        mine = np.flatnonzero((rob.funds == code) & rob.ranked)
         rows: list[list[Cell]] = [
             [ids[i], words[bool(funded_all[i])], of(kept_all[i]), percent(shares[i]),
              at_line if uncertain_all[i] else "–"]
-            for i in sorted(mine, key=lambda k: order(ids[k]))]
+            for i in natural_order([ids[k] for k in mine.tolist()], mine).tolist()]
         cols = [col(lang, "record.col.id", css="nowrap"), col(lang, "record.robust.col.decision"),
                 col(lang, "record.robust.col.loo", True), col(lang, "record.robust.col.bootstrap", True),
                 col(lang, "record.robust.col.uncertain")]
@@ -127,9 +130,8 @@ def render_analysis(review: Review, lang: str) -> str:
     cal, rob = shared.calibration, shared.robustness
     settings = params.robustness
     conf = _percent(settings.confidence, lang)
-    order = cache(natural_key)  # the same ids are ordered in every table
-    changed = sorted({c.id for c in cal.changes}, key=order)
-    uncertain = sorted((str(i) for i in rob.ids[rob.uncertain]), key=order)
+    changed = _in_natural_order(list({c.id for c in cal.changes}))
+    uncertain = _in_natural_order([str(i) for i in rob.ids[rob.uncertain]])
     return render(
         "analysis.html.j2", lang,
         method=t(lang, "record", "record.analysis.method", confidence=conf, resamples=settings.bootstrap_resamples,
@@ -137,12 +139,12 @@ def render_analysis(review: Review, lang: str) -> str:
         uses=t(lang, "record", "record.analysis.uses_calibrated" if cal.applied else "record.analysis.uses_raw"),
         biases=_bias_table(cal, params, lang),
         bias_sd=t(lang, "record", "record.analysis.bias_sd", sd=format_number(cal.bias_sd, lang)),
-        totals=_totals_tables(cal, params, lang, order),
+        totals=_totals_tables(cal, params, lang),
         calibration_changes=(t(lang, "record", "record.analysis.changes", ids=", ".join(changed)) if changed
                              else t(lang, "record", "record.analysis.no_change")),
         robust_lead=t(lang, "record", "record.robust.lead", resamples=settings.bootstrap_resamples,
                       seed=settings.seed, confidence=conf),
-        robust=_robust_tables(rob, params, lang, order),
+        robust=_robust_tables(rob, params, lang),
         uncertain=(t(lang, "record", "record.robust.some_uncertain", ids=", ".join(uncertain)) if uncertain
                    else t(lang, "record", "record.robust.none_uncertain")))
 

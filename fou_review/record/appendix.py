@@ -6,6 +6,7 @@ illustrative (filled in where the published document is silent) rather than publ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import pandas as pd
@@ -59,37 +60,33 @@ def _common_fields(sources: list[str], fields: list[str], lang: str) -> str | No
 
 
 def _gross_rows(rows_frame: pd.DataFrame, apps: pd.DataFrame, columns: tuple[bool, bool], common: str | None,
-                lang: str) -> list[list[Cell]]:
-    """One row per application of the fund (`apps`: each row's application, in the same order)."""
+                lang: str) -> list[tuple[Cell, ...]]:
+    """One row per application of the fund (`apps`: each row's application, in the same order), written a
+    column at a time."""
     with_years, with_purpose = columns
     decision_col, reason_col = DECISION_COLUMNS[lang]
-    labels = apps["continues_label"].tolist() if "continues_label" in apps.columns else [""] * len(apps)
-    facts = zip(rows_frame["id"].tolist(), rows_frame["applicants"].tolist(), rows_frame["title"].tolist(),
-                format_kr_each([int(v) for v in rows_frame["requested_kr"].tolist()]),
-                format_kr_each([int(v) for v in rows_frame["granted_kr"].tolist()]),
-                rows_frame[decision_col].tolist(), rows_frame[reason_col].tolist(),
-                apps["applicants_as_written"].tolist(), apps["received"].tolist(), labels,
-                apps["project_year"].tolist(), apps["planned_years"].tolist(), apps["purpose"].tolist(),
-                apps["last_report"].tolist(), apps["source"].tolist(), apps["illustrative_fields"].tolist(),
-                strict=True)
-    rows: list[list[Cell]] = []
-    strong: dict[str, Cell] = {}  # the decision in bold, one cell per decision word
-    # Administrations, project years, purposes and reports repeat: each text is written once.
+    # Administrations, project years, purposes, reports and sources repeat: each text is written once.
     as_written, years, vocabulary = cache(_as_written), cache(_project_year), cache(_vocabulary)
-    for (app_id, applicants, title, requested, granted, decision, reason, written, received, label, year, planned,
-         purpose, report, source, fields) in facts:
-        row: list[Cell] = [str(app_id), as_written(str(applicants), str(written), lang), str(title), str(received)]
-        if with_years:
-            row.append(years(str(label), _whole(year), _whole(planned), lang))
-        if with_purpose:
-            row.append(vocabulary(str(purpose), "purpose", lang))
-        words = str(decision)
-        if words not in strong:
-            strong[words] = (Part(words, "strong"),)
-        row += [vocabulary(str(report), "report", lang), requested, granted, strong[words], str(reason),
-                _source_cell(str(source), str(fields), lang, common)]
-        rows.append(row)
-    return rows
+    strong = cache(lambda words: (Part(words, "strong"),))  # the decision in bold, one cell per decision word
+    cells: list[Sequence[Cell]] = [
+        [str(a) for a in rows_frame["id"].tolist()],
+        [as_written(str(a), str(w), lang)
+         for a, w in zip(rows_frame["applicants"].tolist(), apps["applicants_as_written"].tolist(), strict=True)],
+        [str(title) for title in rows_frame["title"].tolist()], [str(r) for r in apps["received"].tolist()]]
+    if with_years:
+        labels = apps["continues_label"].tolist() if "continues_label" in apps.columns else [""] * len(apps)
+        cells.append([years(str(label), year, planned, lang) for label, year, planned in
+                      zip(labels, _whole_each(apps["project_year"]), _whole_each(apps["planned_years"]), strict=True)])
+    if with_purpose:
+        cells.append([vocabulary(str(purpose), "purpose", lang) for purpose in apps["purpose"].tolist()])
+    cells += [[vocabulary(str(report), "report", lang) for report in apps["last_report"].tolist()],
+              format_kr_each([int(v) for v in rows_frame["requested_kr"].tolist()]),
+              format_kr_each([int(v) for v in rows_frame["granted_kr"].tolist()]),
+              [strong(str(words)) for words in rows_frame[decision_col].tolist()],
+              [str(reason) for reason in rows_frame[reason_col].tolist()],
+              [_source_cell(str(source), str(fields), lang, common)
+               for source, fields in zip(apps["source"].tolist(), apps["illustrative_fields"].tolist(), strict=True)]]
+    return list(zip(*cells, strict=True))
 
 
 def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> str:
@@ -127,9 +124,9 @@ def render_appendix(review: Review, fund_code: str, number: int, lang: str) -> s
                               empty=t(lang, "record", "record.appendix.none")))
 
 
-def _whole(value: object) -> int | None:
-    """A whole number of the inputs, None where it is missing (a key for a cache, unlike pandas' NA)."""
-    return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
+def _whole_each(column: pd.Series) -> list[int | None]:
+    """A column of whole numbers of the inputs, None where one is missing (a key for a cache, unlike pandas' NA)."""
+    return [None if gone else int(value) for value, gone in zip(column.tolist(), column.isna().tolist(), strict=True)]
 
 
 def _project_year(label: str, year: int | None, planned: int | None, lang: str) -> str:

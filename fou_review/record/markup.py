@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Literal
 
 import jinja2
@@ -107,6 +107,8 @@ HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff
 
 def visible(text: str) -> str:
     """`text` with every bidi control and zero-width character written out as ⟨U+XXXX⟩."""
+    if text.isascii():  # (known without reading it) none of them
+        return text
     return HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
@@ -152,8 +154,8 @@ def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end:
     """The rows of `table` (the template's `table_rows` filter): each cell after `before_cell` of its column,
     each row closed by `row_end`, those tags rendered by the template once per column; a cell of plain
     text escaped exactly as autoescape writes `{{ text }}` (`_autoescaped`), any
-    other cell written by the template's `cell` macro (once per cell object). Column by column, so a
-    column of plain text (most of them) is escaped in one pass."""
+    other cell written by the template's `cell` macro (once per cell object). Column by column, so the
+    plain texts of a column (most cells) are escaped in one pass."""
     if not table.rows:
         return Markup("")
     if not table.cols:
@@ -171,23 +173,57 @@ def table_rows(table: Table, before_cell: Callable[[int, Col], Markup], row_end:
     pieces: list[Iterable[str]] = []
     for i, (c, column) in enumerate(zip(table.cols, zip(*table.rows, strict=True), strict=True)):
         pieces.append(repeat(str(before_cell(i, c))))
-        pieces.append(_escaped_column(column) if set(map(type, column)) == {str} else map(one, column))
+        pieces.append(_written_column(column, one))
     pieces.append(repeat(str(row_end(len(table.cols)))))
-    return Markup("".join(map("".join, zip(*pieces))))  # (the repeats end with the shortest: the rows)
+    return Markup("".join(chain.from_iterable(zip(*pieces))))  # (the repeats end with the shortest: the rows)
+
+
+def _written_column(column: Sequence[Cell], one: Callable[[Cell], str]) -> Sequence[str]:
+    """Each cell of a column as `one` writes it: its plain texts (`type` str) escaped together
+    (`_escaped_column`), the other cells by `one`."""
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        return _escaped_column(column)  # type: ignore[arg-type]
+    if str not in kinds:
+        return list(map(one, column))
+    texts = iter(_escaped_column([c for c in column if type(c) is str]))
+    return [next(texts) if type(c) is str else one(c) for c in column]
 
 
 _SLOT = re.compile("\0(\\d+)\0")
 
 
-def _form(macro: jinja2.runtime.Macro) -> str:
-    """`macro`'s output as a format string: `str.format`'s field {i} where argument i goes (its own braces
-    doubled). Rendered once, with markers (safe text no template holds) for the arguments."""
+def _form(macro: jinja2.runtime.Macro) -> tuple[list[str], list[int]]:
+    """`macro`'s output as its texts and, between each two, the number of the argument written there. Rendered
+    once, with markers (safe text no template holds) for the arguments."""
     written = str(macro(*(Markup(f"\0{i}\0") for i in range(len(macro.arguments)))))
     cut = _SLOT.split(written)
     if any("\0" in piece for piece in cut[0::2]):
         raise ValueError(f"the macro {macro.name} writes a NUL of its own")
-    return "".join(piece.replace("{", "{{").replace("}", "}}") if k % 2 == 0 else f"{{{piece}}}"
-                   for k, piece in enumerate(cut))
+    return cut[0::2], [int(piece) for piece in cut[1::2]]
+
+
+def _escaped_values(values: Sequence[object]) -> Sequence[str]:
+    """Each value escaped as `_autoescaped` escapes it: texts in one pass (`_escaped_column`), whole numbers
+    written as they are (their digits and minus sign need no escaping)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return _escaped_column(values)  # type: ignore[arg-type]
+    if kinds == {int}:
+        return list(map(str, values))
+    return list(map(_autoescaped, values))
+
+
+def _filled(form: tuple[list[str], list[int]], arguments: list[Sequence[object]]) -> list[str]:
+    """The lines one macro writes (`form`, from `_form`), one per arguments, argument by argument."""
+    texts, slots = form
+    if not slots:
+        return [texts[0]] * len(arguments)
+    values = [_escaped_values(column) for column in zip(*arguments, strict=True)]
+    pieces: list[Iterable[str]] = [repeat(texts[0])]
+    for slot, text in zip(slots, texts[1:], strict=True):
+        pieces += [values[slot], repeat(text)]
+    return list(map("".join, zip(*pieces)))  # (the repeats end with the shortest: the lines)
 
 
 def macro_lines(lines: Iterable[tuple[str, Sequence[object]]], **macros: jinja2.runtime.Macro) -> Markup:
@@ -195,10 +231,18 @@ def macro_lines(lines: Iterable[tuple[str, Sequence[object]]], **macros: jinja2.
 
     Each macro is rendered once (`_form`) and each line's arguments, escaped exactly as autoescape writes
     `{{ value }}` (`_autoescaped`), put in their places: the same text as calling the
-    macro per line, at 10^4 lines. So a macro given here only writes its arguments (`{{ x }}`): it does not
-    compute with them or test them (a line's shape is which macro writes it)."""
-    forms = {name: _form(macro).format for name, macro in macros.items()}
-    return Markup("".join([forms[name](*map(_autoescaped, arguments)) for name, arguments in lines]))
+    macro per line, at 10^4 lines. The lines of a macro are filled in together, an argument at a time (its
+    texts escaped in one pass), then put back in their order. So a macro given here only writes its
+    arguments (`{{ x }}`): it does not compute with them or test them (a line's shape is which macro writes
+    it)."""
+    forms = {name: _form(macro) for name, macro in macros.items()}
+    lines = list(lines)
+    names = [name for name, _ in lines]
+    by_macro: dict[str, list[Sequence[object]]] = {name: [] for name in names}
+    for name, arguments in lines:
+        by_macro[name].append(arguments)
+    filled = {name: iter(_filled(forms[name], arguments)) for name, arguments in by_macro.items()}
+    return Markup("".join(map(next, [filled[name] for name in names])))
 
 
 @cache

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from functools import reduce
+from itertools import compress
+from operator import not_
 from typing import Any
 
 import pandas as pd
@@ -107,21 +109,17 @@ def render_rules(review: Review, lang: str) -> str:
 def _score_cells(means: list[str], spreads: list[int], counts: list[bool], lang: str) -> list[Cell]:
     """One criterion's score cells: mean and spread, marked when the criterion does not count for the row
     (one cell object per text, so the template writes each marked text once)."""
+    pairs = list(zip(means, map(int, spreads), strict=True))
+    written = {pair: t(lang, "record", "record.ranking.score", mean=pair[0], spread=pair[1])
+               for pair in dict.fromkeys(pairs)}  # each (mean, spread) written once: they repeat at scale
+    texts = list(map(written.__getitem__, pairs))
+    cells: list[Cell] = list(texts)
     marked: dict[str, Cell] = {}
-    written: dict[tuple[str, int], str] = {}  # each (mean, spread) written once: they repeat at scale
-    cells: list[Cell] = []
-    for mean, spread, counted in zip(means, spreads, counts, strict=True):
-        pair = (mean, int(spread))
-        score = written.get(pair)
-        if score is None:
-            score = written[pair] = t(lang, "record", "record.ranking.score", mean=mean, spread=pair[1])
-        if bool(counted):
-            cells.append(score)
-        else:
-            if score not in marked:
-                marked[score] = (Part(score), Part(" "),
-                                 Part(t(lang, "record", "record.ranking.does_not_count"), "badge"))
-            cells.append(marked[score])
+    for k in compress(range(len(texts)), map(not_, counts)):
+        score = texts[k]
+        if score not in marked:
+            marked[score] = (Part(score), Part(" "), Part(t(lang, "record", "record.ranking.does_not_count"), "badge"))
+        cells[k] = marked[score]
     return cells
 
 
@@ -153,9 +151,10 @@ def _ranking_rows(rows_frame: pd.DataFrame, by_id: pd.DataFrame, params: Params,
                     format_number_each(rows_frame["total_score"].tolist(), lang), reviewers,
                     _kr_or_dash(d["budget_before_kr"].tolist()),
                     [str(decision) for decision in d[DECISION_COLUMNS[lang][0]].tolist()], strict=True))
-    not_counted = [t(lang, "record", "record.ranking.criterion_for", label=labels[c], id=app_id)
-                   for k, app_id in enumerate(ids) for c, counted in zip(codes, counts, strict=True)
-                   if not bool(counted[k])]
+    # each row's criteria that do not count, row by row (found a criterion at a time)
+    gaps = sorted((k, j) for j, counted in enumerate(counts) for k in compress(range(len(ids)), map(not_, counted)))
+    not_counted = [t(lang, "record", "record.ranking.criterion_for", label=labels[codes[j]], id=ids[k])
+                   for k, j in gaps]
     return rows, not_counted
 
 
@@ -183,6 +182,7 @@ def render_ranking(review: Review, lang: str) -> str:
             "table": Table(t(lang, "record", "record.ranking.caption", fund=fund_code, year=params.year), cols, rows,
                            css="ranking", empty=t(lang, "record", "record.ranking.none")),
             "not_counted": ", ".join(not_counted),
-            "unranked": [(str(i), str(r)) for i, r in zip(unranked["id"], unranked[reason_col], strict=True)],
+            "unranked": [("line", (str(i), str(r)))  # (the template's macro, its arguments)
+                         for i, r in zip(unranked["id"].tolist(), unranked[reason_col].tolist(), strict=True)],
         })
     return render("ranking.html.j2", lang, funds=funds)
