@@ -166,6 +166,20 @@ def test_a_former_name_is_judged_by_each_row_s_date() -> None:
     assert len(slow) == 1 and f"row {apps.row_numbers[late]}" in slow[0] and "Gamla stan" in slow[0]
 
 
+def test_a_former_name_accepted_is_read_by_each_row_s_date() -> None:
+    """A year that accepts former names: the rows naming one are read one by one (the column's other cells once
+    each), the same frame by both paths."""
+    params = load_params(REPO, 2022)
+    params = dataclasses.replace(params, aliases=(Alias("Gamla stan", "Bromma", dt.date(2021, 9, 5)),))
+    apps, _ = _tables(REPO)
+    edited = apps
+    for row, received in ((0, "2021-09-01"), (1, "2021-09-09")):
+        edited = _with_cell(_with_cell(edited, row, "received", received), row, "applicants", "Gamla stan")
+    quick, slow = _both(lambda: parse_applications(edited, params), load, "_valid_applications")
+    _assert_same(quick, slow)
+    assert isinstance(quick, pd.DataFrame) and quick["applicants"].tolist()[:2] == [("Bromma",), ("Bromma",)]
+
+
 def test_scores_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) -> None:
     root, params = year
     apps, score_tables = _tables(root)

@@ -98,7 +98,7 @@ def _suggest(name: str, params: Params) -> Msg:
 
 def split_applicants(text: str) -> tuple[str, ...]:
     """"Rinkeby-Kista & Spånga-Tensta" -> ("Rinkeby-Kista", "Spånga-Tensta")."""
-    return tuple(p.strip() for p in text.split("&") if p.strip())
+    return tuple(filter(None, map(str.strip, text.split("&"))))
 
 
 _Bad = Callable[..., None]  # bad(row, column, msgid, **values): note a problem in a cell
@@ -267,19 +267,21 @@ def _valid_applications(table: Table, params: Params, ledger: bool) -> pd.DataFr
     def bad(*_where: object, **_values: object) -> None:
         failed.append(True)
 
-    amounts = {text: _check_requested(0, text, bad) for text in set(col("requested_kr"))}
+    amounts = {text: _check_requested(0, text, bad) or 0 for text in set(col("requested_kr"))}
     received = {text: _check_received(0, text, bad) for text in set(col("received"))}
     year_values = {key: _check_years(0, {"project_year": key[1], "planned_years": key[2]}, key[0], params, bad)
                    for key in set(years)}
     applicants = _applicants_column(table, params, bad)
     if failed:
         return None
+    project_year, planned_years = ({key: values[c] for key, values in year_values.items()}
+                                   for c in ("project_year", "planned_years"))
     return _typed_applications(pd.DataFrame({
         "id": ids, "fund": funds, "applicants": applicants, "applicants_as_written": col("applicants"),
-        "title": col("title"), "requested_kr": [amounts[text] or 0 for text in col("requested_kr")],
-        "received": [received[text] for text in col("received")], "purpose": col("purpose"),
-        "project_year": [year_values[key]["project_year"] for key in years],
-        "planned_years": [year_values[key]["planned_years"] for key in years], "last_report": col("last_report"),
+        "title": col("title"), "requested_kr": list(map(amounts.__getitem__, col("requested_kr"))),
+        "received": list(map(received.__getitem__, col("received"))), "purpose": col("purpose"),
+        "project_year": list(map(project_year.__getitem__, years)),
+        "planned_years": list(map(planned_years.__getitem__, years)), "last_report": col("last_report"),
         "continues": col("continues"), "contact_person": col("contact_person"), "source": col("source"),
         "illustrative_fields": col("illustrative_fields"), "row": table.row_numbers,
     }))
@@ -289,16 +291,15 @@ def _applicants_column(table: Table, params: Params, bad: _Bad) -> list[tuple[st
     """Each row's applicants as `_check_applicants` reads them, read once per distinct cell where the
     received date cannot matter (no name in it was ever merged into another)."""
     merged_names = {a.old for a in params.aliases}
-    known: dict[str, tuple[str, ...]] = {}
-    out: list[tuple[str, ...]] = []
-    for text, received in zip(table.column("applicants"), table.column("received"), strict=True):
-        resolved = known.get(text)
-        if resolved is None:
-            resolved = _check_applicants(0, {"applicants": text, "received": received}, params, bad)
-            if merged_names.isdisjoint(split_applicants(text)):
-                known[text] = resolved
-        out.append(resolved)
-    return out
+    texts, dates = table.column("applicants"), table.column("received")
+    known = {text: _check_applicants(0, {"applicants": text, "received": received}, params, bad)
+             for text, received in dict(zip(texts, dates, strict=True)).items()
+             if merged_names.isdisjoint(split_applicants(text))}
+    if len(known) == len(set(texts)):
+        return list(map(known.__getitem__, texts))
+    return [known[text] if text in known else
+            _check_applicants(0, {"applicants": text, "received": received}, params, bad)
+            for text, received in zip(texts, dates, strict=True)]
 
 
 def parse_applications_from_string(text: str, params: Params, file: str = "applications.csv") -> pd.DataFrame:
