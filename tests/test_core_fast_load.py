@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -165,6 +166,20 @@ def test_a_former_name_is_judged_by_each_row_s_date() -> None:
     assert len(slow) == 1 and f"row {apps.row_numbers[late]}" in slow[0] and "Gamla stan" in slow[0]
 
 
+def test_a_former_name_accepted_is_read_by_each_row_s_date() -> None:
+    """A year that accepts former names: the rows naming one are read one by one (the column's other cells once
+    each), the same frame by both paths."""
+    params = load_params(REPO, 2022)
+    params = dataclasses.replace(params, aliases=(Alias("Gamla stan", "Bromma", dt.date(2021, 9, 5)),))
+    apps, _ = _tables(REPO)
+    edited = apps
+    for row, received in ((0, "2021-09-01"), (1, "2021-09-09")):
+        edited = _with_cell(_with_cell(edited, row, "received", received), row, "applicants", "Gamla stan")
+    quick, slow = _both(lambda: parse_applications(edited, params), load, "_valid_applications")
+    _assert_same(quick, slow)
+    assert isinstance(quick, pd.DataFrame) and quick["applicants"].tolist()[:2] == [("Bromma",), ("Bromma",)]
+
+
 def test_scores_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) -> None:
     root, params = year
     apps, score_tables = _tables(root)
@@ -180,3 +195,57 @@ def test_scores_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) 
         edited = _with_cell(table, row, column, text)
         quick, slow = _both(lambda e=edited: parse_scores(e, reviewer, params, ids), load, "_valid_scores")
         _assert_same(quick, slow)  # (an emptied score is no problem: one row fewer, in both)
+
+
+def test_a_year_s_scores_read_the_same_by_their_positions(year: tuple[Path, Params]) -> None:
+    """`load_year` makes the scores' frame from each file's positions (`load._score_codes`) as it makes it from
+    the files' frames (`parse_scores`), both for the year and with a file of problems."""
+    root, _ = year
+    quick, slow = _both(lambda: load.load_year(root, 2022).scores, load, "_score_codes")
+    _assert_same(quick, slow)
+    assert list(quick.dtypes.astype(str)) == list(slow.dtypes.astype(str))
+    for column in ("reviewer", "application_id", "criterion"):
+        assert quick[column].cat.categories.equals(slow[column].cat.categories)
+        assert quick[column].cat.codes.dtype == slow[column].cat.codes.dtype
+
+
+def _copy_year(root: Path, to: Path) -> list[Path]:
+    """The year's parameters and data copied to `to`; its score files."""
+    for part in ("params", "data"):
+        shutil.copytree(root / part, to / part)
+    return sorted((to / "data" / "2022" / "scores").glob("*.csv"))
+
+
+def _edit_scores(path: Path, edit: Callable[[int, list[str]], list[str]]) -> None:
+    """Each row's cells of a score file replaced by `edit(index of the score column, cells)`."""
+    lines = path.read_text("utf-8").splitlines()
+    column = lines[0].split(",").index("score")
+    path.write_text("\n".join([lines[0], *(",".join(edit(column, line.split(","))) for line in lines[1:])]) + "\n",
+                    "utf-8")
+
+
+def test_scores_read_the_same_with_a_file_read_row_by_row(tmp_path: Path, year: tuple[Path, Params]) -> None:
+    """A reviewer who has scored nothing yet, and a grade written with ten digits (read only row by row): the
+    year's scores are the files' frames put together, by either reading."""
+    scores = _copy_year(year[0], tmp_path)
+    _edit_scores(scores[-1], lambda column, cells: [("" if i == column else c) for i, c in enumerate(cells)])
+    quick, slow = _both(lambda: load.load_year(tmp_path, 2022).scores, load, "_score_codes")
+    _assert_same(quick, slow)
+    _edit_scores(scores[0], lambda column, cells: [(c.zfill(10) if i == column and c else c)
+                                                   for i, c in enumerate(cells)])
+    assert load._valid_scores(read_table(scores[0], "s.csv"), scores[0].stem, year[1].criterion_codes(),
+                              (year[1].scale.minimum, year[1].scale.maximum), set()) is None
+    quick, slow = _both(lambda: load.load_year(tmp_path, 2022).scores, load, "_score_codes")
+    _assert_same(quick, slow)
+
+
+def test_a_year_s_score_problems_are_the_same_by_either_reading(tmp_path: Path, year: tuple[Path, Params]) -> None:
+    scores = _copy_year(year[0], tmp_path)
+    text = scores[0].read_text("utf-8").splitlines()
+    first = text[1].split(",")
+    text[2] = ",".join([first[0], first[1], *text[2].split(",")[2:]])  # an (application, criterion) twice
+    text[3] = text[3].replace(text[3].split(",")[0], "X-1", 1)  # an unknown application
+    scores[0].write_text("\n".join(text) + "\n", "utf-8")
+    quick, slow = _both(lambda: load.load_year(tmp_path, 2022), load, "_score_codes")
+    _assert_same(quick, slow)
+    assert any("X-1" in p for p in slow) and any("already scored" in p for p in slow)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
@@ -98,7 +98,7 @@ def _suggest(name: str, params: Params) -> Msg:
 
 def split_applicants(text: str) -> tuple[str, ...]:
     """"Rinkeby-Kista & Spånga-Tensta" -> ("Rinkeby-Kista", "Spånga-Tensta")."""
-    return tuple(p.strip() for p in text.split("&") if p.strip())
+    return tuple(filter(None, map(str.strip, text.split("&"))))
 
 
 _Bad = Callable[..., None]  # bad(row, column, msgid, **values): note a problem in a cell
@@ -267,19 +267,21 @@ def _valid_applications(table: Table, params: Params, ledger: bool) -> pd.DataFr
     def bad(*_where: object, **_values: object) -> None:
         failed.append(True)
 
-    amounts = {text: _check_requested(0, text, bad) for text in set(col("requested_kr"))}
+    amounts = {text: _check_requested(0, text, bad) or 0 for text in set(col("requested_kr"))}
     received = {text: _check_received(0, text, bad) for text in set(col("received"))}
     year_values = {key: _check_years(0, {"project_year": key[1], "planned_years": key[2]}, key[0], params, bad)
                    for key in set(years)}
     applicants = _applicants_column(table, params, bad)
     if failed:
         return None
+    project_year, planned_years = ({key: values[c] for key, values in year_values.items()}
+                                   for c in ("project_year", "planned_years"))
     return _typed_applications(pd.DataFrame({
         "id": ids, "fund": funds, "applicants": applicants, "applicants_as_written": col("applicants"),
-        "title": col("title"), "requested_kr": [amounts[text] or 0 for text in col("requested_kr")],
-        "received": [received[text] for text in col("received")], "purpose": col("purpose"),
-        "project_year": [year_values[key]["project_year"] for key in years],
-        "planned_years": [year_values[key]["planned_years"] for key in years], "last_report": col("last_report"),
+        "title": col("title"), "requested_kr": list(map(amounts.__getitem__, col("requested_kr"))),
+        "received": list(map(received.__getitem__, col("received"))), "purpose": col("purpose"),
+        "project_year": list(map(project_year.__getitem__, years)),
+        "planned_years": list(map(planned_years.__getitem__, years)), "last_report": col("last_report"),
         "continues": col("continues"), "contact_person": col("contact_person"), "source": col("source"),
         "illustrative_fields": col("illustrative_fields"), "row": table.row_numbers,
     }))
@@ -289,16 +291,15 @@ def _applicants_column(table: Table, params: Params, bad: _Bad) -> list[tuple[st
     """Each row's applicants as `_check_applicants` reads them, read once per distinct cell where the
     received date cannot matter (no name in it was ever merged into another)."""
     merged_names = {a.old for a in params.aliases}
-    known: dict[str, tuple[str, ...]] = {}
-    out: list[tuple[str, ...]] = []
-    for text, received in zip(table.column("applicants"), table.column("received"), strict=True):
-        resolved = known.get(text)
-        if resolved is None:
-            resolved = _check_applicants(0, {"applicants": text, "received": received}, params, bad)
-            if merged_names.isdisjoint(split_applicants(text)):
-                known[text] = resolved
-        out.append(resolved)
-    return out
+    texts, dates = table.column("applicants"), table.column("received")
+    known = {text: _check_applicants(0, {"applicants": text, "received": received}, params, bad)
+             for text, received in dict(zip(texts, dates, strict=True)).items()
+             if merged_names.isdisjoint(split_applicants(text))}
+    if len(known) == len(set(texts)):
+        return list(map(known.__getitem__, texts))
+    return [known[text] if text in known else
+            _check_applicants(0, {"applicants": text, "received": received}, params, bad)
+            for text, received in zip(texts, dates, strict=True)]
 
 
 def parse_applications_from_string(text: str, params: Params, file: str = "applications.csv") -> pd.DataFrame:
@@ -308,17 +309,27 @@ def parse_applications_from_string(text: str, params: Params, file: str = "appli
 
 def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str]) -> pd.DataFrame:
     """One reviewer's scores: a score per application and criterion (empty = not yet scored)."""
+    _check_score_file(table, reviewer, params)
+    frame = _valid_scores(table, reviewer, params.criterion_codes(), (params.scale.minimum, params.scale.maximum),
+                          app_ids)
+    return frame if frame is not None else _scores_row_by_row(table, reviewer, params, app_ids)
+
+
+def _check_score_file(table: Table, reviewer: str, params: Params) -> None:
+    """A score file's columns and reviewer (an InputError naming each problem)."""
     problems = require_columns(table, SCORE_COLUMNS, SCORE_OPTIONAL)
     if reviewer not in params.reviewers:
         problems.append(Problem.of(table.file, "scores.unknown_reviewer", reviewer=repr(reviewer),
                                    reviewers=", ".join(params.reviewers)))
     if problems:
         raise InputError(problems)
+
+
+def _scores_row_by_row(table: Table, reviewer: str, params: Params, app_ids: set[str]) -> pd.DataFrame:
+    """`parse_scores`' frame read a row at a time, naming each problem of a row."""
     criteria = params.criterion_codes()
     lo, hi = params.scale.minimum, params.scale.maximum
-    frame = _valid_scores(table, reviewer, criteria, (lo, hi), app_ids)
-    if frame is not None:
-        return frame
+    problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     out: list[tuple[str, str, str, int, str]] = []
     for row, v in table.rows:
@@ -346,26 +357,63 @@ def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str])
         {"score": "int64"})
 
 
+@dataclass(frozen=True)
+class _ScoreCodes:
+    """A valid score file's rows with a score, read a column at a time: each row's application and criterion by
+    its position among the ids and criteria it was checked against (`_score_codes`)."""
+
+    table: Table
+    reviewer: str
+    kept: np.ndarray | None  # the positions of the rows with a score in the table (None: every row)
+    applications: np.ndarray  # intp, by row kept
+    criteria: np.ndarray  # intp
+    scores: np.ndarray  # int64
+
+    def column(self, name: str) -> tuple[str, ...]:
+        """The cells of column `name` of the rows kept."""
+        cells = self.table.column(name)
+        return cells if self.kept is None else tuple([cells[i] for i in self.kept.tolist()])
+
+    def frame(self) -> pd.DataFrame:
+        """`parse_scores`' frame of these rows."""
+        if not len(self.scores):  # as the row-wise reading makes it (no column's type inferred from its values)
+            return pd.DataFrame([], columns=["reviewer", "application_id", "criterion", "score", "comment"]).astype(
+                {"score": "int64"})
+        return pd.DataFrame({"reviewer": [self.reviewer] * len(self.scores),
+                             "application_id": self.column("application_id"), "criterion": self.column("criterion"),
+                             "score": self.scores, "comment": self.column("comment")})
+
+
+def _score_codes(table: Table, reviewer: str, criteria: tuple[str, ...], scale: tuple[int, int],
+                 app_codes: Mapping[str, int]) -> _ScoreCodes | None:
+    """A score file checked a column at a time against the ids `app_codes` (id -> its position); None when some
+    cell is wrong (`_scores_row_by_row` then names it)."""
+    apps, crits, texts = table.column("application_id"), table.column("criterion"), table.column("score")
+    distinct = set(texts)
+    grades = {text: int(text) for text in distinct if _INT.match(text) and len(text) < 10}
+    if not all(text in grades and scale[0] <= grades[text] <= scale[1] for text in distinct - {""}):
+        return None
+    n = len(texts)
+    try:
+        app_index = np.fromiter(map(app_codes.__getitem__, apps), dtype=np.intp, count=n)
+        crit_index = np.fromiter(map({c: i for i, c in enumerate(criteria)}.__getitem__, crits), dtype=np.intp,
+                                 count=n)
+    except KeyError:
+        return None  # an unknown application or criterion
+    if n and np.bincount(app_index * len(criteria) + crit_index).max() > 1:  # an (application, criterion) twice
+        return None
+    scores = np.fromiter(map((grades | {"": -1}).__getitem__, texts), dtype=np.int64, count=n)
+    if "" not in distinct:
+        return _ScoreCodes(table, reviewer, None, app_index, crit_index, scores)
+    kept = np.flatnonzero(scores >= 0)  # not yet scored: no row
+    return _ScoreCodes(table, reviewer, kept, app_index[kept], crit_index[kept], scores[kept])
+
+
 def _valid_scores(table: Table, reviewer: str, criteria: tuple[str, ...], scale: tuple[int, int],
                   app_ids: set[str]) -> pd.DataFrame | None:
     """`parse_scores`' frame checked a column at a time; None when some cell is wrong (the caller names it)."""
-    apps, crits, texts = table.column("application_id"), table.column("criterion"), table.column("score")
-    grades = {text: int(text) for text in set(texts) if _INT.match(text) and len(text) < 10}
-    if not (app_ids.issuperset(apps) and set(criteria).issuperset(crits)
-            and all(text in grades and scale[0] <= grades[text] <= scale[1] for text in set(texts) - {""})
-            and len(set(map(operator.add, apps, crits))) == len(apps)):  # no (application, criterion) twice
-        return None  # (equal pairs join to equal texts; two pairs joining to one text only cost the row-wise check)
-    columns = {"application_id": apps, "criterion": crits, "score": texts, "comment": table.column("comment")}
-    if "" in texts:  # not yet scored: no row
-        keep = [i for i, text in enumerate(texts) if text]
-        columns = {c: tuple(values[i] for i in keep) for c, values in columns.items()}
-    if not columns["score"]:  # as the row-wise reading makes it (no column's type inferred from its values)
-        return pd.DataFrame([], columns=["reviewer", "application_id", "criterion", "score", "comment"]).astype(
-            {"score": "int64"})
-    return pd.DataFrame({"reviewer": [reviewer] * len(columns["score"]), "application_id": columns["application_id"],
-                         "criterion": columns["criterion"],
-                         "score": np.array([grades[t] for t in columns["score"]], dtype=np.int64),
-                         "comment": columns["comment"]})
+    read = _score_codes(table, reviewer, criteria, scale, {a: i for i, a in enumerate(app_ids)})
+    return None if read is None else read.frame()
 
 
 def parse_conflicts(table: Table, params: Params, app_ids: set[str]) -> pd.DataFrame:
@@ -515,8 +563,10 @@ def _load_applications(root: Path, year: int, params: Params, app_path: Path, pr
         )
 
         ledger = gating_ledger(root, year, params)
-        written = pd.DataFrame({"fund": list(table.column("fund")), "received": list(table.column("received"))})
-        if all_outside_window(written, params):  # checked on the cells as written: a stale copy stops here
+        # checked on the cells as written (each distinct pair once: the answer is the same): a stale copy stops here
+        written = pd.DataFrame(sorted(set(zip(table.column("fund"), table.column("received")))),
+                               columns=["fund", "received"])
+        if all_outside_window(written, params):
             problems.append(Problem.of(rel, "apps.all_outside_window", year=year))
         apps = parse_applications(table, params, ledger=ledger is not None)
         cycle = apply_cycle(root, year, params, apps, rel, ledger)
@@ -527,12 +577,14 @@ def _load_applications(root: Path, year: int, params: Params, app_path: Path, pr
         return table, apps, ()
 
 
-def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files: list[Path],
-                 problems: list[Problem], stamps: dict[str, Stamp]) -> list[pd.DataFrame]:
+def _load_scores(root: Path, year: int, params: Params, app_codes: Mapping[str, int], files: list[Path],
+                 problems: list[Problem], stamps: dict[str, Stamp]) -> list[_ScoreCodes | pd.DataFrame]:
     """Every reviewer's score file under `data/<year>/scores/` (added to `files`, its stamp before reading to
-    `stamps`; problems to `problems`)."""
-    frames: list[pd.DataFrame] = []
+    `stamps`; problems to `problems`): each read a column at a time against the ids `app_codes` (id -> its
+    position), or, when that finds a problem, as `parse_scores` reads it."""
+    read: list[_ScoreCodes | pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
+    criteria, scale = params.criterion_codes(), (params.scale.minimum, params.scale.maximum)
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
         files.append(path)
         try:
@@ -542,11 +594,40 @@ def _load_scores(root: Path, year: int, params: Params, app_ids: set[str], files
         if stamp is not None:
             stamps[path.stem] = stamp
         try:
-            frames.append(parse_scores(read_table(path, path.relative_to(root).as_posix()), path.stem, params,
-                                       app_ids))
+            table = read_table(path, path.relative_to(root).as_posix())
+            _check_score_file(table, path.stem, params)
+            codes = _score_codes(table, path.stem, criteria, scale, app_codes)
+            read.append(codes if codes is not None else
+                        _scores_row_by_row(table, path.stem, params, set(app_codes)))
         except InputError as exc:
             problems += exc.problems
-    return frames
+    return read
+
+
+def _scores_frame(read: list[_ScoreCodes | pd.DataFrame], params: Params, app_ids: list[str]) -> pd.DataFrame:
+    """The year's scores: every file's rows in turn, with categorical keys (scoring then maps them by category,
+    not by hashing every row's text). `app_ids`: the applications' ids in their order, the positions the files
+    were read against. Made from the positions themselves when every file was read a column at a time."""
+    reviewers, criteria = list(params.reviewers), list(params.criterion_codes())
+    if not read or not all(isinstance(r, _ScoreCodes) and len(r.scores) for r in read):
+        frames = [r.frame() if isinstance(r, _ScoreCodes) else r for r in read]
+        scores = (pd.concat(frames, ignore_index=True) if frames else
+                  pd.DataFrame({"reviewer": [], "application_id": [], "criterion": [], "score": [], "comment": []})
+                  .astype({"score": "int64"}))
+        return scores.assign(reviewer=pd.Categorical(scores["reviewer"], categories=reviewers),
+                             application_id=pd.Categorical(scores["application_id"], categories=app_ids),
+                             criterion=pd.Categorical(scores["criterion"], categories=criteria))
+    coded = [r for r in read if isinstance(r, _ScoreCodes)]
+    sizes = [len(r.scores) for r in coded]
+    return pd.DataFrame({
+        "reviewer": pd.Categorical.from_codes(np.repeat([reviewers.index(r.reviewer) for r in coded], sizes),
+                                              categories=reviewers),
+        "application_id": pd.Categorical.from_codes(np.concatenate([r.applications for r in coded]),
+                                                    categories=app_ids),
+        "criterion": pd.Categorical.from_codes(np.concatenate([r.criteria for r in coded]), categories=criteria),
+        "score": np.concatenate([r.scores for r in coded]),
+        "comment": list(chain.from_iterable(r.column("comment") for r in coded)),
+    })
 
 
 def load_year(root: Path, year: int) -> YearInputs:
@@ -568,10 +649,11 @@ def _load_year(root: Path, year: int, digests: Mapping[str, str]) -> YearInputs:
         known = pd.DataFrame({"id": list(readable), "requested_kr": list(readable.values())})
     else:
         known = apps
-    app_ids = set(known["id"])
+    known_ids = known["id"].tolist()
+    app_ids = set(known_ids)
     files = [root / "params" / f"{year}.yaml", app_path, *ledger_files]
     stamps: dict[str, tuple[int, int, int]] = {}
-    frames = _load_scores(root, year, params, app_ids, files, problems, stamps)
+    read = _load_scores(root, year, params, {a: i for i, a in enumerate(known_ids)}, files, problems, stamps)
     conflicts = pd.DataFrame(columns=["reviewer", "application_id", "reason"])
     conflict_path = data_dir(root, year) / "conflicts.csv"
     if conflict_path.exists():
@@ -599,14 +681,7 @@ def _load_year(root: Path, year: int, digests: Mapping[str, str]) -> YearInputs:
             problems += exc.problems
     if problems or apps is None:
         raise InputError(problems)
-    scores = (pd.concat(frames, ignore_index=True) if frames else
-              pd.DataFrame({"reviewer": [], "application_id": [], "criterion": [], "score": [], "comment": []})
-              .astype({"score": "int64"}))
-    # Categorical keys: scoring then maps them by category, not by hashing every row's text.
-    scores = scores.assign(
-        reviewer=pd.Categorical(scores["reviewer"], categories=list(params.reviewers)),
-        application_id=pd.Categorical(scores["application_id"], categories=apps["id"].tolist()),
-        criterion=pd.Categorical(scores["criterion"], categories=list(params.criterion_codes())))
+    scores = _scores_frame(read, params, known_ids)
     from fou_review.core.cycle import earlier_years
 
     earlier, earlier_files = earlier_years(root, year)  # read too: the record rests on them

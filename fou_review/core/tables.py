@@ -26,8 +26,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import repeat
 from pathlib import Path
+
+import numpy as np
 
 from fou_review.errors import InputError, Problem
 
@@ -155,20 +156,35 @@ def _plain_table(text: str, columns: tuple[str, ...], file: str) -> Table | None
     if not columns or '"' in text or "\r" in text or "\0" in text:
         return None
     body = text.partition("\n")[2]
-    lines = body.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the last line's end
-    if any(n != len(columns) - 1 for n in set(map(str.count, lines, repeat(",")))):
-        return None
-    flat = ",".join(lines).split(",") if lines else []
+    content = body.removesuffix("\n")  # the last line's end
+    data = content.encode("utf-8", "surrogatepass")  # in UTF-8 no other character's bytes include ",", "\n", " "
+    separators = data.translate(None, _NOT_SEPARATORS)
+    rows = separators.count(b"\n") + 1 if body else 0
+    if separators != ((b"," * (len(columns) - 1) + b"\n") * rows)[:-1]:
+        return None  # a row with another number of cells
+    flat = content.replace("\n", ",").split(",") if rows else []
     by_column = [tuple(flat[i::len(columns)]) for i in range(len(columns))]
     if not all(map(str.strip, by_column[0])):
         return None  # a row may be without text: left to the csv module's reading
-    if _SPACES in text:
+    if _padded(data):
         cells = {c: _stripped(values) for c, values in zip(columns, by_column, strict=True)}
     else:
         cells = dict(zip(columns, by_column, strict=True))
-    return Table(file, columns, tuple(range(2, len(lines) + 2)), cells)
+    return Table(file, columns, tuple(range(2, rows + 2)), cells)
+
+
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b",\n")  # deleted: the commas and line ends remain
+
+
+def _padded(data: bytes) -> bool:
+    """May a cell of these lines (UTF-8) start or end with a space: is one next to a comma, a line's end, or
+    either end of the text?"""
+    if _SPACES.encode() not in data:
+        return False
+    codes = np.frombuffer(data, dtype=np.uint8)
+    space = codes == ord(_SPACES)
+    ends = (codes == ord(",")) | (codes == ord("\n"))
+    return bool(space[0] or space[-1] or (space[1:] & ends[:-1]).any() or (space[:-1] & ends[1:]).any())
 
 
 def _table_of_records(records: list[list[str]], columns: tuple[str, ...], file: str) -> Table | None:
