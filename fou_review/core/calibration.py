@@ -253,11 +253,19 @@ def totals_from_means(means: np.ndarray, params: Params) -> tuple[np.ndarray, np
         if c.requires_any:
             ok = np.zeros(n_apps, dtype=bool)
             for other, threshold in c.requires_any:
-                ok |= np.nan_to_num(means[:, index[other]], nan=-np.inf) >= threshold
+                ok |= np.greater_equal(means[:, index[other]], threshold)  # NaN (no score) never reaches it
             counts[:, j] = ok
-    weights = np.array([c.weight for c in criteria], dtype=np.float64)
-    total = np.where(counts, means * weights, 0.0).sum(axis=1)
-    total[np.isnan(means).any(axis=1)] = np.nan
+    if len(criteria) < 8:  # a few: added column by column from 0.0, the order `sum` adds fewer than 8 in
+        total = np.zeros(n_apps)
+        missing = np.zeros(n_apps, dtype=bool)
+        for j, c in enumerate(criteria):
+            total += np.where(counts[:, j], means[:, j] * float(c.weight), 0.0)
+            missing |= np.isnan(means[:, j])
+    else:
+        weights = np.array([c.weight for c in criteria], dtype=np.float64)
+        total = np.where(counts, means * weights, 0.0).sum(axis=1)
+        missing = np.isnan(means).any(axis=1)
+    total[missing] = np.nan
     return counts, np.round(total, TOTAL_DECIMALS)
 
 
