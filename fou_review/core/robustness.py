@@ -44,7 +44,7 @@ from fou_review.core.allocation import (
     _sort_columns,
     _sort_key,
     rank_candidates,
-    walk_fund,
+    walk_grants,
 )
 from fou_review.core.calibration import estimate_biases, totals_from_means
 from fou_review.core.cube import score_cube
@@ -293,8 +293,7 @@ def _funded(p: Prepared, means: np.ndarray, totals: np.ndarray, ranked_at: list[
         ranked_at = [rank_candidates(keys, np.flatnonzero(p.in_fund[code] & ranked), params) for code in params.funds]
     who = p.who if int(ranked.sum()) >= _ARRAY_WALK_FROM else None  # a large call: in array steps, as `allocate`
     for (code, fund), at in zip(params.funds.items(), ranked_at, strict=True):
-        got, _, _, _ = walk_fund(fund, at, p.requested[at], fund.budget_kr - p.spent[code], p.used[code],
-                                 p.applicants, who)
+        got = walk_grants(fund, at, p.requested[at], fund.budget_kr - p.spent[code], p.used[code], p.applicants, who)
         out[at] = got > 0
     return out
 
