@@ -214,3 +214,79 @@ def test_spread_with_odd_sizes_is_the_plain_formula() -> None:
             for k, drawn in enumerate(rng.integers(0, n_apps, size=(resamples, n_apps))):
                 weights[k] = np.bincount(drawn, minlength=n_apps)
             _same(calibration._spread(cube, batch, weights), _spread_plain(cube, batch, weights))
+
+
+def _renamed(apps: pd.DataFrame, scores: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ids of several patterns, some equal in natural order ("Y-07", "Y-7"), in no order by row."""
+    rng = np.random.default_rng(seed)
+    prefixes, widths = rng.choice(["X-", "Y-", "x", "Z-10-"], len(apps)), rng.integers(1, 5, len(apps))
+    numbers = rng.permutation(len(apps)) // 2  # each number twice: the prefix or the zeros tell them apart
+    names: dict[str, str] = {}
+    for old, p, w, k in zip(apps["id"], prefixes, widths, numbers, strict=True):
+        name = f"{p}{k:0{w}d}"
+        names[old] = name if name not in names.values() else f"{name}b"
+    return apps.assign(id=apps["id"].map(names)), scores.assign(application_id=scores["application_id"].map(names))
+
+
+def test_ranked_all_ranks_each_resample_as_rank_candidates() -> None:
+    from fou_review.core.params import TieBreakKey
+    from fou_review.core.robustness import _ranked_all
+
+    params, apps, scores, conflicts = _call(900, 8)
+    apps, scores = _renamed(apps, scores, 8)
+    orders = (["total_score desc", "criterion:strategisk desc", "received asc", "id asc"],
+              ["total_score desc", "id desc"],
+              ["received desc", "total_score asc", "requested_kr desc", "id asc"],
+              ["criterion:forebyggande asc", "total_score desc", "id asc", "received asc"])
+    rng = np.random.default_rng(8)
+    for order in orders:
+        year = dataclasses.replace(params, tie_break=tuple(TieBreakKey(k.split()[0], k.split()[1] == "desc")
+                                                             for k in order))
+        p = prepare(apps, check_eligibility(apps, year), scores, conflicts, year)
+        assert p.one_sort is not None
+        g, n_crit = 6, len(year.criteria)
+        means = rng.integers(1, 8, size=(g, p.n_apps, n_crit)) / rng.integers(1, 4, size=(g, p.n_apps, n_crit))
+        means[rng.random(means.shape) < 0.02] = np.nan
+        means[..., 0][rng.random((g, p.n_apps)) < 0.1] = 0.0
+        means[..., 0][rng.random((g, p.n_apps)) < 0.1] = -0.0  # equal to 0.0 as a key
+        totals = totals_from_means(means.reshape(-1, n_crit), year)[1].reshape(g, p.n_apps)
+        ranked = _ranked_all(p, p.one_sort, means, totals)
+        assert ranked is not None
+        for k in range(g):
+            keys = dict(p.fixed_keys)
+            keys["total_score"] = totals[k]
+            for c, j in p.mean_columns.items():
+                keys[c] = means[k, :, j]
+            for f, code in enumerate(year.funds):
+                candidates = np.flatnonzero(p.in_fund[code] & p.eligible & ~np.isnan(totals[k]))
+                assert ranked[k][f].tolist() == rank_candidates(keys, candidates, year).tolist()
+    year = dataclasses.replace(params, tie_break=(TieBreakKey("total_score", True),))
+    assert prepare(apps, check_eligibility(apps, year), scores, conflicts, year).one_sort is None  # ties: an error
+
+
+def _totals_plain(means: np.ndarray, params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """`totals_from_means` as first written: whole-array steps, `sum` across the criteria."""
+    index = {c.code: j for j, c in enumerate(params.criteria)}
+    counts = np.ones(means.shape, dtype=bool)
+    for j, c in enumerate(params.criteria):
+        if c.requires_any:
+            ok = np.zeros(means.shape[0], dtype=bool)
+            for other, threshold in c.requires_any:
+                ok |= np.nan_to_num(means[:, index[other]], nan=-np.inf) >= threshold
+            counts[:, j] = ok
+    weights = np.array([c.weight for c in params.criteria], dtype=np.float64)
+    total = np.where(counts, means * weights, 0.0).sum(axis=1)
+    total[np.isnan(means).any(axis=1)] = np.nan
+    return counts, np.round(total, calibration.TOTAL_DECIMALS)
+
+
+def test_totals_from_means_are_the_plain_sums_bit_for_bit() -> None:
+    params, _, _, _ = _call(10, 9)
+    rng = np.random.default_rng(9)
+    for _ in range(10):
+        means = rng.normal(0.0, 3.0, size=(5_000, len(params.criteria))) * rng.choice([1.0, 1e-9, 1e6], (5_000, 4))
+        for value, share in ((np.nan, 0.05), (0.0, 0.05), (-0.0, 0.05), (4.0, 0.05)):
+            means[rng.random(means.shape) < share] = value
+        counts, total = totals_from_means(means, params)
+        plain_counts, plain_total = _totals_plain(means, params)
+        assert (counts == plain_counts).all() and total.tobytes() == plain_total.tobytes()

@@ -10,7 +10,7 @@ import pytest
 
 from fou_review.core.allocation import natural_key, rank_candidates
 from fou_review.core.eligibility import RULES, outside_window, over_maximum
-from fou_review.core.model import Decision, ReasonCode, Rule
+from fou_review.core.model import DECISIONS, REASON_CODES, Decision, DecisionDetail, DecisionTable, ReasonCode, Rule
 from fou_review.core.params import Params
 from fou_review.core.pipeline import review_year
 from fou_review.errors import TieError
@@ -85,3 +85,34 @@ def test_a_tie_left_after_every_key_is_an_error(make_params: Callable[..., Param
         _ranked(make_params, ["X-10", "X-1", "X-9", "X-9"], ["total_score desc", "id asc"])
     with pytest.raises(TieError, match="X-10"):
         _ranked(make_params, ["X-10", "X-1", "X-9"], ["total_score desc"])
+
+
+def _detail_plain(table: DecisionTable, i: int) -> DecisionDetail:
+    """Row `i` as a typed record, read element by element (as `detail` first did)."""
+    code = REASON_CODES[int(table.code[i])]
+    rank, ranked = int(table.rank[i]), int(table.ranked[i])
+    before, after = int(table.budget_before_kr[i]), int(table.budget_after_kr[i])
+    who = str(table.cap_applicant[i])
+    app_id = str(table.ids[i])
+    return DecisionDetail(
+        id=app_id, fund=str(table.funds[i]), applicants=tuple(table.applicants[i]),
+        requested_kr=int(table.requested_kr[i]), granted_kr=int(table.granted_kr[i]),
+        decision=DECISIONS[int(table.decision[i])], code=code, failed=tuple(table.failed[i]),
+        rank=rank if rank > 0 else None, ranked=ranked if rank > 0 else None,
+        budget_before_kr=before if rank > 0 and before >= 0 else None,
+        budget_after_kr=after if rank > 0 and before >= 0 and after >= 0 else None,
+        cap_applicant=who or None, cap_count=int(table.cap_count[i]) if who else None,
+        purpose=str(table.purpose[i]),
+        override_reason=table.overrides[app_id].reason if code is ReasonCode.OVERRIDE else None,
+        row_facts={k: str(v[i]) for k, v in table.row_facts.items()})
+
+
+def test_details_of_rows_are_each_rows_detail() -> None:
+    table = review_year(ROOT, 2022).allocation.table
+    plain = [_detail_plain(table, i) for i in range(len(table))]
+    assert list(table.details) == plain
+    assert any(d.cap_applicant for d in plain) and any(d.rank is None for d in plain)
+    rows = np.array([5, 0, 22, 5, 11])
+    assert table.details_of(rows) == [plain[i] for i in rows.tolist()]
+    assert [table.detail(int(i)) for i in rows] == [plain[i] for i in rows.tolist()]
+    assert table.details_of(np.zeros(0, dtype=np.int64)) == []

@@ -4,7 +4,8 @@ Random funds and ranked candidates: joint applications counted for each partner 
 caps of 1–3 with counts already used by overrides, requests over the maximum reduced, partial grants
 of the remainder with and without a minimum, zero requests, names outside the year's list, a name
 twice in one application, and budgets from none to all; also with the array walk's round and sweep
-limits at 1, so that its hand-over to the one-by-one walk is exercised too.
+limits at 1, so that its hand-over to the one-by-one walk is exercised too. `walk_grants` (the granted
+kronor alone, the reasons not worked out) grants the same, in array steps or one by one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 
 from fou_review.core import allocation
-from fou_review.core.allocation import _Applicants, _greedy, _walk
+from fou_review.core.allocation import _Applicants, _greedy, _walk, walk_grants
 from fou_review.core.params import Fund, Params
 
 KNOWN = tuple(f"Förvaltning {i}" for i in range(12))
@@ -59,6 +60,8 @@ def _both(fund: Fund, applicants: list[tuple[str, ...]], requested: np.ndarray, 
     assert code.tolist() == expected[1]
     assert [who.names[c] if c >= 0 else "" for c in name.tolist()] == expected[2]
     assert count.tolist() == expected[3]
+    assert walk_grants(fund, rows, requested, budget, used, column, who).tolist() == expected[0]  # granted alone
+    assert walk_grants(fund, rows, requested, budget, used, column, None).tolist() == expected[0]
 
 
 @pytest.mark.parametrize("limits", [(16, 24), (1, 1)])

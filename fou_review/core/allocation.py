@@ -423,8 +423,50 @@ def walk_fund(fund: Fund, at: np.ndarray, requested: np.ndarray, remaining: int,
     return got_arr, why, full, how_many
 
 
+def walk_grants(fund: Fund, at: np.ndarray, requested: np.ndarray, remaining: int, used: Mapping[str, int],
+                applicants: np.ndarray, who: _Applicants | None) -> np.ndarray:
+    """The granted kronor of `walk_fund` alone (int64 per candidate), the reasons not worked out."""
+    if who is None or len(at) < _SMALL:
+        return np.asarray(_greedy(fund, applicants[at].tolist(), requested, remaining, dict(used))[0], dtype=np.int64)
+    return _walk(fund, who, at, requested, remaining, used, applicants, reasons=False)[0]
+
+
+def _capped(is_granted: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], by_name: np.ndarray,
+            starts_at: np.ndarray, room: np.ndarray, several: bool) -> tuple[np.ndarray, np.ndarray]:
+    """`_walk`'s candidates refused by the cap, and whose: those not granted with an applicant that was full at
+    their turn (the first such, in its order). `pairs`: (candidate, name) in rank order, `by_name` their order
+    by name (rank order within a name), `starts_at` where each sorted pair's name starts, `room` its cap left."""
+    pair_row, pair_name = pairs
+    s_row, s_name = pair_row[by_name], pair_name[by_name]
+    x = is_granted[s_row].astype(np.int64)
+    before = np.cumsum(x)
+    before -= x
+    before -= before[starts_at]  # per sorted pair: its name's grants before its row's turn
+    hit = (before >= room) & ~is_granted[s_row]
+    if not several:
+        return s_row[hit], s_name[hit]
+    in_order = np.zeros(len(pair_row), dtype=bool)
+    in_order[by_name] = hit
+    at = np.flatnonzero(in_order)
+    at = at[np.concatenate(([True], pair_row[at][1:] != pair_row[at][:-1]))] if len(at) else at
+    return pair_row[at], pair_name[at]
+
+
+def _greedy_coded(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
+                  used: Mapping[str, int], applicants: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_greedy` with `_walk`'s results: the applicant whose cap refused a candidate by its code in `who.names`."""
+    got_list, code_list, full_list, count_list = _greedy(fund, applicants[rows].tolist(), requested, remaining,
+                                                         dict(used))
+    index = {name: c for c, name in enumerate(who.names)}
+    return (np.asarray(got_list, dtype=np.int64), np.asarray(code_list, dtype=np.int8),
+            np.array([index[n] if n else -1 for n in full_list], dtype=np.int64),
+            np.asarray(count_list, dtype=np.int64))
+
+
 def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray, remaining: int,
-          used: Mapping[str, int], applicants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          used: Mapping[str, int], applicants: np.ndarray,
+          reasons: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The greedy walk of `_greedy` in array steps, with the same decisions, over one fund's ranked candidates.
 
     `rows` are the candidates' positions in `who` and `applicants` (their names as tuples), in rank
@@ -440,7 +482,7 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
     answer). The first candidate whose request no longer fits ends the round: it gets the remainder
     as a partial grant when that is allowed, else nothing, and the next round starts after it, among
     the requests that still fit. Many rounds, or a cap that does not settle, leave the rest to the
-    one-by-one walk.
+    one-by-one walk. With `reasons` False, only the granted kronor are worked out (the rest is empty).
     """
     cap, maximum = fund.max_granted_per_applicant, fund.max_amount_kr
     partial, minimum = fund.remainder.partial, max(fund.remainder.minimum_kr, 1)
@@ -469,20 +511,7 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
         np.maximum.accumulate(starts_at, out=starts_at)
     room = cap - initial[s_name]
     if several and bool(((s_row[1:] == s_row[:-1]) & (s_name[1:] == s_name[:-1])).any()):  # a name twice in a row
-        got_list, code_list, full_list, count_list = _greedy(fund, applicants[rows].tolist(), requested, remaining,
-                                                             dict(used))
-        index = {name: c for c, name in enumerate(who.names)}
-        return (np.asarray(got_list, dtype=np.int64), np.asarray(code_list, dtype=np.int8),
-                np.array([index[n] if n else -1 for n in full_list], dtype=np.int64),
-                np.asarray(count_list, dtype=np.int64))
-
-    def full(granted: np.ndarray) -> np.ndarray:
-        """Per sorted pair: its name had the cap at its row's turn, were `granted` the grants."""
-        x = granted[s_row].astype(np.int64)
-        before = np.cumsum(x)
-        before -= x
-        before -= before[starts_at]
-        return np.asarray(before >= room)
+        return _greedy_coded(fund, who, rows, requested, remaining, used, applicants)
 
     got = np.zeros(m, dtype=np.int64)
     is_granted = np.zeros(m, dtype=bool)
@@ -522,16 +551,9 @@ def _walk(fund: Fund, who: _Applicants, rows: np.ndarray, requested: np.ndarray,
         count += np.bincount(pair_name[newly] if newly is not None else lead[position:stop + 1][
             is_granted[position:stop + 1]], minlength=n_names)
         position, rounds = stop + 1, rounds + 1
-    # Refused: by the cap when one of its applicants was full at its turn (the first such, in its order).
-    hit = full(is_granted) & ~is_granted[s_row]
-    if several:
-        in_order = np.zeros(n_pairs, dtype=bool)
-        in_order[by_name] = hit
-        at = np.flatnonzero(in_order)
-        at = at[np.concatenate(([True], pair_row[at][1:] != pair_row[at][:-1]))] if len(at) else at
-        capped, capped_name = pair_row[at], pair_name[at]
-    else:
-        capped, capped_name = s_row[hit], s_name[hit]
+    if not reasons:
+        return got, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    capped, capped_name = _capped(is_granted, (pair_row, pair_name), by_name, starts_at, room, several)
     code = np.full(m, _BUDGET, dtype=np.int8)
     code[is_granted] = _GRANTED
     code[is_granted & (wants < requested)] = _REDUCED

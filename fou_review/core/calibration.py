@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,27 @@ def _normal_parts(m: np.ndarray, y: np.ndarray, n: np.ndarray) -> tuple[np.ndarr
     return a_cells, g_cells
 
 
+class _Shared:
+    """What one cube's estimates share, each part computed once, on first use: the design (`_design`),
+    the normal equations' parts per cell (`_normal_parts`) and the spread's per-application sums (`_parts`)."""
+
+    def __init__(self, cube: ScoreCube) -> None:
+        self.cube = cube
+        self.m, self.y, self.n = _design(cube)
+
+    @cached_property
+    def normal(self) -> tuple[np.ndarray, np.ndarray]:
+        """`_normal_parts` of the design."""
+        return _normal_parts(self.m, self.y, self.n)
+
+    @cached_property
+    def spread(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """M / n, each cell's pattern, each pattern's first cell, and `_parts`."""
+        p = self.m / np.where(self.n > 0, self.n, 1.0)[:, None]
+        pattern, first = _patterns(self.m, p)
+        return p, pattern, first, _parts(self.cube, self.n, pattern, len(first))
+
+
 def _bordered(a: np.ndarray) -> np.ndarray:
     """[[A, 1], [1ᵀ, 0]] (batched over leading axes): the normal equations with Σ b = 0."""
     r = a.shape[-1]
@@ -112,16 +134,16 @@ def _solve(a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b, inv
 
 
-def estimate_biases(cube: ScoreCube) -> np.ndarray:
+def estimate_biases(cube: ScoreCube, shared: _Shared | None = None) -> np.ndarray:
     """Each reviewer's additive bias (grade points; they sum to zero). A reviewer who shares no
-    application with another gets 0."""
-    m, y, n = _design(cube)
-    a_cells, g_cells = _normal_parts(m, y, n)
+    application with another gets 0. (`shared`: the cube's parts when already at hand.)"""
+    a_cells, g_cells = (shared or _Shared(cube)).normal
     b, _ = _solve(a_cells.sum(axis=0), g_cells.sum(axis=0))
     return np.round(np.asarray(b, dtype=np.float64), 12) + 0.0  # no float noise, no -0.0
 
 
-def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None,
+            shared: _Shared | None = None) -> np.ndarray:
     """Per reviewer, the standard deviation of their scores around the calibrated consensus.
 
     `b` may be a batch (B, R), with `weights` (B, n_apps) the applications' multiplicities.
@@ -133,13 +155,12 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None) -
     matrix product, whatever the number of scores. The weights' sums (Σ w, the degrees of freedom) are
     whole numbers when the weights are, and so exact.
     """
-    m, _, n = _design(cube)
+    parted = shared or _Shared(cube)
+    m = parted.m
     n_rev = cube.shape[2]
-    p = m / np.where(n > 0, n, 1.0)[:, None]
-    pattern, first = _patterns(m, p)
+    p, _, first, parts = parted.spread  # parts: (n_apps, R × P × 3)
     n_pat = len(first)
     batch = np.atleast_2d(np.asarray(b, dtype=np.float64))
-    parts = _parts(cube, n, pattern, n_pat)  # (n_apps, R × P × 3)
     if weights is None:
         sums = np.broadcast_to(parts.sum(axis=0), (len(batch), parts.shape[1]))
     else:
@@ -193,11 +214,11 @@ def _patterns(m: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pattern.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
-def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]:
+def _bootstrap(cube: ScoreCube, params: Params, shared: _Shared | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Biases and spreads over `bootstrap_resamples` resamples of the applications (seeded)."""
     settings = params.robustness
-    m, y, n = _design(cube)
-    a_cells, g_cells = _normal_parts(m, y, n)
+    shared = shared or _Shared(cube)
+    a_cells, g_cells = shared.normal
     n_apps, n_crit, n_rev = cube.shape
     a_apps = a_cells.reshape(n_apps, n_crit, n_rev, n_rev).sum(axis=1).reshape(n_apps, -1)
     g_apps = g_cells.reshape(n_apps, n_crit, n_rev).sum(axis=1)
@@ -209,25 +230,26 @@ def _bootstrap(cube: ScoreCube, params: Params) -> tuple[np.ndarray, np.ndarray]
         weights[k] = np.bincount(drawn, minlength=n_apps)
     b, _ = _solve((weights @ a_apps).reshape(-1, n_rev, n_rev), weights @ g_apps)
     b = np.round(b, 12) + 0.0
-    return b, _spread(cube, b, weights)
+    return b, _spread(cube, b, weights, shared)
 
 
-def _standard_errors(cube: ScoreCube, b: np.ndarray) -> np.ndarray:
-    m, y, n = _design(cube)
-    a_cells, _ = _normal_parts(m, y, n)
+def _standard_errors(cube: ScoreCube, b: np.ndarray, shared: _Shared | None = None) -> np.ndarray:
+    design = shared or _Shared(cube)
+    m, n = design.m, design.n
+    a_cells, _ = design.normal
     _, inv = _solve(a_cells.sum(axis=0), np.zeros(len(b)))
     _, n_crit, n_rev = cube.shape
     cell = cube.app * n_crit + cube.crit
-    shared = n[cell] >= 2
+    counted = n[cell] >= 2
     cells_used = int((n >= 2).sum())
     active = int((m.sum(axis=0) > 0).sum())
-    dof = int(shared.sum()) - cells_used - max(active - 1, 0)
+    dof = int(counted.sum()) - cells_used - max(active - 1, 0)
     if dof <= 0:
         return np.full(n_rev, np.nan)
     p = m / np.where(n > 0, n, 1.0)[:, None]
     y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
-    c, r = cell[shared], cube.rev[shared]
-    e = cube.score[shared] - y_cell[c] / n[c] - b[r] + (p @ b)[c]
+    c, r = cell[counted], cube.rev[counted]
+    e = cube.score[counted] - y_cell[c] / n[c] - b[r] + (p @ b)[c]
     sigma2 = float((e ** 2).sum()) / dof
     variance = np.clip(np.diag(inv)[:n_rev] * sigma2, 0.0, None)
     return np.where(m.sum(axis=0) > 0, np.sqrt(variance), np.nan)
@@ -253,23 +275,32 @@ def totals_from_means(means: np.ndarray, params: Params) -> tuple[np.ndarray, np
         if c.requires_any:
             ok = np.zeros(n_apps, dtype=bool)
             for other, threshold in c.requires_any:
-                ok |= np.nan_to_num(means[:, index[other]], nan=-np.inf) >= threshold
+                ok |= np.greater_equal(means[:, index[other]], threshold)  # NaN (no score) never reaches it
             counts[:, j] = ok
-    weights = np.array([c.weight for c in criteria], dtype=np.float64)
-    total = np.where(counts, means * weights, 0.0).sum(axis=1)
-    total[np.isnan(means).any(axis=1)] = np.nan
+    if len(criteria) < 8:  # a few: added column by column from 0.0, the order `sum` adds fewer than 8 in
+        total = np.zeros(n_apps)
+        missing = np.zeros(n_apps, dtype=bool)
+        for j, c in enumerate(criteria):
+            total += np.where(counts[:, j], means[:, j] * float(c.weight), 0.0)
+            missing |= np.isnan(means[:, j])
+    else:
+        weights = np.array([c.weight for c in criteria], dtype=np.float64)
+        total = np.where(counts, means * weights, 0.0).sum(axis=1)
+        missing = np.isnan(means).any(axis=1)
+    total[missing] = np.nan
     return counts, np.round(total, TOTAL_DECIMALS)
 
 
 def calibrated_scoring(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame, params: Params,
-                       biases: np.ndarray | None = None, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+                       biases: np.ndarray | None = None, raw: pd.DataFrame | None = None,
+                       cube: ScoreCube | None = None) -> pd.DataFrame:
     """`score_applications` with the means, the conditional criteria and the totals of calibrated scores.
 
     `biases` (per reviewer of `params.reviewers`) default to `estimate_biases` of these scores; `raw`
-    is `score_applications` of the same inputs when already at hand.
+    is `score_applications` of the same inputs and `cube` their `score_cube` when already at hand.
     """
     raw = score_applications(apps, scores, conflicts, params) if raw is None else raw
-    cube = score_cube(apps, scores, conflicts, params)
+    cube = score_cube(apps, scores, conflicts, params) if cube is None else cube
     b = estimate_biases(cube) if biases is None else np.asarray(biases, dtype=np.float64)
     codes = params.criterion_codes()
     raw_means = np.column_stack([raw[f"{c}_mean"].to_numpy(dtype=np.float64) for c in codes]) if codes \
@@ -285,8 +316,9 @@ def calibrated_scoring(apps: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.D
 
 
 def _ranks(table_rank: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """Ranks as nullable integers (<NA> where not ranked)."""
-    return pd.array([int(x) if x > 0 else None for x in table_rank.tolist()], dtype="Int64")
+    """Ranks as nullable integers (<NA> where not ranked; held as 1 there, as `pd.array` of a list holds it)."""
+    rank = np.asarray(table_rank, dtype=np.int64)
+    return pd.arrays.IntegerArray(np.where(rank > 0, rank, 1), rank <= 0)
 
 
 def calibrate(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
@@ -294,22 +326,22 @@ def calibrate(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFram
     """The reviewers' biases and spreads with their uncertainty, raw against calibrated totals, and the
     decisions that calibration would change (see the module docstring)."""
     cube = score_cube(apps, scores, conflicts, params)
-    b = estimate_biases(cube)
-    se = _standard_errors(cube, b)
-    spread = _spread(cube, b)
-    boot_b, boot_s = _bootstrap(cube, params)
+    shared = _Shared(cube)
+    b = estimate_biases(cube, shared)
+    se = _standard_errors(cube, b, shared)
+    spread = _spread(cube, b, None, shared)
+    boot_b, boot_s = _bootstrap(cube, params, shared)
     settings = params.robustness
     tail = (1.0 - settings.confidence) / 2 * 100
     with np.errstate(invalid="ignore"):
         b_low, b_high = np.nanpercentile(boot_b, [tail, 100 - tail], axis=0) if len(boot_b) else (b, b)
         s_low, s_high = np.nanpercentile(boot_s, [tail, 100 - tail], axis=0) if len(boot_s) else (spread, spread)
-    m, _, _ = _design(cube)
-    shared_scores = m.sum(axis=0).astype(np.int64)
+    shared_scores = shared.m.sum(axis=0).astype(np.int64)
     reviewers = tuple(ReviewerBias(name, int(shared_scores[r]), float(b[r]), float(se[r]), float(b_low[r]),
                                    float(b_high[r]), float(spread[r]), float(s_low[r]), float(s_high[r]))
                       for r, name in enumerate(params.reviewers))
     raw = score_applications(apps, scores, conflicts, params)
-    cal = calibrated_scoring(apps, scores, conflicts, params, b, raw)
+    cal = calibrated_scoring(apps, scores, conflicts, params, b, raw, cube)
     before = allocate(apps, eligibility, raw, params, overrides).table
     after = allocate(apps, eligibility, cal, params, overrides).table
     totals = pd.DataFrame({

@@ -57,8 +57,9 @@ def diff_tables(before: DecisionTable, after: DecisionTable, funds: Sequence[str
     differs = ((before.granted_kr != after.granted_kr) | (before.code != after.code)
                | (before.rank != after.rank))
     order = {code: i for i, code in enumerate(funds)}
-    out = [Change(str(before.ids[i]), str(before.funds[i]), tuple(before.applicants[i]),
-                  before.detail(int(i)), after.detail(int(i))) for i in np.flatnonzero(differs)]
+    rows = np.flatnonzero(differs)
+    out = [Change(d.id, d.fund, d.applicants, d, a) for d, a in
+           zip(before.details_of(rows), after.details_of(rows), strict=True)]
 
     def key(c: Change) -> tuple[int, int, int, tuple[tuple[str | int, ...], str]]:
         group = 0 if c.delta_kr < 0 else 1 if c.delta_kr > 0 else 2

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -216,27 +216,39 @@ class DecisionTable:
 
     def detail(self, i: int) -> DecisionDetail:
         """Row `i` as a typed record."""
-        code = REASON_CODES[int(self.code[i])]
-        rank, ranked = int(self.rank[i]), int(self.ranked[i])
-        before, after = int(self.budget_before_kr[i]), int(self.budget_after_kr[i])
-        who = str(self.cap_applicant[i])
-        app_id = str(self.ids[i])
-        return DecisionDetail(
-            id=app_id, fund=str(self.funds[i]), applicants=tuple(self.applicants[i]),
-            requested_kr=int(self.requested_kr[i]), granted_kr=int(self.granted_kr[i]),
-            decision=DECISIONS[int(self.decision[i])], code=code, failed=tuple(self.failed[i]),
-            rank=rank if rank > 0 else None, ranked=ranked if rank > 0 else None,
-            budget_before_kr=before if rank > 0 and before >= 0 else None,
-            budget_after_kr=after if rank > 0 and before >= 0 and after >= 0 else None,
-            cap_applicant=who or None, cap_count=int(self.cap_count[i]) if who else None,
-            purpose=str(self.purpose[i]),
-            override_reason=self.overrides[app_id].reason if code is ReasonCode.OVERRIDE else None,
-            row_facts={k: str(v[i]) for k, v in self.row_facts.items()})
+        return self.details_of([i])[0]
+
+    def details_of(self, rows: Sequence[int] | np.ndarray) -> list[DecisionDetail]:
+        """Rows `rows` as typed records, in that order (each column read once for all of them)."""
+        at = np.asarray(rows, dtype=np.int64).reshape(-1)
+        facts = [(k, v[at].tolist()) for k, v in self.row_facts.items()]
+        out = []
+        for k, (app_id, fund, applicants, requested, granted, decision, code_at, failed, rank, ranked, before,
+                after, who, count, purpose) in enumerate(zip(
+                    self.ids[at].tolist(), self.funds[at].tolist(), self.applicants[at].tolist(),
+                    self.requested_kr[at].tolist(), self.granted_kr[at].tolist(), self.decision[at].tolist(),
+                    self.code[at].tolist(), self.failed[at].tolist(), self.rank[at].tolist(),
+                    self.ranked[at].tolist(), self.budget_before_kr[at].tolist(), self.budget_after_kr[at].tolist(),
+                    self.cap_applicant[at].tolist(), self.cap_count[at].tolist(), self.purpose[at].tolist(),
+                    strict=True)):
+            code = REASON_CODES[int(code_at)]
+            rank, ranked, before, after = int(rank), int(ranked), int(before), int(after)
+            who, app_id = str(who), str(app_id)
+            out.append(DecisionDetail(
+                id=app_id, fund=str(fund), applicants=tuple(applicants), requested_kr=int(requested),
+                granted_kr=int(granted), decision=DECISIONS[int(decision)], code=code, failed=tuple(failed),
+                rank=rank if rank > 0 else None, ranked=ranked if rank > 0 else None,
+                budget_before_kr=before if rank > 0 and before >= 0 else None,
+                budget_after_kr=after if rank > 0 and before >= 0 and after >= 0 else None,
+                cap_applicant=who or None, cap_count=int(count) if who else None, purpose=str(purpose),
+                override_reason=self.overrides[app_id].reason if code is ReasonCode.OVERRIDE else None,
+                row_facts={name: str(values[k]) for name, values in facts}))
+        return out
 
     @cached_property
     def details(self) -> tuple[DecisionDetail, ...]:
         """Every row as a typed record (made on demand)."""
-        return tuple(self.detail(i) for i in range(len(self)))
+        return tuple(self.details_of(np.arange(len(self))))
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,19 @@ API (for the workbook and the record):
 
 How: the counted scores (conflicts left out) are summed per application, criterion and reviewer once
 (`core.cube`); a resample's means are then one matrix product (sums · weights / counts · weights), its
-totals follow the rule of `core.scoring` and its allocation reuses the core's own ranking
-(`allocation.rank_candidates`) and greedy walk on the precomputed keys (in array steps for large funds,
-as in `allocate`), with the committee's overrides fixed first as in `allocate`. With all weights 1 it is
+totals follow the rule of `core.scoring` and its allocation ranks the candidates as the core's own ranking
+(`allocation.rank_candidates`) does and reuses its greedy walk on the precomputed keys (in array steps for
+large funds, as in `allocate`), with the committee's overrides fixed first as in `allocate`. Resamples
+are taken a few at a time: their means and totals in array steps, and, when the ids are unique and the
+keys fit, their candidates ranked in one sort of one integer per candidate (resample, fund, each key's
+place among its values, the id's place in natural order). With all weights 1 it is
 the computed allocation (tested against `pipeline.decide`). When the year allocates by calibrated totals,
 each resample's scores are calibrated with the biases estimated from all reviewers.
 
 A resample's outcome depends only on its weights, and a bootstrap over five reviewers draws at most 126
 distinct multisets of them: each distinct row of weights is allocated once. With whole-number weights
-and scores (the sums then exact in any order) a row's means are computed by themselves; otherwise
-from the whole batch as one product, rows shared only where their sums are equal bit for bit.
+and scores (the sums then exact in any order) the distinct rows' means are computed by themselves;
+otherwise from the whole batch as one product, rows shared only where their sums are equal bit for bit.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ from fou_review.core.allocation import (
     _ARRAY_WALK_FROM,
     _Applicants,
     _apply_overrides,
+    _natural_ranks,
     _sort_columns,
     _sort_key,
     rank_candidates,
-    walk_fund,
+    walk_grants,
 )
 from fou_review.core.calibration import estimate_biases, totals_from_means
 from fou_review.core.cube import score_cube
@@ -67,6 +71,21 @@ class Prepared:
     sort_cols: tuple[str, ...]  # the tie-break columns
     mean_columns: dict[str, int]  # tie-break columns that are a criterion's mean -> the criterion's position
     who: _Applicants  # the applicants of the eligible rows without an override, coded (for the array walk)
+    fund_slot: np.ndarray  # per application, its fund's position in params.funds (len(params.funds): none)
+    one_sort: _OneSort | None  # how every resample's candidates are ranked in one sort (None: fund by fund)
+
+
+@dataclass(frozen=True)
+class _OneSort:
+    """The tie-break keys before `id` (`keys`), for ranking the candidates of many resamples in one sort:
+    each a key of the resample (`source` -1: the total, j >= 0: criterion j's mean) or of the application
+    (`source`: its dense codes over all applications, `count` of them), with its direction; then `id`:
+    each application's place in natural order (`id_code`; reversed when descending) and the application
+    at each place (`by_code`). Ids are unique, so they leave no tie."""
+
+    keys: tuple[tuple[int | np.ndarray, bool, int], ...]  # (source, descending, count)
+    id_code: np.ndarray
+    by_code: np.ndarray
 
 
 def prepare(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame, conflicts: pd.DataFrame,
@@ -98,38 +117,81 @@ def prepare(apps: pd.DataFrame, eligibility: pd.DataFrame, scores: pd.DataFrame,
     codes = params.criterion_codes()
     mean_columns = {c: codes.index(c[:-5]) for c in sort_cols if c.endswith("_mean") and c[:-5] in codes}
     who = _Applicants.code(applicants, np.flatnonzero(eligible), params.administrations)
+    fund_slot = np.full(n_apps, len(params.funds), dtype=np.int64)
+    for k, code in enumerate(params.funds):
+        fund_slot[in_fund[code]] = k
     return Prepared(params, sums, counts, n_apps, fixed, eligible, in_fund, applicants,
                     apps["requested_kr"].to_numpy().astype(np.int64), spent, used, override_funded, tuple(sort_cols),
-                    mean_columns, who)
+                    mean_columns, who, fund_slot, _one_sort(ids, fixed, params, mean_columns))
+
+
+def _one_sort(ids: np.ndarray, fixed: dict[str, np.ndarray], params: Params,
+              mean_columns: dict[str, int]) -> _OneSort | None:
+    """The keys of `_ranked_all`; None when the candidates must be ranked fund by fund (`rank_candidates`,
+    which tells a tie left or a key it lacks): no `id` key, a repeated id, or a key of the application
+    that is not a plain integer."""
+    cols, ascending = _sort_columns(params)
+    texts = [str(i) for i in ids.tolist()]
+    if "id" not in cols or not texts or len(set(texts)) < len(texts):
+        return None
+    head = cols.index("id")
+    keys: list[tuple[int | np.ndarray, bool, int]] = []
+    for c, asc in zip(cols[:head], ascending[:head], strict=True):
+        if c == "total_score":
+            keys.append((-1, not asc, 0))
+        elif c in mean_columns:
+            keys.append((mean_columns[c], not asc, 0))
+        elif c in fixed and fixed[c].dtype.kind == "i" and int(fixed[c].min()) > np.iinfo(np.int64).min:
+            uniques, codes = np.unique(fixed[c], return_inverse=True)
+            keys.append((codes.reshape(-1).astype(np.int64), not asc, len(uniques)))
+        else:
+            return None
+    n = len(texts)
+    place = _natural_ranks(texts, np.arange(n))
+    id_code = place if ascending[head] else n - 1 - place
+    by_code = np.empty(n, dtype=np.int64)
+    by_code[id_code] = np.arange(n)
+    return _OneSort(tuple(keys), id_code, by_code)
 
 
 def funded_under(prepared: Prepared, weights: np.ndarray) -> np.ndarray:
     """Funded (bool, resamples × applications) when reviewer r's scores count `weights[b, r]` times.
 
     Equal rows of `weights` (a bootstrap draws the same multiset of reviewers many times) give the
-    same means, and so the same allocation: each is allocated once.
+    same means, and so the same allocation: each is allocated once. The rows are taken `_BATCH` at a
+    time: their means and totals in array steps, their candidates ranked in one sort (`_ranked_all`).
     """
     p = prepared
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    out = np.zeros((len(w), p.n_apps), dtype=bool)
-    out[:] = p.override_funded
     if not len(w):
-        return out
+        return np.zeros((0, p.n_apps), dtype=bool)
     distinct, inverse = np.unique(w, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     if _exact(p, distinct):
-        # Every product and partial sum of the means' numerators and denominators is exact, so each
-        # distinct row alone gives the same numbers, bit for bit, as the whole batch would.
-        for k, row in enumerate(distinct):
-            means, totals = _means_totals(p, p.sums @ row, p.counts @ row)
-            out[inverse == k] = _funded(p, means, totals)
-        return out
-    num, den = p.sums @ w.T, p.counts @ w.T  # (cells, resamples), the whole batch at once as ever
-    first, which = _same_columns(num, den, inverse)
-    for k, b in enumerate(first.tolist()):
-        means, totals = _means_totals(p, num[:, b], den[:, b])
-        out[which == k] = _funded(p, means, totals)
+        # Every product and partial sum of the means' numerators and denominators is exact, so the
+        # distinct rows alone, summed in any order, give the same numbers, bit for bit, as the whole batch.
+        funded = [_funded_batch(p, _weighted(rows, p.sums), _weighted(rows, p.counts))
+                  for rows in np.split(distinct, range(_BATCH, len(distinct), _BATCH))]
+        which = inverse
+    else:
+        num, den = p.sums @ w.T, p.counts @ w.T  # (cells, resamples), the whole batch at once as ever
+        first, which = _same_columns(num, den, inverse)
+        funded = [_funded_batch(p, num[:, cols].T, den[:, cols].T)
+                  for cols in np.split(first, range(_BATCH, len(first), _BATCH))]
+    result: np.ndarray = np.concatenate(funded)[which]
+    return result
+
+
+def _weighted(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """`rows @ x.T` (resamples × cells), row by row (a matrix-vector product each: the threads of a
+    matrix product would spin for longer than it takes)."""
+    out = np.empty((len(rows), len(x)))
+    for k, row in enumerate(rows):
+        np.dot(x, row, out=out[k])
     return out
+
+
+_BATCH = 16  # resamples allocated together (their arrays stay small)
 
 
 def _exact(p: Prepared, w: np.ndarray) -> bool:
@@ -150,11 +212,50 @@ def _exact(p: Prepared, w: np.ndarray) -> bool:
     return True
 
 
-def _means_totals(p: Prepared, num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The means (applications × criteria) and the totals (applications) of one resample's sums."""
+def _funded_batch(p: Prepared, num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Funded (bool, resamples × applications) for some resamples' sums `num` and `den` (resamples × cells):
+    each resample's means (applications × criteria) and totals are computed element by element as for
+    one alone (`totals_from_means` on the rows one after another)."""
+    g, n_crit = num.shape[0], len(p.params.criteria)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(den > 0, num / den, np.nan).reshape(p.n_apps, len(p.params.criteria))
-    return means, totals_from_means(means, p.params)[1]
+        means = np.where(den > 0, num / den, np.nan).reshape(g, p.n_apps, n_crit)
+    totals = totals_from_means(means.reshape(g * p.n_apps, n_crit), p.params)[1].reshape(g, p.n_apps)
+    ranked = _ranked_all(p, p.one_sort, means, totals) if p.one_sort is not None else None
+    return np.stack([_funded(p, means[k], totals[k], None if ranked is None else ranked[k]) for k in range(g)]) \
+        if g else np.zeros((0, p.n_apps), dtype=bool)
+
+
+def _ranked_all(p: Prepared, one: _OneSort, means: np.ndarray, totals: np.ndarray) -> list[list[np.ndarray]] | None:
+    """Per resample (`means`: resamples × applications × criteria, `totals`) and fund, its candidates in
+    rank order, as `rank_candidates` ranks them: every resample's keys, each coded by its distinct
+    values' order, made one integer (resample, fund, the keys in order, the id's place) and sorted once.
+    None when that does not fit in 63 bits."""
+    g, n = totals.shape
+    n_funds = len(p.params.funds)
+    where = np.flatnonzero((p.eligible & (p.fund_slot < n_funds) & ~np.isnan(totals)).reshape(-1))
+    app = where % n
+    group = where // n * n_funds + p.fund_slot[app]  # resample, then fund
+    key = group.copy()
+    size = g * n_funds
+    for source, descending, count in one.keys:
+        if isinstance(source, np.ndarray):
+            codes = source[app]
+        else:
+            values = (totals if source < 0 else means[:, :, source]).reshape(-1)[where]
+            codes, uniques = pd.factorize(values, sort=True)  # equal values (0.0 and -0.0 too) share a code
+            count = len(uniques)
+        size *= max(count, 1)
+        if size * n >= 2**63:
+            return None
+        key *= max(count, 1)
+        key += count - 1 - codes if descending else codes
+    key *= n
+    key += one.id_code[app]
+    key.sort()
+    ranked = one.by_code[key % n]
+    ends = np.cumsum(np.bincount(group, minlength=g * n_funds)).tolist()
+    starts = [0, *ends[:-1]]
+    return [[ranked[starts[k * n_funds + f]:ends[k * n_funds + f]] for f in range(n_funds)] for k in range(g)]
 
 
 def _same_columns(num: np.ndarray, den: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,22 +276,24 @@ def _same_columns(num: np.ndarray, den: np.ndarray, inverse: np.ndarray) -> tupl
     return np.concatenate((first, alone)).astype(np.int64), which
 
 
-def _funded(p: Prepared, means: np.ndarray, totals: np.ndarray) -> np.ndarray:
-    """Funded (bool per application) by the lean allocation on these means and totals."""
+def _funded(p: Prepared, means: np.ndarray, totals: np.ndarray, ranked_at: list[np.ndarray] | None = None
+            ) -> np.ndarray:
+    """Funded (bool per application) by the lean allocation on these means and totals (each fund's
+    candidates in rank order `ranked_at` when already known)."""
     params = p.params
     out = np.asarray(p.override_funded).copy()
-    keys = dict(p.fixed_keys)
-    for c in p.sort_cols:
-        if c == "total_score":
-            keys[c] = totals
-        elif c in p.mean_columns:
-            keys[c] = means[:, p.mean_columns[c]]
     ranked = p.eligible & ~np.isnan(totals)
+    if ranked_at is None:
+        keys = dict(p.fixed_keys)
+        for c in p.sort_cols:
+            if c == "total_score":
+                keys[c] = totals
+            elif c in p.mean_columns:
+                keys[c] = means[:, p.mean_columns[c]]
+        ranked_at = [rank_candidates(keys, np.flatnonzero(p.in_fund[code] & ranked), params) for code in params.funds]
     who = p.who if int(ranked.sum()) >= _ARRAY_WALK_FROM else None  # a large call: in array steps, as `allocate`
-    for code, fund in params.funds.items():
-        at = rank_candidates(keys, np.flatnonzero(p.in_fund[code] & ranked), params)
-        got, _, _, _ = walk_fund(fund, at, p.requested[at], fund.budget_kr - p.spent[code], p.used[code],
-                                 p.applicants, who)
+    for (code, fund), at in zip(params.funds.items(), ranked_at, strict=True):
+        got = walk_grants(fund, at, p.requested[at], fund.budget_kr - p.spent[code], p.used[code], p.applicants, who)
         out[at] = got > 0
     return out
 
