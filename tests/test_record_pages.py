@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
 
+from bench.bench_scale import write_scale_year
 from fou_review.core.pipeline import review_year
 from fou_review.record.html_export import MAIN_PAGE, notebook_to_record_pages, static_problems
 from fou_review.record.pages import SEPARATE_PAGES_FROM, movable, separate_pages
@@ -100,25 +98,12 @@ def test_static_check_allows_links_to_sibling_pages_only() -> None:
         assert static_problems(bad), bad
 
 
-def _bench_scale() -> ModuleType:
-    bench = Path(__file__).resolve().parents[1] / "bench"
-    sys.path.insert(0, str(bench))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_scale", bench / "bench_scale.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(bench))
-
-
 def test_a_large_year_publishes_listed_and_verified_pages(repo_root: Path, tmp_path: Path) -> None:
     from fou_review.yearly.run import run_year
     from fou_review.yearly.verify import verify_year
 
     n = SEPARATE_PAGES_FROM + 50
-    _bench_scale().write_scale_year(tmp_path, n, repo=repo_root)
+    write_scale_year(tmp_path, n, repo=repo_root)
     run_year(tmp_path, 2022, "sv", progress=False)
     folder = tmp_path / "reports" / "2022"
     pages = sorted(p.name for p in folder.glob("*.html"))

@@ -10,17 +10,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 
 import ipywidgets as w
 import numpy as np
 import pandas as pd
 import pytest
 
+from bench.bench_scale import write_scale_year
 from fou_review.core.allocation import natural_key, natural_order
 from fou_review.core.load import load_year
 from fou_review.core.params import load_params
@@ -35,19 +33,6 @@ from fou_review.workbook.templating import render
 from fou_review.workbook.whatif_view import widget_bundle
 
 
-def _bench_scale() -> ModuleType:
-    bench = Path(__file__).resolve().parents[1] / "bench"
-    sys.path.insert(0, str(bench))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_scale", bench / "bench_scale.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(bench))
-
-
 @pytest.fixture(params=["2022", "synthetic"])
 def year_root(request: pytest.FixtureRequest, root: Path, tmp_path: Path, repo_root: Path) -> Path:
     """The 2022 inputs, or a synthetic year whose whole-year allocation walks the ranking as arrays while
@@ -55,7 +40,7 @@ def year_root(request: pytest.FixtureRequest, root: Path, tmp_path: Path, repo_r
     if request.param == "2022":
         return root
     synthetic = tmp_path / "synthetic"
-    _bench_scale().write_scale_year(synthetic, 4000, seed=1, repo=repo_root)
+    write_scale_year(synthetic, 4000, seed=1, repo=repo_root)
     return synthetic
 
 

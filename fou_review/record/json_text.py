@@ -47,42 +47,37 @@ def _key(key: object) -> str:
 
 def _chunks(value: object, level: int, out: list[str], newlines: list[str], step: str) -> None:
     """`value` at nesting `level`, appended to `out`; `newlines[n]`: a newline and the indent of level n."""
+    if isinstance(value, (list, tuple)):
+        _container(value, "[]", level, out, newlines, step)
+    elif isinstance(value, dict):
+        _container(value, "{}", level, out, newlines, step)
+    else:
+        out.append(_scalar(value))
+
+
+def _container(value: list[object] | tuple[object, ...] | dict[object, object], brackets: str, level: int,
+               out: list[str], newlines: list[str], step: str) -> None:
+    """A list or tuple (`brackets` "[]") or a dict ("{}") at nesting `level`, as `_chunks`."""
+    if not value:
+        out.append(brackets)
+        return
     if len(newlines) < level + 2:
         newlines.append(newlines[-1] + step)
     inner = newlines[level + 1]
-    if isinstance(value, (list, tuple)):
-        if not value:
-            out.append("[]")
-            return
-        head = "[" + inner
-        for item in value:
-            if isinstance(item, str):
-                out.append(head + _encode_str(item))
-            elif isinstance(item, _CONTAINERS):
-                out.append(head)
-                _chunks(item, level + 1, out, newlines, step)
-            else:
-                out.append(head + _scalar(item))
-            head = "," + inner
-        out.append(newlines[level] + "]")
-    elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        head = "{" + inner
-        for key, item in value.items():
+    keyed = isinstance(value, dict)
+    head = brackets[0] + inner
+    for key, item in value.items() if isinstance(value, dict) else ((None, item) for item in value):
+        if keyed:
             head += (_encode_str(key) if type(key) is str else _key(key)) + ": "
-            if isinstance(item, str):
-                out.append(head + _encode_str(item))
-            elif isinstance(item, _CONTAINERS):
-                out.append(head)
-                _chunks(item, level + 1, out, newlines, step)
-            else:
-                out.append(head + _scalar(item))
-            head = "," + inner
-        out.append(newlines[level] + "}")
-    else:
-        out.append(_scalar(value))
+        if isinstance(item, str):
+            out.append(head + _encode_str(item))
+        elif isinstance(item, _CONTAINERS):
+            out.append(head)
+            _chunks(item, level + 1, out, newlines, step)
+        else:
+            out.append(head + _scalar(item))
+        head = "," + inner
+    out.append(newlines[level] + brackets[1])
 
 
 __all__ = ["indented"]

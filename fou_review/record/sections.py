@@ -10,16 +10,15 @@ the functions here only gather its data.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 import pandas as pd
 from markupsafe import Markup, escape
 
+from fou_review.collector import paused
 from fou_review.core.load import split_applicants
 from fou_review.core.params import DecisionText, Fund, Params
 from fou_review.core.pipeline import Review
@@ -54,23 +53,8 @@ def render_record_sections(review: Review, manifest: Mapping[str, Any], lang: st
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
-    with _collector_paused():
+    with paused():  # the collector (see fou_review/collector.py)
         return _sections(review, manifest, lang, separate)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the record is rendered. At 10^4 applications the sections
-    hold some 10^5 rows and cells at a time, each survivor counting towards a full collection, and those
-    full passes over the whole process took half the rendering time; what the rendering leaves is freed
-    by reference counting, and the collector runs again as before afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _sections(review: Review, manifest: Mapping[str, Any], lang: str, separate: bool | None) -> list[tuple[str, str]]:

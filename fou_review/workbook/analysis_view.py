@@ -22,13 +22,13 @@ import ipywidgets as w
 import numpy as np
 from IPython.display import HTML, display
 
+from fou_review.collector import paused
 from fou_review.core.agreement import agreement
 from fou_review.core.allocation import natural_order
 from fou_review.core.pipeline import Review, review_year
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import reason_text
-from fou_review.workbook.collector import paused
 from fou_review.workbook.templating import render
 from fou_review.workbook.whatif_view import widget_bundle
 

@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 import ipywidgets as w
 from IPython.display import display
 
+from fou_review.collector import paused
 from fou_review.core.load import YearInputs
 from fou_review.core.model import ROW_FACTS
 from fou_review.core.pipeline import Review
 from fou_review.errors import FouReviewError, ParameterError
 from fou_review.texts.catalog import format_int, format_kr, format_number, t
 from fou_review.texts.reasons import rule_text
-from fou_review.workbook.collector import paused
 from fou_review.workbook.grades import GradeGroup
 from fou_review.workbook.preview import LivePreview, render_preview
 from fou_review.workbook.review_rules import (

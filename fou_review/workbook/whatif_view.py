@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
+from fou_review.collector import paused
 from fou_review.core.load import YearInputs
 from fou_review.core.params import Params
 from fou_review.core.pipeline import Decided, Review
@@ -23,7 +24,6 @@ from fou_review.core.whatif import Baseline, WhatIf, what_if
 from fou_review.errors import FouReviewError
 from fou_review.texts.catalog import t
 from fou_review.texts.reasons import reason_text
-from fou_review.workbook.collector import paused
 from fou_review.workbook.templating import render
 
 SOURCE = "what-if"
