@@ -115,17 +115,17 @@ class LivePreview:
                 if reviewer not in self._stamps or self._stamps[reviewer] != inputs.score_stamps.get(reviewer):
                     self.reload_reviewer(reviewer)
                     reread = True
-        # Funds are allocated independently (own budget, caps, ranking), so a change recomputes one fund.
+        # With raw totals funds are allocated independently (own budget, caps, ranking), so a change
+        # recomputes one fund. Calibrated totals take the reviewers' biases from every score of the year:
+        # there a change recomputes the whole year (`_allocate_year`).
         fund = apps["fund"].to_numpy()
         self._fund_of = dict(zip(apps["id"].tolist(), fund.tolist(), strict=True))
         self._fund_pos = {f: np.flatnonzero(fund == f) for f in params.funds}
         self._cache: dict[str, _FundResult] = {}
         self._dirty: set[str] = set(params.funds)
-        if review is not None and not reread and params.allocation_scores == "raw":
-            # The scores in memory are the review's own, and raw totals make each fund's allocation the
-            # whole-year run's (calibrated ones would estimate the biases from one fund's scores only).
+        if review is not None and not reread:  # the scores in memory are the review's own: its allocation
             for fund in params.funds:
-                self._cache[fund] = self._fund_of_review(review, fund)
+                self._cache[fund] = self._fund_part(review.decisions, review.summary, fund)
             self._dirty.clear()
         self.previous_path = self.root / PREVIOUS_RUN.format(year=year)
         self._previous: tuple[float, dict[str, int] | None] | None = None
@@ -204,7 +204,8 @@ class LivePreview:
         return self._previous[1]
 
     def _allocate_fund(self, fund: str) -> _FundResult:
-        """Score, allocate and summarise one fund's applications (exactly what the whole-year run does)."""
+        """Score, allocate and summarise one fund's applications (with raw totals exactly what the whole-year
+        run does)."""
         pos = self._fund_pos[fund]
         inputs, params = self.inputs, self.inputs.params
         apps = inputs.applications.iloc[pos]
@@ -216,11 +217,19 @@ class LivePreview:
                            summary.cap_use[summary.cap_use["fund"] == fund],
                            tuple(c for c in summary.checks if c.fund == fund))
 
-    def _fund_of_review(self, review: Review, fund: str) -> _FundResult:
-        """One fund's part of the whole-year review: what `_allocate_fund` gives for the same scores."""
+    def _allocate_year(self) -> None:
+        """Score, allocate and summarise the whole year at once (calibrated totals: the biases are the year's)."""
+        inputs = self.inputs
+        decided = decide(inputs.applications, self.eligibility, self.scores, inputs.conflicts, inputs.params,
+                         inputs.overrides)
+        for fund in inputs.params.funds:
+            self._cache[fund] = self._fund_part(decided.allocation.decisions, decided.summary, fund)
+
+    def _fund_part(self, year_decisions: pd.DataFrame, summary: Summary, fund: str) -> _FundResult:
+        """One fund's part of a whole-year allocation (with raw totals, what `_allocate_fund` gives for the
+        same scores)."""
         pos = self._fund_pos[fund]
-        summary = review.summary
-        decisions = review.decisions.iloc[pos].set_axis(self.inputs.applications.index[pos])
+        decisions = year_decisions.iloc[pos].set_axis(self.inputs.applications.index[pos])
         return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
                            summary.cap_use[summary.cap_use["fund"] == fund],
                            tuple(c for c in summary.checks if c.fund == fund))
@@ -238,6 +247,9 @@ class LivePreview:
             if change is not None:
                 self.apply_saved(change)
             self.reload_changed()
+            if self._dirty and self.inputs.params.allocation_scores == "calibrated":
+                self._allocate_year()
+                self._dirty.clear()
             for fund in sorted(self._dirty):
                 self._cache[fund] = self._allocate_fund(fund)
                 self._dirty.discard(fund)
