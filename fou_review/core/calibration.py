@@ -97,7 +97,8 @@ def _normal_parts(m: np.ndarray, y: np.ndarray, n: np.ndarray) -> tuple[np.ndarr
 
 class _Shared:
     """What one cube's estimates share, each part computed once, on first use: the design (`_design`),
-    the normal equations' parts per cell (`_normal_parts`) and the spread's per-application sums (`_parts`)."""
+    the normal equations' parts per cell (`_normal_parts`), each cell's share of its scores per reviewer
+    and the spread's per-application sums (`_parts`)."""
 
     def __init__(self, cube: ScoreCube) -> None:
         self.cube = cube
@@ -109,11 +110,15 @@ class _Shared:
         return _normal_parts(self.m, self.y, self.n)
 
     @cached_property
-    def spread(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """M / n, each cell's pattern, each pattern's first cell, and `_parts`."""
-        p = self.m / np.where(self.n > 0, self.n, 1.0)[:, None]
-        pattern, first = _patterns(self.m, p)
-        return p, pattern, first, _parts(self.cube, self.n, pattern, len(first))
+    def p(self) -> np.ndarray:
+        """M / n: per cell, each reviewer's share of its scores."""
+        return self.m / np.where(self.n > 0, self.n, 1.0)[:, None]
+
+    @cached_property
+    def spread(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each pattern's first cell (`_patterns`) and `_parts`."""
+        pattern, first = _patterns(self.m, self.p)
+        return first, _parts(self.cube, self.n, pattern, len(first))
 
 
 def _bordered(a: np.ndarray) -> np.ndarray:
@@ -155,10 +160,10 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None,
     matrix product, whatever the number of scores. The weights' sums (Σ w, the degrees of freedom) are
     whole numbers when the weights are, and so exact.
     """
-    parted = shared or _Shared(cube)
-    m = parted.m
+    shared = shared or _Shared(cube)
+    m, p = shared.m, shared.p
     n_rev = cube.shape[2]
-    p, _, first, parts = parted.spread  # parts: (n_apps, R × P × 3)
+    first, parts = shared.spread  # parts: (n_apps, R × P × 3)
     n_pat = len(first)
     batch = np.atleast_2d(np.asarray(b, dtype=np.float64))
     if weights is None:
@@ -172,7 +177,7 @@ def _spread(cube: ScoreCube, b: np.ndarray, weights: np.ndarray | None = None,
         mean_bias += batch[:, r, None] * p[first, r]
     c = mean_bias[:, None, :] - batch[:, :, None]  # (B, R, P)
     rss = np.maximum((sum_d2 + 2.0 * c * sum_d + c * c * count).sum(axis=2), 0.0)  # a sum of squares
-    pattern_n = m[first].sum(axis=1) if n_pat else np.zeros(0)
+    pattern_n = m[first].sum(axis=1)
     dof = np.where(pattern_n > 0, 1.0 - 1.0 / np.where(pattern_n > 0, pattern_n, 1.0), 0.0)
     df = (count * dof).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -234,9 +239,9 @@ def _bootstrap(cube: ScoreCube, params: Params, shared: _Shared | None = None) -
 
 
 def _standard_errors(cube: ScoreCube, b: np.ndarray, shared: _Shared | None = None) -> np.ndarray:
-    design = shared or _Shared(cube)
-    m, n = design.m, design.n
-    a_cells, _ = design.normal
+    shared = shared or _Shared(cube)
+    m, n, p = shared.m, shared.n, shared.p
+    a_cells, _ = shared.normal
     _, inv = _solve(a_cells.sum(axis=0), np.zeros(len(b)))
     _, n_crit, n_rev = cube.shape
     cell = cube.app * n_crit + cube.crit
@@ -246,7 +251,6 @@ def _standard_errors(cube: ScoreCube, b: np.ndarray, shared: _Shared | None = No
     dof = int(counted.sum()) - cells_used - max(active - 1, 0)
     if dof <= 0:
         return np.full(n_rev, np.nan)
-    p = m / np.where(n > 0, n, 1.0)[:, None]
     y_cell = cube.sums.reshape(-1, n_rev).sum(axis=1)
     c, r = cell[counted], cube.rev[counted]
     e = cube.score[counted] - y_cell[c] / n[c] - b[r] + (p @ b)[c]
