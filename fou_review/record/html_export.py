@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Self
@@ -236,9 +236,10 @@ def content_to_record_pages(content: Content, *, lang: str, title: str, dnr: str
             pages[name] = _export(exporter, _notebook([("html", fragment)]), lang=lang,
                                   title=f"{heading} – {title}" if heading else title, dnr=dnr)
             checked.append(check(pages[name]))  # checked while the next page is made
-        for problems in checked:  # in the pages' order: the first is reported
-            if problems.result():
-                raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems.result())))))
+        for future in checked:  # in the pages' order: the first is reported
+            problems = future.result()
+            if problems:
+                raise RecordError(Msg.of("export.not_static", found=", ".join(sorted(set(problems)))))
     return pages
 
 
@@ -252,8 +253,6 @@ class _Checker:
     small one at once, here."""
 
     def __init__(self, size: int) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self._pool = ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="fou-review-static-check") \
             if size >= _CHECK_IN_THREADS_FROM else None
 
