@@ -1,14 +1,15 @@
 """The live allocation preview beside the scoring form, computed from the saved files only.
 
 The year is loaded once (`load_year`); eligibility does not depend on scores, so it is computed
-once. Given the notebook's review, and while the score files are the ones it read (their stamps) and the
-ranking uses the raw scores (funds are then decided independently, each as the whole-year run decides it),
-the review's allocation is the preview's first one: no fund is decided again until a score changes. After
+once. Given the notebook's review, and while the score files are the ones it read (their stamps), the
+review's allocation is the preview's first one: nothing is decided again until a score changes. After
 a change the form has saved, the in-memory scores take in exactly that change (checked
 against the file's stamp, see `LivePreview.apply_saved`); a score file changed by anyone else is
 read again through the loader (`load.load_reviewer_scores`, validated as `load_year` does it).
-Then the funds whose scores changed are decided again by the core's one wiring
-(`pipeline.decide`: scoring, allocation, summary; funds are independent). The preview reads no file
+Then the funds whose scores changed are decided again by the core's one wiring (`pipeline.decide`:
+scoring, allocation, summary): with raw totals funds are independent, each decided alone as the
+whole-year run decides it; calibrated totals take the reviewers' biases from every score of the year, so
+there the whole year is decided again. The preview reads no file
 itself. It is compared with the last yearly run's record `reports/<year>/decisions.csv` (columns
 `id`, `granted_kr`, ..., read by `load.load_previous_grants`): who gains funding, who loses it,
 whose amount changes.
@@ -211,11 +212,7 @@ class LivePreview:
         apps = inputs.applications.iloc[pos]
         eligibility = self.eligibility.iloc[pos]
         decided = decide(apps, eligibility, self._scores_of(pos), inputs.conflicts, params, inputs.overrides)
-        decisions = decided.allocation.decisions.set_axis(apps.index)
-        summary = decided.summary
-        return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
-                           summary.cap_use[summary.cap_use["fund"] == fund],
-                           tuple(c for c in summary.checks if c.fund == fund))
+        return _fund_result(decided.allocation.decisions.set_axis(apps.index), decided.summary, fund)
 
     def _allocate_year(self) -> None:
         """Score, allocate and summarise the whole year at once (calibrated totals: the biases are the year's)."""
@@ -229,10 +226,7 @@ class LivePreview:
         """One fund's part of a whole-year allocation (with raw totals, what `_allocate_fund` gives for the
         same scores)."""
         pos = self._fund_pos[fund]
-        decisions = year_decisions.iloc[pos].set_axis(self.inputs.applications.index[pos])
-        return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
-                           summary.cap_use[summary.cap_use["fund"] == fund],
-                           tuple(c for c in summary.checks if c.fund == fund))
+        return _fund_result(year_decisions.iloc[pos].set_axis(self.inputs.applications.index[pos]), summary, fund)
 
     def _combined(self) -> tuple[pd.DataFrame, Summary]:
         parts = [self._cache[f] for f in self.inputs.params.funds]
@@ -261,6 +255,13 @@ class LivePreview:
         changes = None if previous is None else compare(decisions, previous)
         self.last = PreviewResult(decisions, summary, changes, None, time.perf_counter() - start)
         return self.last
+
+
+def _fund_result(decisions: pd.DataFrame, summary: Summary, fund: str) -> _FundResult:
+    """A fund's decisions with its part of `summary`."""
+    return _FundResult(decisions, next(f for f in summary.funds if f.fund == fund),
+                       summary.cap_use[summary.cap_use["fund"] == fund],
+                       tuple(c for c in summary.checks if c.fund == fund))
 
 
 def compare(decisions: pd.DataFrame, previous: dict[str, int]) -> tuple[FundingChange, ...]:
