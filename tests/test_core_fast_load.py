@@ -187,13 +187,14 @@ def test_scores_read_the_same_by_columns_and_by_rows(year: tuple[Path, Params]) 
     for table in score_tables:
         reviewer = Path(table.file).stem
         scale = (params.scale.minimum, params.scale.maximum)
-        assert load._valid_scores(table, reviewer, params.criterion_codes(), scale, ids) is not None  # read fast
-        _assert_same(*_both(lambda t=table, r=reviewer: parse_scores(t, r, params, ids), load, "_valid_scores"))
+        codes = {a: i for i, a in enumerate(ids)}
+        assert load._score_codes(table, reviewer, params.criterion_codes(), scale, codes) is not None  # read fast
+        _assert_same(*_both(lambda t=table, r=reviewer: parse_scores(t, r, params, ids), load, "_score_codes"))
     table = score_tables[0]
     reviewer = Path(table.file).stem
     for row, column, text in SCORE_EDITS:
         edited = _with_cell(table, row, column, text)
-        quick, slow = _both(lambda e=edited: parse_scores(e, reviewer, params, ids), load, "_valid_scores")
+        quick, slow = _both(lambda e=edited: parse_scores(e, reviewer, params, ids), load, "_score_codes")
         _assert_same(quick, slow)  # (an emptied score is no problem: one row fewer, in both)
 
 
@@ -233,8 +234,8 @@ def test_scores_read_the_same_with_a_file_read_row_by_row(tmp_path: Path, year: 
     _assert_same(quick, slow)
     _edit_scores(scores[0], lambda column, cells: [(c.zfill(10) if i == column and c else c)
                                                    for i, c in enumerate(cells)])
-    assert load._valid_scores(read_table(scores[0], "s.csv"), scores[0].stem, year[1].criterion_codes(),
-                              (year[1].scale.minimum, year[1].scale.maximum), set()) is None
+    assert load._score_codes(read_table(scores[0], "s.csv"), scores[0].stem, year[1].criterion_codes(),
+                             (year[1].scale.minimum, year[1].scale.maximum), {}) is None
     quick, slow = _both(lambda: load.load_year(tmp_path, 2022).scores, load, "_score_codes")
     _assert_same(quick, slow)
 

@@ -309,10 +309,18 @@ def parse_applications_from_string(text: str, params: Params, file: str = "appli
 
 def parse_scores(table: Table, reviewer: str, params: Params, app_ids: set[str]) -> pd.DataFrame:
     """One reviewer's scores: a score per application and criterion (empty = not yet scored)."""
+    read = _read_scores(table, reviewer, params, {a: i for i, a in enumerate(app_ids)})
+    return read.frame() if isinstance(read, _ScoreCodes) else read
+
+
+def _read_scores(table: Table, reviewer: str, params: Params,
+                 app_codes: Mapping[str, int]) -> _ScoreCodes | pd.DataFrame:
+    """A score file read a column at a time against the ids `app_codes` (id -> its position), or, when that
+    finds a problem, row by row (`parse_scores`' frame, or an InputError naming each problem)."""
     _check_score_file(table, reviewer, params)
-    frame = _valid_scores(table, reviewer, params.criterion_codes(), (params.scale.minimum, params.scale.maximum),
-                          app_ids)
-    return frame if frame is not None else _scores_row_by_row(table, reviewer, params, app_ids)
+    codes = _score_codes(table, reviewer, params.criterion_codes(), (params.scale.minimum, params.scale.maximum),
+                         app_codes)
+    return codes if codes is not None else _scores_row_by_row(table, reviewer, params, set(app_codes))
 
 
 def _check_score_file(table: Table, reviewer: str, params: Params) -> None:
@@ -407,13 +415,6 @@ def _score_codes(table: Table, reviewer: str, criteria: tuple[str, ...], scale: 
         return _ScoreCodes(table, reviewer, None, app_index, crit_index, scores)
     kept = np.flatnonzero(scores >= 0)  # not yet scored: no row
     return _ScoreCodes(table, reviewer, kept, app_index[kept], crit_index[kept], scores[kept])
-
-
-def _valid_scores(table: Table, reviewer: str, criteria: tuple[str, ...], scale: tuple[int, int],
-                  app_ids: set[str]) -> pd.DataFrame | None:
-    """`parse_scores`' frame checked a column at a time; None when some cell is wrong (the caller names it)."""
-    read = _score_codes(table, reviewer, criteria, scale, {a: i for i, a in enumerate(app_ids)})
-    return None if read is None else read.frame()
 
 
 def parse_conflicts(table: Table, params: Params, app_ids: set[str]) -> pd.DataFrame:
@@ -581,10 +582,9 @@ def _load_scores(root: Path, year: int, params: Params, app_codes: Mapping[str, 
                  problems: list[Problem], stamps: dict[str, Stamp]) -> list[_ScoreCodes | pd.DataFrame]:
     """Every reviewer's score file under `data/<year>/scores/` (added to `files`, its stamp before reading to
     `stamps`; problems to `problems`): each read a column at a time against the ids `app_codes` (id -> its
-    position), or, when that finds a problem, as `parse_scores` reads it."""
+    position), or, when that finds a problem, as `parse_scores` reads it (`_read_scores`)."""
     read: list[_ScoreCodes | pd.DataFrame] = []
     score_dir = data_dir(root, year) / "scores"
-    criteria, scale = params.criterion_codes(), (params.scale.minimum, params.scale.maximum)
     for path in sorted(score_dir.glob("*.csv")) if score_dir.is_dir() else []:
         files.append(path)
         try:
@@ -594,11 +594,8 @@ def _load_scores(root: Path, year: int, params: Params, app_codes: Mapping[str, 
         if stamp is not None:
             stamps[path.stem] = stamp
         try:
-            table = read_table(path, path.relative_to(root).as_posix())
-            _check_score_file(table, path.stem, params)
-            codes = _score_codes(table, path.stem, criteria, scale, app_codes)
-            read.append(codes if codes is not None else
-                        _scores_row_by_row(table, path.stem, params, set(app_codes)))
+            read.append(_read_scores(read_table(path, path.relative_to(root).as_posix()), path.stem, params,
+                                     app_codes))
         except InputError as exc:
             problems += exc.problems
     return read

@@ -213,16 +213,15 @@ def _exact(p: Prepared, w: np.ndarray) -> bool:
 
 
 def _funded_batch(p: Prepared, num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """Funded (bool, resamples × applications) for some resamples' sums `num` and `den` (resamples × cells):
-    each resample's means (applications × criteria) and totals are computed element by element as for
-    one alone (`totals_from_means` on the rows one after another)."""
+    """Funded (bool, resamples × applications) for some resamples' sums `num` and `den` (resamples × cells, one
+    resample at least): each resample's means (applications × criteria) and totals are computed element by
+    element as for one alone (`totals_from_means` on the rows one after another)."""
     g, n_crit = num.shape[0], len(p.params.criteria)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(den > 0, num / den, np.nan).reshape(g, p.n_apps, n_crit)
     totals = totals_from_means(means.reshape(g * p.n_apps, n_crit), p.params)[1].reshape(g, p.n_apps)
     ranked = _ranked_all(p, p.one_sort, means, totals) if p.one_sort is not None else None
-    return np.stack([_funded(p, means[k], totals[k], None if ranked is None else ranked[k]) for k in range(g)]) \
-        if g else np.zeros((0, p.n_apps), dtype=bool)
+    return np.stack([_funded(p, means[k], totals[k], None if ranked is None else ranked[k]) for k in range(g)])
 
 
 def _ranked_all(p: Prepared, one: _OneSort, means: np.ndarray, totals: np.ndarray) -> list[list[np.ndarray]] | None:
