@@ -41,7 +41,7 @@ from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledge
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import Msg, RecordError
-from fou_review.record.decisions_file import FORMULA_START, neutralise
+from fou_review.record.decisions_file import neutralise, neutralised_texts
 from fou_review.record.json_text import indented
 from fou_review.texts.catalog import t
 
@@ -114,7 +114,7 @@ def _cells(column: Sequence[object]) -> Sequence[object]:
     if kinds <= {int, type(None)}:
         return column
     if kinds == {str}:
-        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in cast("Sequence[str]", column)]
+        return neutralised_texts(cast("Sequence[str]", column))
     return list(map(_cell, column))
 
 
