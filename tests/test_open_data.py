@@ -26,7 +26,6 @@ from fou_review.record.open_data import (
     _csv,
     _decisions_columns,
     check_grants,
-    decisions_rows,
     grants,
     open_data_files,
     schema_360giving,
@@ -323,5 +322,3 @@ def test_the_decisions_columns_are_the_rows_as_before(review: Review, lang: str)
     rows = old_decisions_rows(review, lang)
     assert [list(row) for row in zip(*_decisions_columns(review, lang), strict=True)] == rows
     assert any(row[9] is None for row in rows) and any(row[9] is not None for row in rows)  # ranks both ways
-    if lang == "sv":
-        assert decisions_rows(review) == rows

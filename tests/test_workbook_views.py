@@ -160,7 +160,7 @@ def test_a_widget_s_display_data_is_ipywidgets_own_but_for_its_plain_text() -> N
     for widget in (w.VBox([w.HTML("<b>x</b>" * 100), w.Button(description="y")]), w.Widget()):
         own = widget._repr_mimebundle_() or {}
         bundle = widget_bundle(widget, "static")
-        assert list(bundle) == [*own, "text/html"] if own else ["text/plain", "text/html"]
+        assert list(bundle) == ([*own, "text/html"] if own else ["text/plain", "text/html"])
         assert {k: v for k, v in bundle.items() if k not in ("text/plain", "text/html")} == \
             {k: v for k, v in own.items() if k != "text/plain"}
         assert bundle["text/plain"] == "static"

@@ -14,7 +14,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 from xml.sax.saxutils import escape
@@ -36,6 +36,11 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def neutralised_texts(texts: Sequence[str]) -> list[str]:
+    """`neutralise` of each of `texts` (each a `str`), in one pass."""
+    return [f"'{v}" if v.startswith(FORMULA_START) else v for v in texts]
 
 
 def _cell(value: object) -> str:
@@ -64,7 +69,7 @@ def _csv_cells(column: pd.Series) -> list[str]:
         return _each(column, _cell, str, _csv_decimal)
     values = column.tolist()
     if set(map(type, values)) == {str}:
-        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in values]
+        return neutralised_texts(values)
     return list(map(_cell, values))
 
 

@@ -41,7 +41,7 @@ from fou_review.core.followup import APPROVED, NOT_APPROVED, NOT_RECEIVED, Ledge
 from fou_review.core.model import ReasonCode
 from fou_review.core.pipeline import Review
 from fou_review.errors import Msg, RecordError
-from fou_review.record.decisions_file import FORMULA_START, neutralise
+from fou_review.record.decisions_file import neutralise, neutralised_texts
 from fou_review.record.json_text import indented
 from fou_review.texts.catalog import t
 
@@ -114,7 +114,7 @@ def _cells(column: Sequence[object]) -> Sequence[object]:
     if kinds <= {int, type(None)}:
         return column
     if kinds == {str}:
-        return [f"'{v}" if v.startswith(FORMULA_START) else v for v in cast("Sequence[str]", column)]
+        return neutralised_texts(cast("Sequence[str]", column))
     return list(map(_cell, column))
 
 
@@ -137,11 +137,6 @@ def _illustrative(review: Review) -> dict[str, str]:
     return {str(i): str(v) for i, v in _columns(review.inputs.applications, "id", "illustrative_fields")}
 
 
-def decisions_rows(review: Review) -> list[list[object]]:
-    """The rows of `decisions.csv`, in the record's order."""
-    return [list(row) for row in zip(*_decisions_columns(review, "sv"))]
-
-
 def _with_missing(column: pd.Series) -> Iterator[tuple[Any, bool]]:
     """Each value of `column` (a Python scalar) and whether it is missing (`pd.isna`)."""
     return zip(column.tolist(), column.isna().tolist(), strict=True)
@@ -153,11 +148,7 @@ def _decisions_columns(review: Review, lang: str) -> list[list[object]]:
     d = review.decisions
     marks = _illustrative(review)
     ids = d["id"].tolist()
-    if lang == "en":
-        by_id = dict(_columns(d, "id", "reason_en"))
-        reasons = [by_id[i] for i in ids]
-    else:
-        reasons = d["reason"].tolist()
+    reasons = d["reason_en" if lang == "en" else "reason"].tolist()
     rank = [None if missing else int(v) for v, missing in _with_missing(d["rank"])]
     score = [None if missing else f"{float(v):.2f}" for v, missing in _with_missing(d["total_score"])]
     return [ids, d["fund"].tolist(), d["applicants"].tolist(), d["title"].tolist(),
